@@ -1,0 +1,183 @@
+//! The command line (clap derive). Definitions only; `cmd/` turns them into library calls.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::keyfile::KeyType;
+use crate::token::Backend;
+
+/// Emergency SSH access: a security key as an offline SSH user certificate authority.
+#[derive(Debug, Parser)]
+#[command(name = "breakglass", version, about, long_about = None, after_help = "\
+Start here:  breakglass drill            (practice run on the simulated key, nothing to plug in)
+Incident:    breakglass mint -n ubuntu   (one touch; then ssh -i emergency ubuntu@host)
+Runbook:     runbooks/incident.md")]
+pub struct Cli {
+    /// Which token: fido2, piv or sim (the simulated key, for practice and tests).
+    #[arg(long, global = true, env = "BREAKGLASS_BACKEND", value_parser = parse_backend)]
+    pub backend: Option<Backend>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse()
+}
+
+fn parse_key_type(s: &str) -> Result<KeyType, String> {
+    s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<u64, String> {
+    crate::validity::convtime(s)
+        .ok_or_else(|| format!("{s:?} is not a duration like 24h, 90m or 1d12h"))
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the SSH user CA on the key (once per key) and write its key-handle and .pub files.
+    InitCa(InitCaArgs),
+    /// Make a fresh key pair and a short-lived user certificate signed by one touch of the key.
+    Mint(MintArgs),
+    /// Show certificates like `ssh-keygen -L`, verify their CA signature and time left.
+    Inspect(InspectArgs),
+    /// Practise the whole flow on the simulated key: init-ca, mint, inspect, log in to a throwaway sshd.
+    Drill(DrillArgs),
+    /// Show the audit log of every init-ca and mint.
+    Log(LogArgs),
+    /// The simulated key: show its state, set a PIN, re-plug it, reset it.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+/// `init-ca`.
+#[derive(Debug, Args)]
+pub struct InitCaArgs {
+    /// Key-handle file to write; FILE.pub is written beside it.
+    #[arg(short = 'f', long = "file", default_value = "sk-user-ca")]
+    pub file: PathBuf,
+    /// Comment for the CA key (e.g. the key's serial and your team).
+    #[arg(short = 'C', long = "comment")]
+    pub comment: Option<String>,
+    /// FIDO2 application (rp id); must start with "ssh:".
+    #[arg(long, default_value = "ssh:")]
+    pub application: String,
+    /// Require the key's PIN for every signature (OpenSSH -O verify-required).
+    #[arg(long)]
+    pub verify_required: bool,
+    /// Replace an existing CA on the key (destroys it) and existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mint`.
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// CA public key (default: sk-user-ca.pub when present, else the key's one resident CA).
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Principals (login names), comma separated.
+    #[arg(short = 'n', long = "principals")]
+    pub principals: String,
+    /// Validity, in ssh-keygen's -V grammar (e.g. -5m:+60m, +1h, 20261122:20261123).
+    #[arg(
+        short = 'V',
+        long = "validity",
+        default_value = "-5m:+60m",
+        allow_hyphen_values = true
+    )]
+    pub validity: String,
+    /// Key id (default: operator, host, time and --reason).
+    #[arg(short = 'I', long = "key-id")]
+    pub key_id: Option<String>,
+    /// Serial number (default: random, non-zero).
+    #[arg(short = 'z', long = "serial")]
+    pub serial: Option<u64>,
+    /// Certificate option, as ssh-keygen -O (repeatable): clear, force-command=CMD, source-address=CIDRS, no-pty, ...
+    #[arg(short = 'O', long = "option")]
+    pub options: Vec<String>,
+    /// Emergency key type: ecdsa or ed25519.
+    #[arg(short = 't', long = "type", default_value = "ecdsa", value_parser = parse_key_type)]
+    pub key_type: KeyType,
+    /// Output name: writes OUT, OUT.pub and OUT-cert.pub.
+    #[arg(short = 'f', long = "file", default_value = "emergency")]
+    pub out: PathBuf,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// Why (recorded in the audit log and the key id).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Longest lifetime allowed without --allow-long.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub max_lifetime: u64,
+    /// Allow a lifetime above --max-lifetime, or always/forever.
+    #[arg(long)]
+    pub allow_long: bool,
+    /// FIDO2 application to look for when there is no CA file.
+    #[arg(long, default_value = "ssh:")]
+    pub application: String,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Certificate files (-cert.pub).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Check the certificates were signed by this CA.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Print a JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `drill`.
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// Keep the temporary directory for a look afterwards.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Print the entries as JSON lines, as stored.
+    #[arg(long)]
+    pub json: bool,
+    /// Check the hash chain.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// `sim ...`.
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Show the simulated key: serial, counter, PIN tries, resident credentials.
+    Status {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set (or change) the simulated key's PIN; the new PIN comes from BREAKGLASS_NEW_PIN or a prompt.
+    SetPin,
+    /// "Unplug and re-insert" the simulated key (clears the three-wrong-PINs block).
+    Replug,
+    /// Erase every credential and the PIN (like a FIDO2 reset; the CA is gone).
+    Reset,
+}

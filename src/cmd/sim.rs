@@ -1,0 +1,98 @@
+//! `breakglass sim …`: the simulated key's state.
+
+use zeroize::Zeroizing;
+
+use super::{print_json, TerminalUi};
+use crate::cli::SimCommand;
+use crate::paths;
+use crate::token::sim::SimToken;
+use crate::token::TokenError;
+use crate::ui::Ui;
+use crate::Error;
+
+pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
+    let dir = paths::sim_dir();
+    let mut token = SimToken::open(&dir)?;
+    match c {
+        SimCommand::Status { json } => {
+            let s = token.status()?;
+            if json {
+                return print_json(&s);
+            }
+            println!(
+                "simulated key {} (SIMULATED) in {}",
+                s.serial,
+                s.dir.display()
+            );
+            println!("  signature counter: {}", s.counter);
+            match s.pin_retries {
+                Some(n) => println!(
+                    "  PIN: set, {n} tries left{}",
+                    if s.needs_replug {
+                        " (3 wrong in a row: run `breakglass sim replug`)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => println!("  PIN: not set"),
+            }
+            if s.credentials.is_empty() {
+                println!("  resident credentials: none");
+            }
+            for c in &s.credentials {
+                println!(
+                    "  resident credential: {} {} credProtect {} created {}",
+                    crate::sanitize::sanitize(&c.rp_id),
+                    c.fingerprint,
+                    c.cred_protect,
+                    crate::validity::format_time_utc(c.created)
+                );
+            }
+            Ok(())
+        }
+        SimCommand::SetPin => {
+            let new = match std::env::var_os("BREAKGLASS_NEW_PIN") {
+                Some(v) => Zeroizing::new(v.to_string_lossy().into_owned()),
+                None => {
+                    let a = rpassword::prompt_password("New PIN for the simulated key: ")
+                        .map_err(|_| TokenError::PinNeeded)?;
+                    let b = Zeroizing::new(
+                        rpassword::prompt_password("Repeat the new PIN: ")
+                            .map_err(|_| TokenError::PinNeeded)?,
+                    );
+                    let a = Zeroizing::new(a);
+                    if a != b {
+                        return Err(Error::Usage("the two PINs differ".into()));
+                    }
+                    a
+                }
+            };
+            let status = token.status()?;
+            let current = if status.pin_set {
+                Some(ui.pin("Current PIN of the simulated key: ")?)
+            } else {
+                None
+            };
+            token.set_pin(current.as_ref(), &new)?;
+            println!(
+                "PIN {} on simulated key {}.",
+                if status.pin_set { "changed" } else { "set" },
+                token.serial()
+            );
+            Ok(())
+        }
+        SimCommand::Replug => {
+            token.replug()?;
+            println!("Simulated key {} re-inserted.", token.serial());
+            Ok(())
+        }
+        SimCommand::Reset => {
+            token.reset()?;
+            println!(
+                "Simulated key {} reset: every credential and the PIN are gone.",
+                token.serial()
+            );
+            Ok(())
+        }
+    }
+}

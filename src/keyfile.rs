@@ -1,0 +1,162 @@
+//! OpenSSH key files: the key-handle private file of a resident sk CA (`PROTOCOL.u2f`,
+//! `sshkey.c: sshkey_private_to_blob2`), public key lines, emergency private keys, and reading a
+//! CA public key with errors that say what is wrong with it.
+
+use std::path::{Path, PathBuf};
+
+use ssh_key::private::{KeypairData, SkEcdsaSha2NistP256 as SkPrivate};
+use ssh_key::public::KeyData;
+use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
+use zeroize::Zeroizing;
+
+use crate::token::sk_ca::ResidentCa;
+use crate::{Error, Result};
+
+/// The `openssh-key-v1` key-handle file for a resident CA, as `ssh-keygen -t ecdsa-sk -O resident`
+/// writes it (unencrypted, flags as given, 70-column base64). The private key stays on the token;
+/// this file only names the credential.
+pub fn key_handle_file(ca: &ResidentCa, flags: u8, comment: &str) -> Result<Zeroizing<String>> {
+    let KeyData::SkEcdsaSha2NistP256(public) = ca.key_data()? else {
+        return Err(Error::External(
+            "internal: resident CA is not sk-ecdsa".into(),
+        ));
+    };
+    let private = SkPrivate::new(public, flags, ca.credential_id.clone())?;
+    let key = PrivateKey::new(KeypairData::SkEcdsaSha2NistP256(private), comment)?;
+    Ok(key.to_openssh(LineEnding::LF)?)
+}
+
+/// What a key-handle file names.
+#[derive(Debug, Clone)]
+pub struct KeyHandle {
+    /// The CA public key.
+    pub public: KeyData,
+    /// Credential id.
+    pub key_handle: Vec<u8>,
+    /// Flags byte (0x01 touch, 0x04 verify-required, 0x20 resident).
+    pub flags: u8,
+}
+
+/// Reads a key-handle file; `Ok(None)` when `path` does not exist.
+pub fn read_key_handle(path: &Path) -> Result<Option<KeyHandle>> {
+    let text = match std::fs::read(path) {
+        Ok(t) => Zeroizing::new(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let key = PrivateKey::from_openssh(&*text).map_err(|_| Error::CaFile {
+        path: path.to_path_buf(),
+        reason: "is not an OpenSSH key-handle file".into(),
+    })?;
+    match key.key_data() {
+        KeypairData::SkEcdsaSha2NistP256(sk) => Ok(Some(KeyHandle {
+            public: KeyData::SkEcdsaSha2NistP256(sk.public().clone()),
+            key_handle: sk.key_handle().to_vec(),
+            flags: sk.flags(),
+        })),
+        _ => Err(Error::CaFile { path: path.to_path_buf(), reason: "is a private key, not a security-key handle; a CA private key must never be on disk".into() }),
+    }
+}
+
+/// A public key as one OpenSSH line (`type base64 comment\n`, the space kept for an empty comment).
+pub fn public_line(key: &PublicKey) -> Result<String> {
+    let mut line = key.to_openssh()?;
+    if key.comment().is_empty() {
+        line.push(' ');
+    }
+    line.push('\n');
+    Ok(line)
+}
+
+/// The conventional key-handle path for a CA public key path (`x.pub` → `x`).
+pub fn key_handle_path_for(ca_pub: &Path) -> Option<PathBuf> {
+    let s = ca_pub.to_str()?;
+    s.strip_suffix(".pub")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Reads the CA public key at `path`, with a precise reason when it is not one.
+pub fn read_ca_public(path: &Path) -> Result<PublicKey> {
+    let err = |reason: &str| Error::CaFile {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(err("no such file")),
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+            return Err(err("is a directory"))
+        }
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    if text.len() > 64 * 1024 {
+        return Err(err("is too large to be a public key"));
+    }
+    let text = String::from_utf8_lossy(&text);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    if line.is_empty() {
+        return Err(err("is empty"));
+    }
+    if line.starts_with("-----BEGIN") {
+        return Err(err(
+            "is a private key file; pass the CA's public key (the .pub file)",
+        ));
+    }
+    if line.contains("-cert-v01@openssh.com") {
+        return Err(err("is a certificate, not a CA public key"));
+    }
+    let key = PublicKey::from_openssh(line).map_err(|_| err("is not an OpenSSH public key"))?;
+    match key.algorithm() {
+        Algorithm::SkEcdsaSha2NistP256 => Ok(key),
+        Algorithm::Ecdsa { curve: ssh_key::EcdsaCurve::NistP256 } => Ok(key),
+        other => Err(err(&format!(
+            "holds a {} key; a breakglass CA is sk-ecdsa-sha2-nistp256@openssh.com (FIDO2) or ecdsa-sha2-nistp256 (PIV)",
+            other.as_str()
+        ))),
+    }
+}
+
+/// Emergency key types (`-t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    /// ecdsa-sha2-nistp256 (ssh-keygen's default ECDSA size).
+    Ecdsa,
+    /// ssh-ed25519.
+    Ed25519,
+}
+
+impl std::str::FromStr for KeyType {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "ecdsa" => Ok(KeyType::Ecdsa),
+            "ed25519" => Ok(KeyType::Ed25519),
+            other => Err(format!(
+                "key type {:?} is not supported: choose ecdsa or ed25519",
+                crate::sanitize::sanitize(other)
+            )),
+        }
+    }
+}
+
+/// A fresh emergency key pair, in memory only (zeroized on drop by ssh-key).
+pub fn generate(key_type: KeyType, comment: &str) -> Result<PrivateKey> {
+    use ssh_key::getrandom::SysRng;
+    use ssh_key::rand_core::UnwrapErr;
+    let mut rng = UnwrapErr(SysRng);
+    let alg = match key_type {
+        KeyType::Ecdsa => Algorithm::Ecdsa {
+            curve: ssh_key::EcdsaCurve::NistP256,
+        },
+        KeyType::Ed25519 => Algorithm::Ed25519,
+    };
+    let mut key = PrivateKey::random(&mut rng, alg)?;
+    key.set_comment(comment);
+    Ok(key)
+}

@@ -1,0 +1,231 @@
+//! What a token can answer, as our own variants (CTAP2 status codes of REFERENCE.md §5.5 mapped
+//! to sentences), with the raw code kept for the record.
+
+use std::path::PathBuf;
+
+/// A token-level failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// No key of the requested backend is connected.
+    #[error("no {backend} key found")]
+    NoDevice { backend: String, hint: String },
+    /// The touch was refused on the key (CTAP2 0x27 OPERATION_DENIED).
+    #[error("the key refused the operation (touch declined)")]
+    OperationDenied,
+    /// Nobody touched the key in time (CTAP2 0x2F USER_ACTION_TIMEOUT).
+    #[error("the key was not touched in time")]
+    UserActionTimeout,
+    /// Wrong PIN (CTAP2 0x31 PIN_INVALID).
+    #[error("wrong PIN; {tries_left} tries left before the key locks its PIN")]
+    PinInvalid { tries_left: u8 },
+    /// PIN retries exhausted (CTAP2 0x32 PIN_BLOCKED).
+    #[error("the key's PIN is blocked")]
+    PinBlocked,
+    /// Three wrong PINs in a row (CTAP2 0x34 PIN_AUTH_BLOCKED).
+    #[error(
+        "three wrong PINs in a row; the key accepts no more PIN attempts until it is re-inserted"
+    )]
+    PinAuthBlocked { simulated: bool },
+    /// The operation needs the PIN (CTAP2 0x36 PIN_REQUIRED).
+    #[error("the key needs its PIN for this")]
+    PinRequired,
+    /// The PIN is needed but there is no way to ask for it (no terminal, no BREAKGLASS_PIN).
+    #[error("the key needs its PIN, and there is no terminal to ask for it")]
+    PinNeeded,
+    /// The key has no PIN but one is needed (CTAP2 0x35 PIN_NOT_SET).
+    #[error("the key has no PIN set")]
+    PinNotSet,
+    /// PIN too short or too long (CTAP2 0x37 PIN_POLICY_VIOLATION).
+    #[error("the PIN must be 4 to 63 characters")]
+    PinPolicy,
+    /// The credential is not on this key (CTAP2 0x2E NO_CREDENTIALS).
+    #[error("this key does not hold the requested credential")]
+    NoCredentials,
+    /// No room for another resident credential (CTAP2 0x28 KEY_STORE_FULL).
+    #[error("the key has no room for another resident credential")]
+    KeyStoreFull,
+    /// Any other CTAP2 status.
+    #[error("the key answered CTAP2 error {code:#04x} ({name})")]
+    Ctap { code: u8, name: &'static str },
+    /// The answer could not be converted (broken or hostile authenticator).
+    #[error("the key's answer is invalid: {0}")]
+    BadAnswer(String),
+    /// The simulated key's state file is unusable.
+    #[error("the simulated key's state in {} is unusable: {reason}", .path.display())]
+    SimState { path: PathBuf, reason: String },
+    /// `BREAKGLASS_SIM_TOUCH` has an unknown value.
+    #[error("BREAKGLASS_SIM_TOUCH={0} is not one of approve, deny, timeout")]
+    BadTouchSetting(String),
+    /// This build has no support for the requested backend.
+    #[error("this build of breakglass has no {0} backend")]
+    BackendUnavailable(String),
+}
+
+impl TokenError {
+    /// Maps a CTAP2 status byte to our variant (`tries_left` fills PIN_INVALID).
+    pub fn from_ctap(code: u8, tries_left: Option<u8>) -> Self {
+        match code {
+            0x27 => TokenError::OperationDenied,
+            0x28 => TokenError::KeyStoreFull,
+            0x2E => TokenError::NoCredentials,
+            0x2F => TokenError::UserActionTimeout,
+            0x31 => TokenError::PinInvalid {
+                tries_left: tries_left.unwrap_or(0),
+            },
+            0x32 => TokenError::PinBlocked,
+            0x34 => TokenError::PinAuthBlocked { simulated: false },
+            0x35 => TokenError::PinNotSet,
+            0x36 => TokenError::PinRequired,
+            0x37 => TokenError::PinPolicy,
+            _ => TokenError::Ctap {
+                code,
+                name: ctap_name(code),
+            },
+        }
+    }
+
+    /// The CTAP2 status this error corresponds to, when there is one.
+    pub fn ctap_code(&self) -> Option<u8> {
+        Some(match self {
+            TokenError::OperationDenied => 0x27,
+            TokenError::KeyStoreFull => 0x28,
+            TokenError::NoCredentials => 0x2E,
+            TokenError::UserActionTimeout => 0x2F,
+            TokenError::PinInvalid { .. } => 0x31,
+            TokenError::PinBlocked => 0x32,
+            TokenError::PinAuthBlocked { .. } => 0x34,
+            TokenError::PinNotSet => 0x35,
+            TokenError::PinRequired => 0x36,
+            TokenError::PinPolicy => 0x37,
+            TokenError::Ctap { code, .. } => *code,
+            _ => return None,
+        })
+    }
+
+    /// The next step for the user.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            TokenError::NoDevice { hint, .. } => hint.clone(),
+            TokenError::OperationDenied => "Run the command again and touch the key when it blinks.".into(),
+            TokenError::UserActionTimeout => "Run the command again and touch the key while it blinks.".into(),
+            TokenError::PinInvalid { .. } => "Check the PIN and run the command again. Three wrong PINs in a row need the key re-inserted.".into(),
+            TokenError::PinBlocked => "Only a reset unblocks it, and a reset destroys the CA on it: use the backup key.".into(),
+            TokenError::PinAuthBlocked { simulated: true } => "Re-insert the simulated key with `breakglass sim replug`, then run the command again.".into(),
+            TokenError::PinAuthBlocked { simulated: false } => "Unplug the key, insert it again, then run the command again.".into(),
+            TokenError::PinRequired | TokenError::PinNeeded => "Run the command in a terminal to type the PIN, or set BREAKGLASS_PIN for unattended use.".into(),
+            TokenError::PinNotSet => "Set a PIN on the key first.".into(),
+            TokenError::PinPolicy => "Choose a PIN of 4 to 63 characters.".into(),
+            TokenError::NoCredentials => "Insert the key that holds this CA, or check --ca.".into(),
+            TokenError::KeyStoreFull => "Delete an unused resident credential from the key, or use another key.".into(),
+            TokenError::Ctap { .. } => "Re-insert the key and run the command again; if it persists, use the backup key.".into(),
+            TokenError::BadAnswer(_) => "Do not trust this key until you know why; use the backup key.".into(),
+            TokenError::SimState { .. } => "Move the state directory aside (or point BREAKGLASS_SIM_DIR elsewhere) to start a fresh simulated key.".into(),
+            TokenError::BadTouchSetting(_) => "Set BREAKGLASS_SIM_TOUCH to approve, deny or timeout, or unset it.".into(),
+            TokenError::BackendUnavailable(_) => "Use --backend sim to practise, or a build with hardware support.".into(),
+        })
+    }
+
+    /// Short machine-readable kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TokenError::NoDevice { .. } => "no-device",
+            TokenError::OperationDenied => "touch-denied",
+            TokenError::UserActionTimeout => "touch-timeout",
+            TokenError::PinInvalid { .. } => "pin-invalid",
+            TokenError::PinBlocked => "pin-blocked",
+            TokenError::PinAuthBlocked { .. } => "pin-auth-blocked",
+            TokenError::PinRequired | TokenError::PinNeeded => "pin-required",
+            TokenError::PinNotSet => "pin-not-set",
+            TokenError::PinPolicy => "pin-policy",
+            TokenError::NoCredentials => "no-credentials",
+            TokenError::KeyStoreFull => "key-store-full",
+            TokenError::Ctap { .. } => "ctap-error",
+            TokenError::BadAnswer(_) => "bad-answer",
+            TokenError::SimState { .. } => "sim-state",
+            TokenError::BadTouchSetting(_) => "bad-touch-setting",
+            TokenError::BackendUnavailable(_) => "backend-unavailable",
+        }
+    }
+}
+
+/// libfido2 / CTAP 2.1 name of a status byte.
+pub fn ctap_name(code: u8) -> &'static str {
+    match code {
+        0x00 => "CTAP2_OK",
+        0x01 => "CTAP1_ERR_INVALID_COMMAND",
+        0x02 => "CTAP1_ERR_INVALID_PARAMETER",
+        0x03 => "CTAP1_ERR_INVALID_LENGTH",
+        0x04 => "CTAP1_ERR_INVALID_SEQ",
+        0x05 => "CTAP1_ERR_TIMEOUT",
+        0x06 => "CTAP1_ERR_CHANNEL_BUSY",
+        0x0A => "CTAP1_ERR_LOCK_REQUIRED",
+        0x0B => "CTAP1_ERR_INVALID_CHANNEL",
+        0x11 => "CBOR_UNEXPECTED_TYPE",
+        0x12 => "INVALID_CBOR",
+        0x14 => "MISSING_PARAMETER",
+        0x15 => "LIMIT_EXCEEDED",
+        0x16 => "UNSUPPORTED_EXTENSION",
+        0x17 => "FP_DATABASE_FULL",
+        0x18 => "LARGE_BLOB_STORAGE_FULL",
+        0x19 => "CREDENTIAL_EXCLUDED",
+        0x21 => "PROCESSING",
+        0x22 => "INVALID_CREDENTIAL",
+        0x23 => "USER_ACTION_PENDING",
+        0x24 => "OPERATION_PENDING",
+        0x25 => "NO_OPERATIONS",
+        0x26 => "UNSUPPORTED_ALGORITHM",
+        0x27 => "OPERATION_DENIED",
+        0x28 => "KEY_STORE_FULL",
+        0x29 => "NOT_BUSY",
+        0x2A => "NO_OPERATION_PENDING",
+        0x2B => "UNSUPPORTED_OPTION",
+        0x2C => "INVALID_OPTION",
+        0x2D => "KEEPALIVE_CANCEL",
+        0x2E => "NO_CREDENTIALS",
+        0x2F => "USER_ACTION_TIMEOUT",
+        0x30 => "NOT_ALLOWED",
+        0x31 => "PIN_INVALID",
+        0x32 => "PIN_BLOCKED",
+        0x33 => "PIN_AUTH_INVALID",
+        0x34 => "PIN_AUTH_BLOCKED",
+        0x35 => "PIN_NOT_SET",
+        0x36 => "PUAT_REQUIRED",
+        0x37 => "PIN_POLICY_VIOLATION",
+        0x38 => "PIN_TOKEN_EXPIRED",
+        0x39 => "REQUEST_TOO_LARGE",
+        0x3A => "ACTION_TIMEOUT",
+        0x3B => "UP_REQUIRED",
+        0x3C => "UV_BLOCKED",
+        0x3D => "INTEGRITY_FAILURE",
+        0x3E => "INVALID_SUBCOMMAND",
+        0x3F => "UV_INVALID",
+        0x40 => "UNAUTHORIZED_PERMISSION",
+        0x7F => "CTAP1_ERR_OTHER",
+        0xE0..=0xEF => "CTAP2_ERR_EXTENSION",
+        0xF0..=0xFF => "CTAP2_ERR_VENDOR",
+        _ => "UNKNOWN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_code_round_trips_and_has_a_hint() {
+        for code in 0u8..=0xFF {
+            let e = TokenError::from_ctap(code, Some(5));
+            assert_eq!(e.ctap_code(), Some(code), "code {code:#04x}");
+            assert!(e.hint().is_some());
+            assert!(!e.to_string().is_empty());
+        }
+        assert_eq!(
+            TokenError::from_ctap(0x31, Some(2)).to_string(),
+            "wrong PIN; 2 tries left before the key locks its PIN"
+        );
+        assert_eq!(
+            TokenError::from_ctap(0x3C, None).to_string(),
+            "the key answered CTAP2 error 0x3c (UV_BLOCKED)"
+        );
+    }
+}

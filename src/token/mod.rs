@@ -1,0 +1,27 @@
+//! Security keys behind one trait. [`CaSigner`] is all the certificate code sees; the `sim`
+//! backend and (later) the hardware backends implement it. FIDO2-style tokens share the client
+//! logic of [`sk_ca`] over the CTAP2-shaped [`ctap::Authenticator`] trait.
+
+pub mod ctap;
+pub mod error;
+pub mod select;
+pub mod sim;
+pub mod sk_ca;
+
+pub use error::TokenError;
+pub use select::{Backend, BackendChoice};
+
+use ssh_key::{PublicKey, Signature};
+
+use crate::ui::Ui;
+use crate::Result;
+
+/// A CA whose private key lives in a token: it can name its public key and sign.
+pub trait CaSigner {
+    /// The CA public key (what hosts put in `TrustedUserCAKeys`).
+    fn public_key(&self) -> &PublicKey;
+    /// Signs `msg` (a certificate's to-be-signed bytes). May prompt for touch/PIN through `ui`.
+    fn sign(&mut self, msg: &[u8], ui: &mut dyn Ui) -> Result<Signature>;
+    /// One line naming the token, e.g. `simulated key SIM-1A2B3C4D (SIMULATED)`.
+    fn describe(&self) -> String;
+}

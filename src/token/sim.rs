@@ -1,0 +1,585 @@
+//! The simulated security key: a software CTAP2 authenticator with persistent state.
+//!
+//! Real cryptography (P-256 credentials, ECDSA over authenticatorData ‖ clientDataHash), a
+//! persistent signature counter, resident credentials that replace each other per (rp id,
+//! user id), a PIN with CTAP's retry rules (8 tries; 3 wrong in a row block until the key is
+//! "re-plugged"; 0 blocks for good) and scripted touch (`BREAKGLASS_SIM_TOUCH`). State lives in
+//! `token.json` in the state directory, 0600, rewritten atomically under a lock file, so the CLI
+//! and OpenSSH (through the provider library) see one key. It skips only CTAP's transport
+//! encryption of the PIN (REFERENCE.md §5.4 allows that).
+//!
+//! Simplification, documented: credential management works without a PIN when none is set (a
+//! real key insists on a PIN for it).
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature as P256Signature, SigningKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::ctap::{
+    Assertion, Authenticator, GetAssertion, MadeCredential, MakeCredential, Pin, ResidentCredential,
+};
+use super::TokenError;
+use crate::{atomic, fido, hex};
+
+/// The most resident credentials the simulated key stores (a YubiKey 5 before 5.7 holds 25).
+pub const MAX_RESIDENT: usize = 25;
+/// CTAP's maximum PIN retry counter.
+pub const PIN_RETRIES_MAX: u8 = 8;
+const STATE_FILE: &str = "token.json";
+const LOCK_FILE: &str = "lock";
+/// AAGUID of the simulated key (random, fixed; "breakglass sim").
+pub const SIM_AAGUID: [u8; 16] = *b"breakglass-sim\x00\x01";
+
+/// What the simulated user does when asked to touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touch {
+    /// Touches the key.
+    Approve,
+    /// Declines (CTAP2 OPERATION_DENIED).
+    Deny,
+    /// Never touches (CTAP2 USER_ACTION_TIMEOUT).
+    Timeout,
+}
+
+impl Touch {
+    /// Reads `BREAKGLASS_SIM_TOUCH` (default approve).
+    pub fn from_env() -> Result<Self, TokenError> {
+        match std::env::var("BREAKGLASS_SIM_TOUCH") {
+            Err(_) => Ok(Touch::Approve),
+            Ok(v) => match v.as_str() {
+                "" | "approve" => Ok(Touch::Approve),
+                "deny" => Ok(Touch::Deny),
+                "timeout" => Ok(Touch::Timeout),
+                other => Err(TokenError::BadTouchSetting(crate::sanitize::sanitize(
+                    other,
+                ))),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct PinState {
+    /// LEFT(SHA-256(PIN), 16), hex — what a CTAP2 authenticator stores.
+    hash: String,
+    retries: u8,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct Credential {
+    rp_id: String,
+    user_id: String,
+    user_name: String,
+    credential_id: String,
+    private_key: Zeroizing<String>,
+    cred_protect: u8,
+    created: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct State {
+    format: u32,
+    serial: String,
+    counter: u32,
+    pin: Option<PinState>,
+    /// Wrong PINs in a row in this "power session"; 3 blocks PIN use until re-plugged.
+    consecutive_wrong: u8,
+    credentials: Vec<Credential>,
+}
+
+/// A summary of the simulated key for `breakglass sim status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimStatus {
+    /// State directory.
+    pub dir: PathBuf,
+    /// Serial number of the simulated key.
+    pub serial: String,
+    /// Signature counter.
+    pub counter: u32,
+    /// Whether a PIN is set.
+    pub pin_set: bool,
+    /// PIN retries left.
+    pub pin_retries: Option<u8>,
+    /// True when 3 wrong PINs in a row need a re-plug.
+    pub needs_replug: bool,
+    /// Resident credentials.
+    pub credentials: Vec<SimCredentialInfo>,
+}
+
+/// One resident credential as `sim status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimCredentialInfo {
+    /// rp id (application).
+    pub rp_id: String,
+    /// user id, hex.
+    pub user_id: String,
+    /// credProtect level.
+    pub cred_protect: u8,
+    /// SEC1 point, for fingerprinting.
+    #[serde(skip)]
+    pub public_point: [u8; 65],
+    /// Fingerprint of the SSH public key.
+    pub fingerprint: String,
+    /// Creation time.
+    pub created: u64,
+}
+
+/// The simulated authenticator, bound to its state directory.
+pub struct SimToken {
+    dir: PathBuf,
+    touch: Touch,
+    state: State,
+}
+
+fn state_err(dir: &Path, reason: impl Into<String>) -> TokenError {
+    TokenError::SimState {
+        path: dir.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    // getrandom only fails on a broken OS; an all-zero value would then be caught by key checks.
+    let _ = getrandom::fill(&mut b);
+    b
+}
+
+fn new_signing_key() -> (SigningKey, Zeroizing<Vec<u8>>) {
+    loop {
+        let bytes = Zeroizing::new(random_bytes::<32>().to_vec());
+        if let Ok(k) = SigningKey::from_slice(&bytes) {
+            return (k, bytes);
+        }
+    }
+}
+
+fn point_of(key: &SigningKey) -> [u8; 65] {
+    let ep = key.verifying_key().to_sec1_point(false);
+    let mut out = [0u8; 65];
+    out.copy_from_slice(ep.as_bytes());
+    out
+}
+
+fn pin_hash(pin: &str) -> String {
+    hex::encode(&Sha256::digest(pin.as_bytes())[..16])
+}
+
+/// Checks a new PIN against CTAP's policy: at least 4 code points, at most 63 bytes.
+pub fn check_pin_policy(pin: &str) -> Result<(), TokenError> {
+    if pin.chars().count() < 4 || pin.len() > 63 {
+        return Err(TokenError::PinPolicy);
+    }
+    Ok(())
+}
+
+impl SimToken {
+    /// Opens the simulated key in `dir`, creating a fresh one if the directory holds none.
+    pub fn open(dir: &Path) -> Result<Self, TokenError> {
+        let touch = Touch::from_env()?;
+        let mut t = SimToken {
+            dir: dir.to_path_buf(),
+            touch,
+            state: Self::blank(),
+        };
+        t.with_lock(|_| Ok(()))?;
+        Ok(t)
+    }
+
+    /// Opens an existing simulated key; `None` when `dir` holds none (nothing is created).
+    pub fn open_existing(dir: &Path) -> Result<Option<Self>, TokenError> {
+        if !dir.join(STATE_FILE).exists() {
+            return Ok(None);
+        }
+        Self::open(dir).map(Some)
+    }
+
+    fn blank() -> State {
+        let s: [u8; 4] = random_bytes();
+        State {
+            format: 1,
+            serial: format!("SIM-{}", hex::encode(&s).to_uppercase()),
+            counter: 0,
+            pin: None,
+            consecutive_wrong: 0,
+            credentials: Vec::new(),
+        }
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The simulated key's serial.
+    pub fn serial(&self) -> &str {
+        &self.state.serial
+    }
+
+    /// Runs `f` on the freshest state under the lock, then saves it atomically.
+    fn with_lock<T>(
+        &mut self,
+        f: impl FnOnce(&mut State) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| state_err(&self.dir, format!("cannot create it: {e}")))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
+        }
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(self.dir.join(LOCK_FILE))
+            .map_err(|e| state_err(&self.dir, format!("cannot open its lock file: {e}")))?;
+        lock.lock()
+            .map_err(|e| state_err(&self.dir, format!("cannot lock it: {e}")))?;
+        let path = self.dir.join(STATE_FILE);
+        let mut state = match fs::read(&path) {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                serde_json::from_slice::<State>(&bytes).map_err(|e| {
+                    state_err(&self.dir, format!("{STATE_FILE} does not parse ({e})"))
+                })?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.state.clone(),
+            Err(e) => {
+                return Err(state_err(
+                    &self.dir,
+                    format!("cannot read {STATE_FILE}: {e}"),
+                ))
+            }
+        };
+        if state.format != 1 {
+            return Err(state_err(
+                &self.dir,
+                format!("unknown state format {}", state.format),
+            ));
+        }
+        let before = serde_json::to_vec(&state).map(Zeroizing::new);
+        let result = f(&mut state);
+        // Save even when f failed: PIN counters must persist across wrong answers.
+        let after = serde_json::to_vec_pretty(&state)
+            .map(Zeroizing::new)
+            .map_err(|e| state_err(&self.dir, e.to_string()))?;
+        let changed = match &before {
+            Ok(b) => serde_json::to_vec(&state).map(|a| a != **b).unwrap_or(true),
+            Err(_) => true,
+        } || !path.exists();
+        if changed {
+            atomic::write_all(&[atomic::PlannedFile::private(&path, after.to_vec())], true)
+                .map_err(|e| state_err(&self.dir, format!("cannot save {STATE_FILE}: {e}")))?;
+        }
+        self.state = state;
+        drop(lock);
+        result
+    }
+
+    /// Verifies `pin` with CTAP's retry rules, mutating the counters in `state`.
+    fn verify_pin(state: &mut State, pin: &str) -> Result<(), TokenError> {
+        let Some(p) = state.pin.as_mut() else {
+            return Err(TokenError::PinNotSet);
+        };
+        if p.retries == 0 {
+            return Err(TokenError::PinBlocked);
+        }
+        if state.consecutive_wrong >= 3 {
+            return Err(TokenError::PinAuthBlocked { simulated: true });
+        }
+        p.retries -= 1; // decremented before comparing, as CTAP requires
+        let good = constant_time_eq(p.hash.as_bytes(), pin_hash(pin).as_bytes());
+        if good {
+            p.retries = PIN_RETRIES_MAX;
+            state.consecutive_wrong = 0;
+            return Ok(());
+        }
+        state.consecutive_wrong += 1;
+        if p.retries == 0 {
+            return Err(TokenError::PinBlocked);
+        }
+        if state.consecutive_wrong >= 3 {
+            return Err(TokenError::PinAuthBlocked { simulated: true });
+        }
+        Err(TokenError::PinInvalid {
+            tries_left: p.retries,
+        })
+    }
+
+    fn user_presence(&self) -> Result<(), TokenError> {
+        match self.touch {
+            Touch::Approve => Ok(()),
+            Touch::Deny => Err(TokenError::OperationDenied),
+            Touch::Timeout => Err(TokenError::UserActionTimeout),
+        }
+    }
+
+    /// Sets the first PIN, or changes it when `current` is given and right.
+    pub fn set_pin(&mut self, current: Option<&Pin>, new: &Pin) -> Result<(), TokenError> {
+        check_pin_policy(new)?;
+        self.with_lock(|st| {
+            if st.pin.is_some() {
+                let cur = current.ok_or(TokenError::PinRequired)?;
+                Self::verify_pin(st, cur)?;
+            }
+            st.pin = Some(PinState {
+                hash: pin_hash(new),
+                retries: PIN_RETRIES_MAX,
+            });
+            st.consecutive_wrong = 0;
+            Ok(())
+        })
+    }
+
+    /// "Unplugs and re-inserts" the key: clears the 3-wrong-PINs-in-a-row block.
+    pub fn replug(&mut self) -> Result<(), TokenError> {
+        self.with_lock(|st| {
+            st.consecutive_wrong = 0;
+            Ok(())
+        })
+    }
+
+    /// authenticatorReset: erases every credential and the PIN (the CA is gone).
+    pub fn reset(&mut self) -> Result<(), TokenError> {
+        self.user_presence()?;
+        self.with_lock(|st| {
+            st.credentials.clear();
+            st.pin = None;
+            st.consecutive_wrong = 0;
+            Ok(())
+        })
+    }
+
+    /// The key's state for display.
+    pub fn status(&mut self) -> Result<SimStatus, TokenError> {
+        self.with_lock(|_| Ok(()))?;
+        let st = &self.state;
+        let mut credentials = Vec::new();
+        for c in &st.credentials {
+            let key = decode_key(&self.dir, &c.private_key)?;
+            let point = point_of(&key);
+            let fingerprint = fido::sk_public_key(&point, &c.rp_id)
+                .map(|k| k.fingerprint(Default::default()).to_string())
+                .unwrap_or_default();
+            credentials.push(SimCredentialInfo {
+                rp_id: c.rp_id.clone(),
+                user_id: c.user_id.clone(),
+                cred_protect: c.cred_protect,
+                public_point: point,
+                fingerprint,
+                created: c.created,
+            });
+        }
+        Ok(SimStatus {
+            dir: self.dir.clone(),
+            serial: st.serial.clone(),
+            counter: st.counter,
+            pin_set: st.pin.is_some(),
+            pin_retries: st.pin.as_ref().map(|p| p.retries),
+            needs_replug: st.consecutive_wrong >= 3,
+            credentials,
+        })
+    }
+}
+
+fn decode_key(dir: &Path, hex_key: &str) -> Result<SigningKey, TokenError> {
+    let bytes = Zeroizing::new(
+        hex::decode(hex_key).ok_or_else(|| state_err(dir, "a credential key is not hex"))?,
+    );
+    SigningKey::from_slice(&bytes)
+        .map_err(|_| state_err(dir, "a credential key is not a P-256 scalar"))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Authenticator for SimToken {
+    fn describe(&self) -> String {
+        format!("simulated key {} (SIMULATED)", self.state.serial)
+    }
+
+    fn is_simulated(&self) -> bool {
+        true
+    }
+
+    fn pin_is_set(&self) -> bool {
+        self.state.pin.is_some()
+    }
+
+    fn pin_retries(&mut self) -> Result<Option<u8>, TokenError> {
+        self.with_lock(|st| Ok(st.pin.as_ref().map(|p| p.retries)))
+    }
+
+    fn make_credential(
+        &mut self,
+        req: &MakeCredential,
+        pin: Option<&Pin>,
+    ) -> Result<MadeCredential, TokenError> {
+        let touch = self.user_presence();
+        let dir = self.dir.clone();
+        self.with_lock(|st| {
+            let mut flags = fido::FLAG_AT | fido::FLAG_ED;
+            match (st.pin.is_some(), pin) {
+                (true, None) => return Err(TokenError::PinRequired),
+                (_, Some(p)) => {
+                    Self::verify_pin(st, p)?;
+                    flags |= fido::FLAG_UV;
+                }
+                (false, None) => {}
+            }
+            touch?;
+            flags |= fido::FLAG_UP;
+            let user_id_hex = hex::encode(&req.user_id);
+            let replaces = st
+                .credentials
+                .iter()
+                .position(|c| c.rp_id == req.rp_id && c.user_id == user_id_hex);
+            if req.resident && replaces.is_none() && st.credentials.len() >= MAX_RESIDENT {
+                return Err(TokenError::KeyStoreFull);
+            }
+            let (key, key_bytes) = new_signing_key();
+            let credential_id: [u8; 32] = random_bytes();
+            st.counter = st.counter.wrapping_add(1);
+            let point = point_of(&key);
+            let mut auth_data = Sha256::digest(req.rp_id.as_bytes()).to_vec();
+            auth_data.push(flags);
+            auth_data.extend_from_slice(&st.counter.to_be_bytes());
+            auth_data.extend_from_slice(&SIM_AAGUID);
+            auth_data.extend_from_slice(&(credential_id.len() as u16).to_be_bytes());
+            auth_data.extend_from_slice(&credential_id);
+            auth_data.extend_from_slice(&fido::point_to_cose(&point));
+            // extensions: {"credProtect": n}
+            auth_data.extend_from_slice(&[0xa1, 0x6b]);
+            auth_data.extend_from_slice(b"credProtect");
+            auth_data.push(req.cred_protect.min(23));
+            let mut signed = auth_data.clone();
+            signed.extend_from_slice(&req.client_data_hash);
+            let sig: P256Signature = key.sign(&signed);
+            if req.resident {
+                let cred = Credential {
+                    rp_id: req.rp_id.clone(),
+                    user_id: user_id_hex,
+                    user_name: req.user_name.clone(),
+                    credential_id: hex::encode(&credential_id),
+                    private_key: Zeroizing::new(hex::encode(&key_bytes)),
+                    cred_protect: req.cred_protect,
+                    created: crate::clock::now(),
+                };
+                match replaces {
+                    Some(i) => st.credentials[i] = cred,
+                    None => st.credentials.push(cred),
+                }
+            } else {
+                return Err(state_err(
+                    &dir,
+                    "the simulated key makes resident credentials only",
+                ));
+            }
+            Ok(MadeCredential {
+                auth_data,
+                fmt: "packed".into(),
+                att_sig: sig.to_der().as_bytes().to_vec(),
+            })
+        })
+    }
+
+    fn get_assertion(
+        &mut self,
+        req: &GetAssertion,
+        pin: Option<&Pin>,
+    ) -> Result<Assertion, TokenError> {
+        let touch = self.user_presence();
+        let dir = self.dir.clone();
+        self.with_lock(|st| {
+            let mut flags = 0u8;
+            if let Some(p) = pin {
+                Self::verify_pin(st, p)?;
+                flags |= fido::FLAG_UV;
+            }
+            let uv = flags & fido::FLAG_UV != 0;
+            let allow: Vec<String> = req.allow_list.iter().map(|id| hex::encode(id)).collect();
+            let cred = st
+                .credentials
+                .iter()
+                .filter(|c| c.rp_id == req.rp_id)
+                .filter(|c| {
+                    if allow.is_empty() {
+                        true
+                    } else {
+                        allow.contains(&c.credential_id)
+                    }
+                })
+                .find(|c| match c.cred_protect {
+                    3 => uv,
+                    2 => uv || !allow.is_empty(),
+                    _ => true,
+                })
+                .cloned()
+                .ok_or(TokenError::NoCredentials)?;
+            if req.up {
+                touch?;
+                flags |= fido::FLAG_UP;
+            }
+            let key = decode_key(&dir, &cred.private_key)?;
+            st.counter = st.counter.wrapping_add(1);
+            let mut auth_data = Sha256::digest(req.rp_id.as_bytes()).to_vec();
+            auth_data.push(flags);
+            auth_data.extend_from_slice(&st.counter.to_be_bytes());
+            let mut signed = auth_data.clone();
+            signed.extend_from_slice(&req.client_data_hash);
+            let sig: P256Signature = key.sign(&signed);
+            let credential_id = hex::decode(&cred.credential_id)
+                .ok_or_else(|| state_err(&dir, "a credential id is not hex"))?;
+            Ok(Assertion {
+                credential_id,
+                auth_data,
+                signature: sig.to_der().as_bytes().to_vec(),
+            })
+        })
+    }
+
+    fn credentials(
+        &mut self,
+        rp_id: &str,
+        pin: Option<&Pin>,
+    ) -> Result<Vec<ResidentCredential>, TokenError> {
+        let dir = self.dir.clone();
+        self.with_lock(|st| {
+            match (st.pin.is_some(), pin) {
+                (true, None) => return Err(TokenError::PinRequired),
+                (true, Some(p)) => Self::verify_pin(st, p)?,
+                (false, _) => {}
+            }
+            let mut out = Vec::new();
+            for c in st.credentials.iter().filter(|c| c.rp_id == rp_id) {
+                let key = decode_key(&dir, &c.private_key)?;
+                out.push(ResidentCredential {
+                    rp_id: c.rp_id.clone(),
+                    credential_id: hex::decode(&c.credential_id)
+                        .ok_or_else(|| state_err(&dir, "a credential id is not hex"))?,
+                    user_id: hex::decode(&c.user_id)
+                        .ok_or_else(|| state_err(&dir, "a user id is not hex"))?,
+                    cose_public_key: fido::point_to_cose(&point_of(&key)),
+                    cred_protect: c.cred_protect,
+                });
+            }
+            if out.is_empty() {
+                return Err(TokenError::NoCredentials);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Reads the state file for tests and tools without opening the token (no lock, no creation).
+pub fn state_file(dir: &Path) -> PathBuf {
+    dir.join(STATE_FILE)
+}
