@@ -205,7 +205,9 @@ pub fn open_signer(
             })
         }
     };
-    SkCaSigner::new(auth, ca, require_uv, pin)
+    let mut signer = SkCaSigner::new(auth, ca, require_uv, pin)?;
+    signer.ca_label = source_path(source);
+    Ok(signer)
 }
 
 fn source_path(source: &CaSource) -> PathBuf {

@@ -4,6 +4,7 @@
 //! Data flows one way (DESIGN.md): a [`token::CaSigner`] signs the to-be-signed certificate that
 //! [`cert`] builds, [`atomic`] writes the results, [`audit`] records them.
 
+pub mod agent;
 pub mod atomic;
 pub mod audit;
 pub mod ca;

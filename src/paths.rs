@@ -44,7 +44,14 @@ pub fn operator() -> String {
             }
         }
     }
-    "unknown".into()
+    std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// This machine's host name, for key ids and the audit log.

@@ -231,6 +231,8 @@ pub struct SkCaSigner<A: Authenticator> {
     pin: Option<Pin>,
     /// Flags and counter of the last signature, for display.
     pub last: Option<(u8, u32)>,
+    /// Where the CA public key came from, for error messages.
+    pub ca_label: std::path::PathBuf,
 }
 
 impl<A: Authenticator> SkCaSigner<A> {
@@ -245,6 +247,7 @@ impl<A: Authenticator> SkCaSigner<A> {
             require_uv,
             pin,
             last: None,
+            ca_label: std::path::PathBuf::from("(the key's resident CA)"),
         })
     }
 }
@@ -283,7 +286,7 @@ impl<A: Authenticator> CaSigner for SkCaSigner<A> {
         self.pin = pin;
         let answer = answer.map_err(|e| match e {
             Error::Token(TokenError::NoCredentials) => Error::CaNotOnToken {
-                path: std::path::PathBuf::from("--ca"),
+                path: self.ca_label.clone(),
                 expected: fp.to_string(),
             },
             other => other,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Side-by-side timings, one run: breakglass mint on the simulated key vs the manual
+# ssh-keygen -t ecdsa + ssh-keygen -s (software ecdsa CA) doing the same work; --help startup;
+# release binary size; drill wall time. Medians of N runs (default 21). Usage: bench/mint.sh [N]
+set -euo pipefail
+N="${1:-21}"
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+BIN="$PWD/target/release/breakglass"
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+export BREAKGLASS_BACKEND=sim BREAKGLASS_SIM_DIR="$T/sim" BREAKGLASS_AUDIT_LOG="$T/audit.jsonl"
+cd "$T"
+"$BIN" init-ca -f sk-user-ca >/dev/null 2>&1
+ssh-keygen -q -t ecdsa -N '' -f refca
+
+ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+bg=(); kg=(); hp=()
+for i in $(seq "$N"); do
+  bg+=("$(ms "$BIN" mint -n ubuntu -f "b$i")")
+  kg+=("$(ms bash -c "ssh-keygen -q -t ecdsa -N '' -f k$i && ssh-keygen -q -s refca -I test-key -n ubuntu -V -5m:+60m k$i.pub")")
+  hp+=("$(ms "$BIN" --help)")
+done
+mb=$(printf '%s\n' "${bg[@]}" | median); mk=$(printf '%s\n' "${kg[@]}" | median); mh=$(printf '%s\n' "${hp[@]}" | median)
+echo "runs: $N (median, microseconds)"
+echo "breakglass mint (sim, incl. audit fsync): $mb"
+echo "ssh-keygen -t ecdsa + ssh-keygen -s:     $mk"
+awk -v a="$mb" -v b="$mk" 'BEGIN {printf "ratio breakglass/ssh-keygen:              %.2f\n", a/b}'
+echo "breakglass --help:                       $mh"
+echo "release binary size (bytes):             $(stat -c %s "$BIN")"
+s=$(date +%s%N); "$BIN" drill >/dev/null; e=$(date +%s%N)
+echo "drill wall time (ms):                    $(( (e - s) / 1000000 ))"
