@@ -116,7 +116,7 @@ pub fn append(path: &Path, entry: &AuditEntry) -> Result<()> {
     let prev = match existing
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
-        .last()
+        .next_back()
     {
         Some(last) => hex::encode(&Sha256::digest(last)),
         None => GENESIS.to_string(),

@@ -301,7 +301,7 @@ pub mod cbor {
         let (arg, len) = match info {
             0..=23 => (u64::from(info), 0),
             24 => (u64::from(*d.get(pos + 1).ok_or(FidoError::BadCbor)?), 1),
-            25 | 26 | 27 => {
+            25..=27 => {
                 let n = 1usize << (info - 24);
                 let bytes = d.get(pos + 1..pos + 1 + n).ok_or(FidoError::BadCbor)?;
                 (bytes.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)), n)

@@ -106,7 +106,7 @@ pub fn display_type(alg: &Algorithm, cert: bool) -> String {
     }
 }
 
-/// Reads the raw certificate blob from a `-cert.pub` line (the base64 field).
+/// Reads a `-cert.pub` file: the certificate and its raw blob (the base64 field).
 pub fn read_cert_line(path: &Path) -> Result<(Certificate, Vec<u8>)> {
     let bad = |reason: &str| Error::BadFile {
         path: path.to_path_buf(),
@@ -120,28 +120,29 @@ pub fn read_cert_line(path: &Path) -> Result<(Certificate, Vec<u8>)> {
     if bytes.len() > 1024 * 1024 {
         return Err(bad("is too large to be a certificate"));
     }
-    let text = String::from_utf8_lossy(&bytes);
+    parse_cert_line(&String::from_utf8_lossy(&bytes)).map_err(bad)
+}
+
+/// Parses the first certificate line of `text`; the error is the reason, for "FILE: reason".
+pub fn parse_cert_line(text: &str) -> std::result::Result<(Certificate, Vec<u8>), &'static str> {
     let line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
     if line.starts_with("-----BEGIN") {
-        return Err(bad("is a private key, not a certificate"));
+        return Err("is a private key, not a certificate");
     }
     let mut fields = line.split_whitespace();
     let type_name = fields.next().unwrap_or("");
     if !type_name.ends_with("-cert-v01@openssh.com") {
-        return Err(bad("is not a certificate"));
+        return Err("is not a certificate");
     }
-    let b64 = fields
-        .next()
-        .ok_or_else(|| bad("is not a certificate (no key data)"))?;
-    let blob = decode_b64(b64).ok_or_else(|| bad("is not a certificate (bad base64)"))?;
-    let cert =
-        Certificate::from_bytes(&blob).map_err(|_| bad("is not a certificate that parses"))?;
+    let b64 = fields.next().ok_or("is not a certificate (no key data)")?;
+    let blob = decode_b64(b64).ok_or("is not a certificate (bad base64)")?;
+    let cert = Certificate::from_bytes(&blob).map_err(|_| "is not a certificate that parses")?;
     if cert.algorithm().to_certificate_type() != type_name {
-        return Err(bad("is not a certificate (type mismatch)"));
+        return Err("is not a certificate (type mismatch)");
     }
     Ok((cert, blob))
 }

@@ -14,7 +14,13 @@ struct Case {
 }
 
 fn case(name: &'static str, args: &[&str], code: i32, message: &'static str) -> Case {
-    Case { name, args: args.iter().map(|s| s.to_string()).collect(), env: Vec::new(), code, message }
+    Case {
+        name,
+        args: args.iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
+        code,
+        message,
+    }
 }
 
 fn check(w: &World, c: &Case) {
@@ -24,13 +30,27 @@ fn check(w: &World, c: &Case) {
     let env: Vec<(&str, &str)> = c.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let o = w.run_env(&args, &env);
     let e = err(&o);
-    assert_eq!(o.status.code(), Some(c.code), "{}: exit code; stderr: {e}", c.name);
-    assert!(e.contains(c.message), "{}: expected {:?} in stderr:\n{e}", c.name, c.message);
+    assert_eq!(
+        o.status.code(),
+        Some(c.code),
+        "{}: exit code; stderr: {e}",
+        c.name
+    );
+    assert!(
+        e.contains(c.message),
+        "{}: expected {:?} in stderr:\n{e}",
+        c.name,
+        c.message
+    );
     assert!(!e.contains("panicked"), "{}: panic: {e}", c.name);
     assert_eq!(snapshot(&w.work), before, "{}: files changed", c.name);
     // Failed mints may record a failure in the audit log, but never a key.
     let audit = std::fs::read_to_string(&w.audit).unwrap_or_default();
-    assert!(!audit.contains("PRIVATE KEY"), "{}: key in audit log", c.name);
+    assert!(
+        !audit.contains("PRIVATE KEY"),
+        "{}: key in audit log",
+        c.name
+    );
     let _ = audit_before;
 }
 
@@ -39,39 +59,201 @@ fn mint_rejects_bad_arguments_before_touching_anything() {
     let w = World::new();
     w.init_ca();
     std::fs::write(w.path("garbage.pub"), "this is not a key\n").unwrap();
-    std::fs::write(w.path("ed.pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x\n").unwrap();
+    std::fs::write(
+        w.path("ed.pub"),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x\n",
+    )
+    .unwrap();
     std::fs::create_dir(w.path("adir")).unwrap();
     let cases = vec![
-        case("empty -V", &["mint", "-n", "u", "-V", ""], 2, "Invalid certificate life specification "),
-        case("lone -5m", &["mint", "-n", "u", "-V", "-5m"], 2, "Invalid certificate life specification -5m"),
-        case("bad unit", &["mint", "-n", "u", "-V", "+1x"], 2, "Invalid relative certificate life +1x"),
-        case("empty interval", &["mint", "-n", "u", "-V", "+1h:-1h"], 2, "Empty certificate validity interval"),
-        case("bad from", &["mint", "-n", "u", "-V", "forever:always"], 2, "Invalid from time \"forever\""),
-        case("hex junk", &["mint", "-n", "u", "-V", "0x:0x10"], 2, "Invalid certificate time: not a number"),
-        case("already over", &["mint", "-n", "u", "-V", "20200101:20200102"], 2, "which is already past"),
-        case("empty principals", &["mint", "-n", ""], 2, "-n needs at least one principal"),
-        case("blank principals", &["mint", "-n", "   "], 2, "-n needs at least one principal"),
-        case("empty principal in list", &["mint", "-n", "a,,b"], 2, "empty principal name"),
-        case("principal with blank", &["mint", "-n", "a b"], 2, "contains blanks or control characters"),
-        case("missing --ca", &["mint", "-n", "u", "--ca", "nope.pub"], 1, "nope.pub: no such file"),
-        case("garbage --ca", &["mint", "-n", "u", "--ca", "garbage.pub"], 1, "garbage.pub: is not an OpenSSH public key"),
-        case("private --ca", &["mint", "-n", "u", "--ca", "sk-user-ca"], 1, "sk-user-ca: is a private key file"),
-        case("other type --ca", &["mint", "-n", "u", "--ca", "ed.pub"], 1, "holds a ssh-ed25519 key"),
-        case("directory --ca", &["mint", "-n", "u", "--ca", "adir"], 1, "adir: is a directory"),
-        case("missing directory", &["mint", "-n", "u", "-f", "no/such/dir/emergency"], 1, "directory no/such/dir does not exist"),
-        case("unknown -O", &["mint", "-n", "u", "-O", "frobnicate"], 2, "unknown certificate option \"frobnicate\""),
-        case("bad source-address", &["mint", "-n", "u", "-O", "source-address=10.0.0.0/33"], 2, "invalid source-address"),
-        case("force-command twice", &["mint", "-n", "u", "-O", "force-command=a", "-O", "force-command=b"], 2, "force-command given twice"),
-        case("lifetime past policy", &["mint", "-n", "u", "-V", "-5m:+25h"], 1, "above the --max-lifetime of 1d"),
-        case("forever without --allow-long", &["mint", "-n", "u", "-V", "-5m:forever"], 1, "no start or no end"),
-        case("always without --allow-long", &["mint", "-n", "u", "-V", "always:+1h"], 1, "no start or no end"),
-        case("short max lifetime", &["mint", "-n", "u", "-V", "-5m:+60m", "--max-lifetime", "30m"], 1, "above the --max-lifetime of 30m"),
-        case("-t dsa", &["mint", "-n", "u", "-t", "dsa"], 2, "key type \"dsa\" is not supported"),
-        case("-z not a number", &["mint", "-n", "u", "-z", "twelve"], 2, "invalid value 'twelve'"),
-        case("bad --max-lifetime", &["mint", "-n", "u", "--max-lifetime", "soon"], 2, "is not a duration"),
-        case("control char in -I", &["mint", "-n", "u", "-I", "id\x1b[31m"], 2, "-I must not contain control characters"),
-        case("control char in --reason", &["mint", "-n", "u", "--reason", "a\nb"], 2, "--reason must not contain control characters"),
-        case("unknown backend", &["--backend", "usb", "mint", "-n", "u"], 2, "unknown backend"),
+        case(
+            "empty -V",
+            &["mint", "-n", "u", "-V", ""],
+            2,
+            "Invalid certificate life specification ",
+        ),
+        case(
+            "lone -5m",
+            &["mint", "-n", "u", "-V", "-5m"],
+            2,
+            "Invalid certificate life specification -5m",
+        ),
+        case(
+            "bad unit",
+            &["mint", "-n", "u", "-V", "+1x"],
+            2,
+            "Invalid relative certificate life +1x",
+        ),
+        case(
+            "empty interval",
+            &["mint", "-n", "u", "-V", "+1h:-1h"],
+            2,
+            "Empty certificate validity interval",
+        ),
+        case(
+            "bad from",
+            &["mint", "-n", "u", "-V", "forever:always"],
+            2,
+            "Invalid from time \"forever\"",
+        ),
+        case(
+            "hex junk",
+            &["mint", "-n", "u", "-V", "0x:0x10"],
+            2,
+            "Invalid certificate time: not a number",
+        ),
+        case(
+            "already over",
+            &["mint", "-n", "u", "-V", "20200101:20200102"],
+            2,
+            "which is already past",
+        ),
+        case(
+            "empty principals",
+            &["mint", "-n", ""],
+            2,
+            "-n needs at least one principal",
+        ),
+        case(
+            "blank principals",
+            &["mint", "-n", "   "],
+            2,
+            "-n needs at least one principal",
+        ),
+        case(
+            "empty principal in list",
+            &["mint", "-n", "a,,b"],
+            2,
+            "empty principal name",
+        ),
+        case(
+            "principal with blank",
+            &["mint", "-n", "a b"],
+            2,
+            "contains blanks or control characters",
+        ),
+        case(
+            "missing --ca",
+            &["mint", "-n", "u", "--ca", "nope.pub"],
+            1,
+            "nope.pub: no such file",
+        ),
+        case(
+            "garbage --ca",
+            &["mint", "-n", "u", "--ca", "garbage.pub"],
+            1,
+            "garbage.pub: is not an OpenSSH public key",
+        ),
+        case(
+            "private --ca",
+            &["mint", "-n", "u", "--ca", "sk-user-ca"],
+            1,
+            "sk-user-ca: is a private key file",
+        ),
+        case(
+            "other type --ca",
+            &["mint", "-n", "u", "--ca", "ed.pub"],
+            1,
+            "holds a ssh-ed25519 key",
+        ),
+        case(
+            "directory --ca",
+            &["mint", "-n", "u", "--ca", "adir"],
+            1,
+            "adir: is a directory",
+        ),
+        case(
+            "missing directory",
+            &["mint", "-n", "u", "-f", "no/such/dir/emergency"],
+            1,
+            "directory no/such/dir does not exist",
+        ),
+        case(
+            "unknown -O",
+            &["mint", "-n", "u", "-O", "frobnicate"],
+            2,
+            "unknown certificate option \"frobnicate\"",
+        ),
+        case(
+            "bad source-address",
+            &["mint", "-n", "u", "-O", "source-address=10.0.0.0/33"],
+            2,
+            "invalid source-address",
+        ),
+        case(
+            "force-command twice",
+            &[
+                "mint",
+                "-n",
+                "u",
+                "-O",
+                "force-command=a",
+                "-O",
+                "force-command=b",
+            ],
+            2,
+            "force-command given twice",
+        ),
+        case(
+            "lifetime past policy",
+            &["mint", "-n", "u", "-V", "-5m:+25h"],
+            1,
+            "above the --max-lifetime of 1d",
+        ),
+        case(
+            "forever without --allow-long",
+            &["mint", "-n", "u", "-V", "-5m:forever"],
+            1,
+            "no start or no end",
+        ),
+        case(
+            "always without --allow-long",
+            &["mint", "-n", "u", "-V", "always:+1h"],
+            1,
+            "no start or no end",
+        ),
+        case(
+            "short max lifetime",
+            &["mint", "-n", "u", "-V", "-5m:+60m", "--max-lifetime", "30m"],
+            1,
+            "above the --max-lifetime of 30m",
+        ),
+        case(
+            "-t dsa",
+            &["mint", "-n", "u", "-t", "dsa"],
+            2,
+            "key type \"dsa\" is not supported",
+        ),
+        case(
+            "-z not a number",
+            &["mint", "-n", "u", "-z", "twelve"],
+            2,
+            "invalid value 'twelve'",
+        ),
+        case(
+            "bad --max-lifetime",
+            &["mint", "-n", "u", "--max-lifetime", "soon"],
+            2,
+            "is not a duration",
+        ),
+        case(
+            "control char in -I",
+            &["mint", "-n", "u", "-I", "id\x1b[31m"],
+            2,
+            "-I must not contain control characters",
+        ),
+        case(
+            "control char in --reason",
+            &["mint", "-n", "u", "--reason", "a\nb"],
+            2,
+            "--reason must not contain control characters",
+        ),
+        case(
+            "unknown backend",
+            &["--backend", "usb", "mint", "-n", "u"],
+            2,
+            "unknown backend",
+        ),
     ];
     for c in &cases {
         check(&w, c);
@@ -88,34 +270,65 @@ fn existing_outputs_are_never_overwritten_without_force() {
         let w2 = World::new();
         w2.init_ca();
         std::fs::write(w2.path(existing), "precious").unwrap();
-        check(&w2, &case("existing output", &["mint", "-n", "u"], 1, &"already exists"[..]));
-        assert_eq!(std::fs::read_to_string(w2.path(existing)).unwrap(), "precious");
+        check(
+            &w2,
+            &case("existing output", &["mint", "-n", "u"], 1, "already exists"),
+        );
+        assert_eq!(
+            std::fs::read_to_string(w2.path(existing)).unwrap(),
+            "precious"
+        );
         // --force replaces it with a fresh set.
         w2.ok(&["mint", "-n", "u", "--force"]);
-        assert_ne!(std::fs::read_to_string(w2.path(existing)).unwrap(), "precious");
+        assert_ne!(
+            std::fs::read_to_string(w2.path(existing)).unwrap(),
+            "precious"
+        );
     }
     let o = w.run(&["mint", "-n", "u"]);
     assert!(err(&o).contains("emergency already exists"), "{}", err(&o));
-    assert!(err(&o).contains("Use -f to pick another name, or --force to replace it."), "{}", err(&o));
+    assert!(
+        err(&o).contains("Use -f to pick another name, or --force to replace it."),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]
 fn touch_faults_leave_nothing_behind() {
     let w = World::new();
     w.init_ca();
-    let mut c = case("touch denied", &["mint", "-n", "u"], 1, "the key refused the operation (touch declined)");
+    let mut c = case(
+        "touch denied",
+        &["mint", "-n", "u"],
+        1,
+        "the key refused the operation (touch declined)",
+    );
     c.env.push(("BREAKGLASS_SIM_TOUCH", "deny".into()));
     check(&w, &c);
-    let mut c = case("touch timeout", &["mint", "-n", "u"], 1, "the key was not touched in time");
+    let mut c = case(
+        "touch timeout",
+        &["mint", "-n", "u"],
+        1,
+        "the key was not touched in time",
+    );
     c.env.push(("BREAKGLASS_SIM_TOUCH", "timeout".into()));
     check(&w, &c);
-    let mut c = case("bad touch setting", &["mint", "-n", "u"], 1, "BREAKGLASS_SIM_TOUCH=maybe is not one of approve, deny, timeout");
+    let mut c = case(
+        "bad touch setting",
+        &["mint", "-n", "u"],
+        1,
+        "BREAKGLASS_SIM_TOUCH=maybe is not one of approve, deny, timeout",
+    );
     c.env.push(("BREAKGLASS_SIM_TOUCH", "maybe".into()));
     check(&w, &c);
     // Failures are in the audit log with their reason.
     let log = std::fs::read_to_string(&w.audit).unwrap();
     assert!(log.contains("\"result\":\"failed: touch-denied\""), "{log}");
-    assert!(log.contains("\"result\":\"failed: touch-timeout\""), "{log}");
+    assert!(
+        log.contains("\"result\":\"failed: touch-timeout\""),
+        "{log}"
+    );
 }
 
 #[test]
@@ -123,25 +336,47 @@ fn pin_faults_count_down_block_and_need_a_replug() {
     let w = World::new();
     let o = w.run_env(&["sim", "set-pin"], &[("BREAKGLASS_NEW_PIN", "123456")]);
     assert!(o.status.success(), "{}", err(&o));
-    let o = w.run_env(&["init-ca", "--verify-required"], &[("BREAKGLASS_PIN", "123456")]);
+    let o = w.run_env(
+        &["init-ca", "--verify-required"],
+        &[("BREAKGLASS_PIN", "123456")],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let flags = ssh_keygen(&["-y", "-f", "sk-user-ca"], &w.work);
     assert!(flags.status.success());
 
     // No PIN available and no terminal.
-    check(&w, &case("no pin", &["mint", "-n", "u"], 1, "the key needs its PIN, and there is no terminal to ask for it"));
+    check(
+        &w,
+        &case(
+            "no pin",
+            &["mint", "-n", "u"],
+            1,
+            "the key needs its PIN, and there is no terminal to ask for it",
+        ),
+    );
     let wrong = |tries: &'static str| {
         let mut c = case("wrong pin", &["mint", "-n", "u"], 1, tries);
         c.env.push(("BREAKGLASS_PIN", "000000".into()));
         c
     };
-    check(&w, &wrong("wrong PIN; 7 tries left before the key locks its PIN"));
-    check(&w, &wrong("wrong PIN; 6 tries left before the key locks its PIN"));
+    check(
+        &w,
+        &wrong("wrong PIN; 7 tries left before the key locks its PIN"),
+    );
+    check(
+        &w,
+        &wrong("wrong PIN; 6 tries left before the key locks its PIN"),
+    );
     check(&w, &wrong("three wrong PINs in a row"));
     let o = w.run_env(&["mint", "-n", "u"], &[("BREAKGLASS_PIN", "000000")]);
     assert!(err(&o).contains("breakglass sim replug"), "{}", err(&o));
     // Even the right PIN is refused until re-plugged.
-    let mut c = case("blocked until replug", &["mint", "-n", "u"], 1, "three wrong PINs in a row");
+    let mut c = case(
+        "blocked until replug",
+        &["mint", "-n", "u"],
+        1,
+        "three wrong PINs in a row",
+    );
     c.env.push(("BREAKGLASS_PIN", "123456".into()));
     check(&w, &c);
     w.ok(&["sim", "replug"]);
@@ -155,20 +390,39 @@ fn pin_faults_count_down_block_and_need_a_replug() {
         if i % 3 == 0 {
             w.ok(&["sim", "replug"]);
         }
-        let _ = w.run_env(&["mint", "-n", "u", "-f", "x"], &[("BREAKGLASS_PIN", "000000")]);
+        let _ = w.run_env(
+            &["mint", "-n", "u", "-f", "x"],
+            &[("BREAKGLASS_PIN", "000000")],
+        );
     }
     w.ok(&["sim", "replug"]);
-    let mut c = case("blocked pin", &["mint", "-n", "u", "-f", "y"], 1, "the key's PIN is blocked");
+    let mut c = case(
+        "blocked pin",
+        &["mint", "-n", "u", "-f", "y"],
+        1,
+        "the key's PIN is blocked",
+    );
     c.env.push(("BREAKGLASS_PIN", "123456".into()));
     check(&w, &c);
-    let o = w.run_env(&["mint", "-n", "u", "-f", "y"], &[("BREAKGLASS_PIN", "123456")]);
+    let o = w.run_env(
+        &["mint", "-n", "u", "-f", "y"],
+        &[("BREAKGLASS_PIN", "123456")],
+    );
     assert!(err(&o).contains("use the backup key"), "{}", err(&o));
 }
 
 #[test]
 fn token_without_ca_and_several_cas_are_clear_errors() {
     let w = World::new();
-    check(&w, &case("no CA", &["mint", "-n", "u"], 1, "the simulated key holds no SSH CA for application ssh:"));
+    check(
+        &w,
+        &case(
+            "no CA",
+            &["mint", "-n", "u"],
+            1,
+            "the simulated key holds no SSH CA for application ssh:",
+        ),
+    );
     w.init_ca();
     std::fs::remove_file(w.path("sk-user-ca.pub")).unwrap();
     // A second resident credential for ssh: under another user id (as `ssh-keygen -O user=x` makes).
@@ -188,9 +442,21 @@ fn token_without_ca_and_several_cas_are_clear_errors() {
         )
         .unwrap();
     }
-    check(&w, &case("several CAs", &["mint", "-n", "u"], 1, "the key holds 2 SSH CAs for application ssh:"));
+    check(
+        &w,
+        &case(
+            "several CAs",
+            &["mint", "-n", "u"],
+            1,
+            "the key holds 2 SSH CAs for application ssh:",
+        ),
+    );
     let o = w.run(&["mint", "-n", "u"]);
-    assert!(err(&o).contains("Choose one with --ca CA.pub."), "{}", err(&o));
+    assert!(
+        err(&o).contains("Choose one with --ca CA.pub."),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]
@@ -198,20 +464,55 @@ fn init_ca_never_destroys_a_ca_or_a_file_without_force() {
     let w = World::new();
     let first = w.init_ca();
     let key_before = std::fs::read(w.path("sk-user-ca")).unwrap();
-    check(&w, &case("files exist", &["init-ca"], 1, "sk-user-ca already exists"));
-    check(&w, &case("CA exists on token", &["init-ca", "-f", "second"], 1, "the key already holds an SSH CA for application ssh:"));
+    check(
+        &w,
+        &case("files exist", &["init-ca"], 1, "sk-user-ca already exists"),
+    );
+    check(
+        &w,
+        &case(
+            "CA exists on token",
+            &["init-ca", "-f", "second"],
+            1,
+            "the key already holds an SSH CA for application ssh:",
+        ),
+    );
     let o = w.run(&["init-ca", "-f", "second"]);
-    assert!(err(&o).contains("hosts trusting the old CA will then refuse new certificates"), "{}", err(&o));
-    check(&w, &case("bad application", &["init-ca", "-f", "third", "--application", "web:x"], 2, "the application must start with \"ssh:\""));
+    assert!(
+        err(&o).contains("hosts trusting the old CA will then refuse new certificates"),
+        "{}",
+        err(&o)
+    );
+    check(
+        &w,
+        &case(
+            "bad application",
+            &["init-ca", "-f", "third", "--application", "web:x"],
+            2,
+            "the application must start with \"ssh:\"",
+        ),
+    );
     assert_eq!(std::fs::read(w.path("sk-user-ca")).unwrap(), key_before);
     // The old CA still signs.
     w.ok(&["mint", "-n", "u"]);
     // With --force the token's CA is replaced; the old CA file no longer matches the token.
     let o = w.run(&["init-ca", "-f", "second", "--force"]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(err(&o).contains("Replaced the key's previous CA"), "{}", err(&o));
-    assert_ne!(std::fs::read_to_string(w.path("second.pub")).unwrap(), first);
-    let mut c = case("stale CA file", &["mint", "-n", "u", "-f", "x"], 1, "is not on this key");
+    assert!(
+        err(&o).contains("Replaced the key's previous CA"),
+        "{}",
+        err(&o)
+    );
+    assert_ne!(
+        std::fs::read_to_string(w.path("second.pub")).unwrap(),
+        first
+    );
+    let mut c = case(
+        "stale CA file",
+        &["mint", "-n", "u", "-f", "x"],
+        1,
+        "is not on this key",
+    );
     c.env.clear();
     std::fs::remove_file(w.path("sk-user-ca")).unwrap(); // only the .pub: the token is searched
     check(&w, &c);
@@ -222,11 +523,18 @@ fn no_backend_means_hardware_and_never_the_simulator() {
     let w = World::new();
     w.init_ca();
     let before = snapshot(&w.work);
-    let o = w.cmd(&["mint", "-n", "u"]).env_remove("BREAKGLASS_BACKEND").output().unwrap();
+    let o = w
+        .cmd(&["mint", "-n", "u"])
+        .env_remove("BREAKGLASS_BACKEND")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let e = err(&o);
     assert!(e.contains("breakglass: no FIDO2 key found."), "{e}");
-    assert!(e.contains("Insert the YubiKey that holds the CA (SHA256:"), "{e}");
+    assert!(
+        e.contains("Insert the YubiKey that holds the CA (SHA256:"),
+        "{e}"
+    );
     assert_eq!(snapshot(&w.work), before);
 }
 
@@ -234,14 +542,32 @@ fn no_backend_means_hardware_and_never_the_simulator() {
 fn an_unwritable_audit_log_stops_the_mint_before_anything_is_released() {
     let w = World::new();
     w.init_ca();
-    let mut c = case("audit log dir missing", &["mint", "-n", "u"], 1, "could not write the audit log");
-    c.env.push(("BREAKGLASS_AUDIT_LOG", w.tmp.path().join("missing/dir/audit.jsonl").display().to_string()));
+    let mut c = case(
+        "audit log dir missing",
+        &["mint", "-n", "u"],
+        1,
+        "could not write the audit log",
+    );
+    c.env.push((
+        "BREAKGLASS_AUDIT_LOG",
+        w.tmp
+            .path()
+            .join("missing/dir/audit.jsonl")
+            .display()
+            .to_string(),
+    ));
     check(&w, &c);
     // A log that exists but cannot be appended to (a directory in its place).
     let d = w.tmp.path().join("logdir");
     std::fs::create_dir(&d).unwrap();
-    let mut c = case("audit log is a directory", &["mint", "-n", "u"], 1, "could not write the audit log");
-    c.env.push(("BREAKGLASS_AUDIT_LOG", d.display().to_string()));
+    let mut c = case(
+        "audit log is a directory",
+        &["mint", "-n", "u"],
+        1,
+        "could not write the audit log",
+    );
+    c.env
+        .push(("BREAKGLASS_AUDIT_LOG", d.display().to_string()));
     check(&w, &c);
 }
 
@@ -252,23 +578,43 @@ fn inspect_fails_on_non_certificates_and_bad_signatures() {
     w.ok(&["mint", "-n", "u"]);
     let o = w.run(&["inspect", "emergency.pub"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("emergency.pub: is not a certificate"), "{}", err(&o));
+    assert!(
+        err(&o).contains("emergency.pub: is not a certificate"),
+        "{}",
+        err(&o)
+    );
     let o = w.run(&["inspect", "emergency"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("is a private key, not a certificate"), "{}", err(&o));
+    assert!(
+        err(&o).contains("is a private key, not a certificate"),
+        "{}",
+        err(&o)
+    );
     // Change one principal byte: the signature no longer verifies.
     let line = std::fs::read_to_string(w.path("emergency-cert.pub")).unwrap();
     use ssh_key::encoding::base64::{Base64, Encoding};
     let mut parts: Vec<String> = line.split_whitespace().map(String::from).collect();
     let mut blob = Base64::decode_vec(&parts[1]).unwrap();
-    let pos = blob.windows(5).position(|w| w == b"\x00\x00\x00\x01u").unwrap() + 4;
+    let pos = blob
+        .windows(5)
+        .position(|w| w == b"\x00\x00\x00\x01u")
+        .unwrap()
+        + 4;
     blob[pos] = b'v';
     parts[1] = Base64::encode_string(&blob);
     std::fs::write(w.path("tampered-cert.pub"), parts.join(" ") + "\n").unwrap();
     let o = w.run(&["inspect", "tampered-cert.pub"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(out(&o).contains("CA signature: DOES NOT VERIFY"), "{}", out(&o));
-    assert!(err(&o).contains("the CA signature does not verify"), "{}", err(&o));
+    assert!(
+        out(&o).contains("CA signature: DOES NOT VERIFY"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        err(&o).contains("the CA signature does not verify"),
+        "{}",
+        err(&o)
+    );
     // And OpenSSH agrees.
     let l = ssh_keygen(&["-L", "-f", "tampered-cert.pub"], &w.work);
     assert!(!l.status.success());

@@ -22,13 +22,32 @@ fn help_lists_the_commands_and_no_command_is_a_usage_error() {
 #[test]
 fn drill_passes_every_step_and_cleans_up() {
     let w = World::new();
-    let o = w.cmd(&["drill"]).env_remove("BREAKGLASS_BACKEND").output().unwrap();
+    let o = w
+        .cmd(&["drill"])
+        .env_remove("BREAKGLASS_BACKEND")
+        .output()
+        .unwrap();
     let text = out(&o);
     assert!(o.status.success(), "{text}\n{}", err(&o));
-    for step in ["init-ca", "mint", "inspect", "ssh-keygen -L", "throwaway sshd", "ssh -i emergency", "wrong principal is refused"] {
-        assert!(text.lines().any(|l| l.contains("[PASS]") && l.contains(step)), "step {step}:\n{text}");
+    for step in [
+        "init-ca",
+        "mint",
+        "inspect",
+        "ssh-keygen -L",
+        "throwaway sshd",
+        "ssh -i emergency",
+        "wrong principal is refused",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains("[PASS]") && l.contains(step)),
+            "step {step}:\n{text}"
+        );
     }
-    assert!(text.lines().last().unwrap().starts_with("PASS in "), "{text}");
+    assert!(
+        text.lines().last().unwrap().starts_with("PASS in "),
+        "{text}"
+    );
     // The drill used its own simulated key and audit log, not the user's.
     assert!(!w.sim.exists());
     assert!(!w.audit.exists());
@@ -42,7 +61,18 @@ fn drill_passes_every_step_and_cleans_up() {
 fn mint_and_inspect_json_carry_what_the_text_shows() {
     let w = World::new();
     w.init_ca();
-    let o = w.run(&["mint", "-n", "alice,bob", "-V", "-5m:+30m", "-z", "42", "-I", "my-id", "--json"]);
+    let o = w.run(&[
+        "mint",
+        "-n",
+        "alice,bob",
+        "-V",
+        "-5m:+30m",
+        "-z",
+        "42",
+        "-I",
+        "my-id",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
     let c = &v["certificate"];
@@ -56,7 +86,13 @@ fn mint_and_inspect_json_carry_what_the_text_shows() {
     let left = c["seconds_left"].as_u64().unwrap();
     assert!((1700..=1800).contains(&left), "{left}");
     assert_eq!(v["ssh_commands"][0], "ssh -i emergency alice@HOST");
-    let i = w.run(&["inspect", "--json", "--ca", "sk-user-ca.pub", "emergency-cert.pub"]);
+    let i = w.run(&[
+        "inspect",
+        "--json",
+        "--ca",
+        "sk-user-ca.pub",
+        "emergency-cert.pub",
+    ]);
     assert!(i.status.success());
     let arr: serde_json::Value = serde_json::from_slice(&i.stdout).unwrap();
     assert_eq!(arr[0]["serial"], 42);
@@ -72,17 +108,32 @@ fn mint_and_inspect_json_carry_what_the_text_shows() {
 fn inspect_matches_ssh_keygen_lines_and_reports_time() {
     let w = World::new();
     w.init_ca();
-    w.ok(&["mint", "-n", "ops", "-V", "20300101:20300102", "--allow-long", "-f", "future"]);
+    w.ok(&[
+        "mint",
+        "-n",
+        "ops",
+        "-V",
+        "20300101:20300102",
+        "--allow-long",
+        "-f",
+        "future",
+    ]);
     let ours = w.run(&["inspect", "future-cert.pub"]);
     assert!(ours.status.success());
     let theirs = out(&ssh_keygen(&["-L", "-f", "future-cert.pub"], &w.work));
     let ours = out(&ours);
     // Every line ssh-keygen prints, breakglass prints identically (TZ=UTC in both).
     for line in theirs.lines() {
-        assert!(ours.lines().any(|l| l == line), "missing {line:?} in\n{ours}");
+        assert!(
+            ours.lines().any(|l| l == line),
+            "missing {line:?} in\n{ours}"
+        );
     }
     assert!(ours.contains("Status: NOT YET VALID"), "{ours}");
-    assert!(ours.contains("CA signature: verified (touch: yes, PIN: no, counter"), "{ours}");
+    assert!(
+        ours.contains("CA signature: verified (touch: yes, PIN: no, counter"),
+        "{ours}"
+    );
 }
 
 #[test]
@@ -94,11 +145,16 @@ fn log_shows_and_verifies_the_chain_without_secrets() {
     assert!(log.contains("init-ca"), "{log}");
     assert!(log.contains("mint"), "{log}");
     assert!(log.contains("reason: INC-1: db down"), "{log}");
-    assert!(w.ok(&["log", "--verify"]).contains("2 entries, hash chain intact"));
+    assert!(w
+        .ok(&["log", "--verify"])
+        .contains("2 entries, hash chain intact"));
     let raw = std::fs::read_to_string(&w.audit).unwrap();
     let key = std::fs::read_to_string(w.path("emergency")).unwrap();
     let body: String = key.lines().nth(2).unwrap().to_string();
-    assert!(!raw.contains(&body), "private key material in the audit log");
+    assert!(
+        !raw.contains(&body),
+        "private key material in the audit log"
+    );
     assert!(!raw.contains("PRIVATE"));
     // Remove the first line: the chain breaks at the (new) first line.
     let rest: Vec<&str> = raw.lines().skip(1).collect();
@@ -120,19 +176,44 @@ fn sim_status_shows_counter_pin_and_credentials() {
     let j: serde_json::Value = serde_json::from_str(&w.ok(&["sim", "status", "--json"])).unwrap();
     assert!(j["counter"].as_u64().unwrap() >= 2);
     w.ok(&["sim", "reset"]);
-    assert!(w.ok(&["sim", "status"]).contains("resident credentials: none"));
+    assert!(w
+        .ok(&["sim", "status"])
+        .contains("resident credentials: none"));
 }
 
 #[test]
 fn hostile_text_in_a_certificate_is_sanitised_on_the_terminal() {
     let w = World::new();
     // ssh-keygen will happily put escape sequences in a key id and a principal.
-    assert!(ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "ca"], &w.work).status.success());
-    assert!(ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "k"], &w.work).status.success());
-    let o = ssh_keygen(&["-q", "-s", "ca", "-I", "evil\x1b[2J\x07id", "-n", "root\x1b]0;pwned\x07", "k.pub"], &w.work);
+    assert!(
+        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "ca"], &w.work)
+            .status
+            .success()
+    );
+    assert!(
+        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "k"], &w.work)
+            .status
+            .success()
+    );
+    let o = ssh_keygen(
+        &[
+            "-q",
+            "-s",
+            "ca",
+            "-I",
+            "evil\x1b[2J\x07id",
+            "-n",
+            "root\x1b]0;pwned\x07",
+            "k.pub",
+        ],
+        &w.work,
+    );
     assert!(o.status.success(), "{}", err(&o));
     let i = w.run(&["inspect", "k-cert.pub"]);
     let text = out(&i);
-    assert!(!text.contains('\x1b') && !text.contains('\x07'), "raw control characters reached stdout");
+    assert!(
+        !text.contains('\x1b') && !text.contains('\x07'),
+        "raw control characters reached stdout"
+    );
     assert!(text.contains("evil\\u{1b}[2J\\u{7}id"), "{text}");
 }

@@ -26,35 +26,59 @@ fn openssh_parses_every_file_and_sshd_accepts_the_principal_only() {
     assert!(l.status.success(), "{}", err(&l));
     let text = out(&l);
     assert!(text.contains("Signing CA: ECDSA-SK SHA256:"), "{text}");
-    assert!(text.contains("(using sk-ecdsa-sha2-nistp256@openssh.com)"), "{text}");
+    assert!(
+        text.contains("(using sk-ecdsa-sha2-nistp256@openssh.com)"),
+        "{text}"
+    );
     assert!(text.contains(&format!("                {u}\n")), "{text}");
 
     // ssh-keygen -y on the key-handle file prints the CA public key; on the private key, its .pub.
     let y = ssh_keygen(&["-y", "-f", "sk-user-ca"], &w.work);
     assert!(y.status.success(), "{}", err(&y));
-    assert_eq!(out(&y).split_whitespace().take(2).collect::<Vec<_>>(), ca.split_whitespace().take(2).collect::<Vec<_>>());
+    assert_eq!(
+        out(&y).split_whitespace().take(2).collect::<Vec<_>>(),
+        ca.split_whitespace().take(2).collect::<Vec<_>>()
+    );
     let y = ssh_keygen(&["-y", "-f", "emergency"], &w.work);
     assert!(y.status.success(), "{}", err(&y));
     let pubkey = std::fs::read_to_string(w.path("emergency.pub")).unwrap();
-    assert_eq!(out(&y).split_whitespace().take(2).collect::<Vec<_>>(), pubkey.split_whitespace().take(2).collect::<Vec<_>>());
+    assert_eq!(
+        out(&y).split_whitespace().take(2).collect::<Vec<_>>(),
+        pubkey.split_whitespace().take(2).collect::<Vec<_>>()
+    );
     // The same fingerprint for the key and its certificate.
     let f1 = out(&ssh_keygen(&["-l", "-f", "emergency.pub"], &w.work));
     let f2 = out(&ssh_keygen(&["-l", "-f", "emergency-cert.pub"], &w.work));
     assert_eq!(f1.split_whitespace().nth(1), f2.split_whitespace().nth(1));
 
     let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
-    let ok = sshd.ssh(&w.path("emergency"), &u, "echo logged-in").unwrap();
-    assert!(ok.status.success(), "login refused: {}\n{}", err(&ok), sshd.log());
+    let ok = sshd
+        .ssh(&w.path("emergency"), &u, "echo logged-in")
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "login refused: {}\n{}",
+        err(&ok),
+        sshd.log()
+    );
     assert_eq!(out(&ok).trim(), "logged-in");
     let log = sshd.log();
-    assert!(log.contains("Accepted certificate ID \"breakglass "), "{log}");
+    assert!(
+        log.contains("Accepted certificate ID \"breakglass "),
+        "{log}"
+    );
     assert!(log.contains("signed by ECDSA-SK CA SHA256:"), "{log}");
 
     // Another user: refused, and sshd says why.
     let other = if u == "root" { "nobody" } else { "root" };
     let no = sshd.ssh(&w.path("emergency"), other, "true").unwrap();
     assert!(!no.status.success(), "sshd accepted {other}");
-    assert!(sshd.log().contains("Certificate invalid: name is not a listed principal"), "{}", sshd.log());
+    assert!(
+        sshd.log()
+            .contains("Certificate invalid: name is not a listed principal"),
+        "{}",
+        sshd.log()
+    );
 }
 
 #[test]
@@ -64,9 +88,15 @@ fn sshd_refuses_a_certificate_from_another_simulated_key() {
     let u = user();
     // A second simulated token with its own CA mints a certificate for the same user.
     let other = w.other_sim("sim2");
-    let o = w.run_env(&["init-ca", "-f", "other-ca"], &[("BREAKGLASS_SIM_DIR", other.to_str().unwrap())]);
+    let o = w.run_env(
+        &["init-ca", "-f", "other-ca"],
+        &[("BREAKGLASS_SIM_DIR", other.to_str().unwrap())],
+    );
     assert!(o.status.success(), "{}", err(&o));
-    let o = w.run_env(&["mint", "--ca", "other-ca.pub", "-n", &u, "-f", "rogue"], &[("BREAKGLASS_SIM_DIR", other.to_str().unwrap())]);
+    let o = w.run_env(
+        &["mint", "--ca", "other-ca.pub", "-n", &u, "-f", "rogue"],
+        &[("BREAKGLASS_SIM_DIR", other.to_str().unwrap())],
+    );
     assert!(o.status.success(), "{}", err(&o));
     // And our own token cannot sign for the other CA: nothing is written.
     let before = snapshot(&w.work);
@@ -77,7 +107,10 @@ fn sshd_refuses_a_certificate_from_another_simulated_key() {
 
     let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
     let no = sshd.ssh(&w.path("rogue"), &u, "true").unwrap();
-    assert!(!no.status.success(), "sshd accepted a certificate from an untrusted CA");
+    assert!(
+        !no.status.success(),
+        "sshd accepted a certificate from an untrusted CA"
+    );
     assert!(sshd.log().contains("Failed publickey"), "{}", sshd.log());
 }
 
@@ -91,14 +124,25 @@ fn a_four_second_certificate_logs_in_then_is_refused_as_expired() {
     w.ok(&["mint", "-n", &u, "-V", "-0:+4s", "-f", "short"]);
     let first = sshd.ssh(&w.path("short"), &u, "true").unwrap();
     if minted_at.elapsed() < Duration::from_secs(3) {
-        assert!(first.status.success(), "fresh 4-second cert refused: {}", sshd.log());
+        assert!(
+            first.status.success(),
+            "fresh 4-second cert refused: {}",
+            sshd.log()
+        );
     }
     while minted_at.elapsed() < Duration::from_secs(6) {
         std::thread::sleep(Duration::from_millis(200));
     }
     let late = sshd.ssh(&w.path("short"), &u, "true").unwrap();
-    assert!(!late.status.success(), "an expired certificate was accepted");
-    assert!(sshd.log().contains("Certificate invalid: expired"), "{}", sshd.log());
+    assert!(
+        !late.status.success(),
+        "an expired certificate was accepted"
+    );
+    assert!(
+        sshd.log().contains("Certificate invalid: expired"),
+        "{}",
+        sshd.log()
+    );
     // inspect agrees.
     let o = w.run(&["inspect", "short-cert.pub"]);
     assert!(out(&o).contains("Status: EXPIRED"), "{}", out(&o));
@@ -109,13 +153,33 @@ fn ed25519_emergency_keys_and_options_work_with_sshd() {
     let w = World::new();
     let ca = w.init_ca();
     let u = user();
-    w.ok(&["mint", "-n", &u, "-t", "ed25519", "-O", "force-command=echo forced", "-O", "source-address=127.0.0.1/32", "-f", "ed"]);
+    w.ok(&[
+        "mint",
+        "-n",
+        &u,
+        "-t",
+        "ed25519",
+        "-O",
+        "force-command=echo forced",
+        "-O",
+        "source-address=127.0.0.1/32",
+        "-f",
+        "ed",
+    ]);
     let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
     let o = sshd.ssh(&w.path("ed"), &u, "echo not-this").unwrap();
     assert!(o.status.success(), "{}", sshd.log());
     assert_eq!(out(&o).trim(), "forced");
     // A source-address that excludes us is refused.
-    w.ok(&["mint", "-n", &u, "-O", "source-address=10.0.0.0/8", "-f", "far"]);
+    w.ok(&[
+        "mint",
+        "-n",
+        &u,
+        "-O",
+        "source-address=10.0.0.0/8",
+        "-f",
+        "far",
+    ]);
     let o = sshd.ssh(&w.path("far"), &u, "true").unwrap();
     assert!(!o.status.success(), "source-address was not enforced");
 }
@@ -157,10 +221,22 @@ fn option_sections_are_byte_identical_to_ssh_keygen() {
         &[],
         &["clear"],
         &["no-pty", "no-x11-forwarding"],
-        &["force-command=/bin/true", "source-address=10.0.0.0/8,192.168.1.0/24"],
+        &[
+            "force-command=/bin/true",
+            "source-address=10.0.0.0/8,192.168.1.0/24",
+        ],
         &["verify-required", "no-touch-required"],
-        &["clear", "permit-pty", "extension:zz@example.com=v", "extension:aa@example.com"],
-        &["critical:foo@example.com=bar", "NO-AGENT-FORWARDING", "no-user-rc"],
+        &[
+            "clear",
+            "permit-pty",
+            "extension:zz@example.com=v",
+            "extension:aa@example.com",
+        ],
+        &[
+            "critical:foo@example.com=bar",
+            "NO-AGENT-FORWARDING",
+            "no-user-rc",
+        ],
     ];
     for (i, opts) in cases.iter().enumerate() {
         let out_name = format!("k{i}");
@@ -174,7 +250,11 @@ fn option_sections_are_byte_identical_to_ssh_keygen() {
         w.ok(&args);
         let ours = std::fs::read_to_string(w.path(&format!("{out_name}-cert.pub"))).unwrap();
         // ssh-keygen signs the same public key with the same options.
-        std::fs::copy(w.path(&format!("{out_name}.pub")), w.path(&format!("ref{i}.pub"))).unwrap();
+        std::fs::copy(
+            w.path(&format!("{out_name}.pub")),
+            w.path(&format!("ref{i}.pub")),
+        )
+        .unwrap();
         let mut kargs = vec!["-q", "-s", "refca", "-I", "x", "-n", "u"];
         kargs.extend(flat.iter().map(|s| s.as_str()));
         let pubname = format!("ref{i}.pub");

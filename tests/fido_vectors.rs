@@ -40,7 +40,8 @@ fn set_b_attested_credential_data_and_cose_key() {
 // Set C: libfido2 regress/assert.c, up=false, both integers sign-padded.
 const C_PK: &str = "0434eb9977029c3638bbc2aea0a018c664fce84992d7749e0c468c9da6df46f784601e0f8b23854a9aecc1089f30d00dd7767b5548917c4f0f641a1df8be14908a";
 const C_CDH: &str = "ec8d8f78424a2bb78234aaca07a1f656421cb6f6b3008652352da2624abe8976";
-const C_AUTH_DATA: &str = "49960de5880e8c687434170f6476605b8fe4aeb9a28632c7995cf3ba831d97630000000003";
+const C_AUTH_DATA: &str =
+    "49960de5880e8c687434170f6476605b8fe4aeb9a28632c7995cf3ba831d97630000000003";
 const C_DER: &str = "3046022100f6d1a3d5242bdeeea09089cdf89ebd6b4d5579e4c14227b79b9ba40ae247640e022100e5c9c2834731c726e525b2b439a7fc3d70bee9810d4a62a9ab4a91c07d2d231e";
 const C_SK_BLOB: &str = "00000022736b2d65636473612d736861322d6e69737470323536406f70656e7373682e636f6d0000004a0000002100f6d1a3d5242bdeeea09089cdf89ebd6b4d5579e4c14227b79b9ba40ae247640e0000002100e5c9c2834731c726e525b2b439a7fc3d70bee9810d4a62a9ab4a91c07d2d231e0000000003";
 
@@ -53,13 +54,17 @@ fn set_c_assertion_converts_to_the_exact_openssh_signature_blob() {
     sk.signature.encode(&mut blob).unwrap();
     assert_eq!(hex::encode(&blob), C_SK_BLOB);
     // The answer belongs to "localhost"; for another application it is refused.
-    assert_eq!(fido::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "ssh:").unwrap_err(), FidoError::WrongRp);
+    assert_eq!(
+        fido::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "ssh:").unwrap_err(),
+        FidoError::WrongRp
+    );
     // The authenticator's signature verifies over authData ‖ clientDataHash with the raw key.
     use p256::ecdsa::signature::Verifier;
     let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&h(C_PK)).unwrap();
     let mut msg = h(C_AUTH_DATA);
     msg.extend(h(C_CDH));
-    vk.verify(&msg, &p256::ecdsa::Signature::from_der(&h(C_DER)).unwrap()).unwrap();
+    vk.verify(&msg, &p256::ecdsa::Signature::from_der(&h(C_DER)).unwrap())
+        .unwrap();
 }
 
 #[test]
@@ -73,7 +78,8 @@ fn set_c_without_user_presence_is_refused_as_a_ca_signature() {
 const D_PUB: &str = "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBKDVa5jRcT5V7E6ysmwVi7HJWh7p5D+hebLPakQcpnD2ajJZ6G/4WzuhlYWnclWY63JspDp299Rlhq5AT86/g8AAAAAEc3NoOg== ECDSA-SK test key";
 const D_POINT: &str = "04a0d56b98d1713e55ec4eb2b26c158bb1c95a1ee9e43fa179b2cf6a441ca670f66a3259e86ff85b3ba19585a7725598eb726ca43a76f7d46586ae404fcebf83c0";
 const D_PREIMAGE: &str = "53534853494700000008756e6974746573740000000000000006736861353132000000402cbbbc660712c6de8cb05533ba26601ba1b031d27d77bc5e13b628448c3483d88727fc2c143ef5a385a5c9ecef1561236ea434a82ec5c06a639235103fe35deb";
-const D_AUTH_DATA: &str = "e30610e8a162115960fe1ec223e6529c9f4b6e80200dcb5e5c321c8af1e2b1bf0112345678";
+const D_AUTH_DATA: &str =
+    "e30610e8a162115960fe1ec223e6529c9f4b6e80200dcb5e5c321c8af1e2b1bf0112345678";
 const D_DER: &str = "304402207a211b0cb2f22293df3c1dd53600f55fc8a28ee1ff7cc2254b72abf42282dfc702206ce2753c2aec3fe415aed78dca7f2a475b22ce0c7d0a5f016ff439c89a8e5a73";
 
 #[test]
@@ -90,7 +96,10 @@ fn set_d_public_key_and_signature_match_openssh_and_verify() {
     assert_eq!((sk.flags, sk.counter), (0x01, 0x12345678));
     // OpenSSH rebuilds the 69 signed bytes from the key, flags, counter and SHA256(message).
     let msg = h(D_PREIMAGE);
-    assert_eq!(hex::encode(&fido::sk_signed_message("ssh:", 1, 0x12345678, &msg)[..37]), D_AUTH_DATA);
+    assert_eq!(
+        hex::encode(&fido::sk_signed_message("ssh:", 1, 0x12345678, &msg)[..37]),
+        D_AUTH_DATA
+    );
     use signature::Verifier;
     key.verify(&msg, &sk.signature).unwrap();
     // One flipped bit in the message and it fails.
@@ -111,12 +120,21 @@ fn cose_keys_are_validated() {
     assert_eq!(fido::cose_es256_to_point(&cose).unwrap(), (point, 77));
     let mut off_curve = cose.clone();
     off_curve[76] ^= 1;
-    assert_eq!(fido::cose_es256_to_point(&off_curve).unwrap_err(), FidoError::NotOnCurve);
+    assert_eq!(
+        fido::cose_es256_to_point(&off_curve).unwrap_err(),
+        FidoError::NotOnCurve
+    );
     let mut eddsa = cose.clone();
     eddsa[4] = 0x27; // alg -8
-    assert!(matches!(fido::cose_es256_to_point(&eddsa), Err(FidoError::BadCoseKey(_))));
+    assert!(matches!(
+        fido::cose_es256_to_point(&eddsa),
+        Err(FidoError::BadCoseKey(_))
+    ));
     assert!(fido::cose_es256_to_point(&cose[..40]).is_err());
-    assert_eq!(Sha256::digest(b"ssh:").as_slice(), &h("e30610e8a162115960fe1ec223e6529c9f4b6e80200dcb5e5c321c8af1e2b1bf")[..]);
+    assert_eq!(
+        Sha256::digest(b"ssh:").as_slice(),
+        &h("e30610e8a162115960fe1ec223e6529c9f4b6e80200dcb5e5c321c8af1e2b1bf")[..]
+    );
 }
 
 proptest::proptest! {

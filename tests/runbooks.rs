@@ -16,7 +16,9 @@ fn sh_blocks(markdown: &str) -> Vec<String> {
     for line in markdown.lines() {
         match &mut current {
             None if line.trim_start().starts_with("```sh") => current = Some(String::new()),
-            Some(_) if line.trim_start().starts_with("```") => blocks.push(current.take().unwrap_or_default()),
+            Some(_) if line.trim_start().starts_with("```") => {
+                blocks.push(current.take().unwrap_or_default())
+            }
             Some(b) => {
                 b.push_str(line);
                 b.push('\n');
@@ -41,11 +43,20 @@ fn run_runbook(path: &Path, w: &World, sshd: &TestSshd) -> (String, String) {
         sshd.port
     )).unwrap();
     let ssh = wrap.join("ssh");
-    std::fs::write(&ssh, format!("#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n", cfg.display())).unwrap();
+    std::fs::write(
+        &ssh,
+        format!("#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n", cfg.display()),
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin_dir = bin().parent().unwrap().to_path_buf();
-    let path_var = format!("{}:{}:{}", wrap.display(), bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path_var = format!(
+        "{}:{}:{}",
+        wrap.display(),
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let o = Command::new("bash")
         .arg("-c")
         .arg(&script)
@@ -63,7 +74,14 @@ fn run_runbook(path: &Path, w: &World, sshd: &TestSshd) -> (String, String) {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(o.status.success(), "{} failed:\nstdout:\n{}\nstderr:\n{}\nsshd:\n{}", path.display(), out(&o), err(&o), sshd.log());
+    assert!(
+        o.status.success(),
+        "{} failed:\nstdout:\n{}\nstderr:\n{}\nsshd:\n{}",
+        path.display(),
+        out(&o),
+        err(&o),
+        sshd.log()
+    );
     (out(&o), err(&o))
 }
 
@@ -75,7 +93,11 @@ fn incident_runbook_runs_end_to_end() {
     let (stdout, _) = run_runbook(Path::new("runbooks/incident.md"), &w, &sshd);
     assert!(stdout.contains("breakglass access works on"), "{stdout}");
     assert!(stdout.contains("hash chain intact"), "{stdout}");
-    assert!(sshd.log().contains("Accepted certificate ID"), "{}", sshd.log());
+    assert!(
+        sshd.log().contains("Accepted certificate ID"),
+        "{}",
+        sshd.log()
+    );
     // The clean-up step removed the key material.
     assert!(!w.path("emergency").exists());
     let log = std::fs::read_to_string(&w.audit).unwrap();

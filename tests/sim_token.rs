@@ -11,11 +11,23 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 fn mc(user: &[u8], protect: u8) -> MakeCredential {
-    MakeCredential { client_data_hash: [1; 32], rp_id: "ssh:".into(), user_id: user.to_vec(), user_name: "openssh".into(), resident: true, cred_protect: protect }
+    MakeCredential {
+        client_data_hash: [1; 32],
+        rp_id: "ssh:".into(),
+        user_id: user.to_vec(),
+        user_name: "openssh".into(),
+        resident: true,
+        cred_protect: protect,
+    }
 }
 
 fn ga(id: &[u8], up: bool) -> GetAssertion {
-    GetAssertion { rp_id: "ssh:".into(), client_data_hash: Sha256::digest(b"msg").into(), allow_list: vec![id.to_vec()], up }
+    GetAssertion {
+        rp_id: "ssh:".into(),
+        client_data_hash: Sha256::digest(b"msg").into(),
+        allow_list: vec![id.to_vec()],
+        up,
+    }
 }
 
 #[test]
@@ -34,15 +46,25 @@ fn counter_persists_and_credentials_replace_per_rp_and_user() {
     assert!(fido::parse_auth_data(&s2.auth_data).unwrap().counter > c1);
     // Same rp and user id: the old credential is gone.
     let b = t2.make_credential(&mc(&[0; 32], 2), None).unwrap();
-    let id2 = fido::parse_auth_data(&b.auth_data).unwrap().attested.unwrap().credential_id;
-    assert_eq!(t2.get_assertion(&ga(&id1, true), None).unwrap_err(), TokenError::NoCredentials);
+    let id2 = fido::parse_auth_data(&b.auth_data)
+        .unwrap()
+        .attested
+        .unwrap()
+        .credential_id;
+    assert_eq!(
+        t2.get_assertion(&ga(&id1, true), None).unwrap_err(),
+        TokenError::NoCredentials
+    );
     assert!(t2.get_assertion(&ga(&id2, true), None).is_ok());
     // Another user id: both stay.
     t2.make_credential(&mc(b"other", 2), None).unwrap();
     assert_eq!(t2.credentials("ssh:", None).unwrap().len(), 2);
     // state file is 0600
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(breakglass::token::sim::state_file(d.path())).unwrap().permissions().mode();
+    let mode = std::fs::metadata(breakglass::token::sim::state_file(d.path()))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -50,20 +72,27 @@ fn counter_persists_and_credentials_replace_per_rp_and_user() {
 fn up_flag_only_when_touched_and_cred_protect_hides_credentials() {
     let d = tempfile::tempdir().unwrap();
     let mut t = SimToken::open(d.path()).unwrap();
-    t.set_pin(None, &Zeroizing::new("123456".to_string())).unwrap();
+    t.set_pin(None, &Zeroizing::new("123456".to_string()))
+        .unwrap();
     let pin = Zeroizing::new("123456".to_string());
     let a = t.make_credential(&mc(&[0; 32], 3), Some(&pin)).unwrap();
     let ad = fido::parse_auth_data(&a.auth_data).unwrap();
     assert_eq!(ad.flags & fido::FLAG_UV, fido::FLAG_UV);
     let id = ad.attested.unwrap().credential_id;
     // credProtect 3 without UV: as if absent.
-    assert_eq!(t.get_assertion(&ga(&id, true), None).unwrap_err(), TokenError::NoCredentials);
+    assert_eq!(
+        t.get_assertion(&ga(&id, true), None).unwrap_err(),
+        TokenError::NoCredentials
+    );
     let s = t.get_assertion(&ga(&id, false), Some(&pin)).unwrap();
     let f = fido::parse_auth_data(&s.auth_data).unwrap().flags;
     assert_eq!(f & fido::FLAG_UP, 0, "up=false must not set UP");
     assert_eq!(f & fido::FLAG_UV, fido::FLAG_UV);
     // makeCredential on a key with a PIN needs the PIN.
-    assert_eq!(t.make_credential(&mc(b"x", 2), None).unwrap_err(), TokenError::PinRequired);
+    assert_eq!(
+        t.make_credential(&mc(b"x", 2), None).unwrap_err(),
+        TokenError::PinRequired
+    );
 }
 
 #[test]
@@ -72,16 +101,34 @@ fn pin_retry_rules_follow_ctap() {
     let mut t = SimToken::open(d.path()).unwrap();
     let good = Zeroizing::new("correct horse".to_string());
     let bad = Zeroizing::new("wrong".to_string());
-    assert_eq!(t.set_pin(None, &Zeroizing::new("123".into())).unwrap_err(), TokenError::PinPolicy);
+    assert_eq!(
+        t.set_pin(None, &Zeroizing::new("123".into())).unwrap_err(),
+        TokenError::PinPolicy
+    );
     t.set_pin(None, &good).unwrap();
-    assert_eq!(t.credentials("ssh:", Some(&bad)).unwrap_err(), TokenError::PinInvalid { tries_left: 7 });
-    assert_eq!(t.credentials("ssh:", Some(&bad)).unwrap_err(), TokenError::PinInvalid { tries_left: 6 });
-    assert_eq!(t.credentials("ssh:", Some(&bad)).unwrap_err(), TokenError::PinAuthBlocked { simulated: true });
-    assert_eq!(t.credentials("ssh:", Some(&good)).unwrap_err(), TokenError::PinAuthBlocked { simulated: true });
+    assert_eq!(
+        t.credentials("ssh:", Some(&bad)).unwrap_err(),
+        TokenError::PinInvalid { tries_left: 7 }
+    );
+    assert_eq!(
+        t.credentials("ssh:", Some(&bad)).unwrap_err(),
+        TokenError::PinInvalid { tries_left: 6 }
+    );
+    assert_eq!(
+        t.credentials("ssh:", Some(&bad)).unwrap_err(),
+        TokenError::PinAuthBlocked { simulated: true }
+    );
+    assert_eq!(
+        t.credentials("ssh:", Some(&good)).unwrap_err(),
+        TokenError::PinAuthBlocked { simulated: true }
+    );
     assert_eq!(t.pin_retries().unwrap(), Some(5));
     t.replug().unwrap();
     // Right PIN: counter back to 8 (no credentials yet, so NO_CREDENTIALS after the PIN check).
-    assert_eq!(t.credentials("ssh:", Some(&good)).unwrap_err(), TokenError::NoCredentials);
+    assert_eq!(
+        t.credentials("ssh:", Some(&good)).unwrap_err(),
+        TokenError::NoCredentials
+    );
     assert_eq!(t.pin_retries().unwrap(), Some(8));
     for i in 0..8u8 {
         if i % 3 == 0 {
@@ -93,14 +140,18 @@ fn pin_retry_rules_follow_ctap() {
         }
     }
     t.replug().unwrap();
-    assert_eq!(t.credentials("ssh:", Some(&good)).unwrap_err(), TokenError::PinBlocked);
+    assert_eq!(
+        t.credentials("ssh:", Some(&good)).unwrap_err(),
+        TokenError::PinBlocked
+    );
     assert_eq!(t.pin_retries().unwrap(), Some(0));
     // Changing the PIN needs the current one.
     let d2 = tempfile::tempdir().unwrap();
     let mut t2 = SimToken::open(d2.path()).unwrap();
     t2.set_pin(None, &good).unwrap();
     assert_eq!(t2.set_pin(None, &bad).unwrap_err(), TokenError::PinRequired);
-    t2.set_pin(Some(&good), &Zeroizing::new("new pin 1".into())).unwrap();
+    t2.set_pin(Some(&good), &Zeroizing::new("new pin 1".into()))
+        .unwrap();
 }
 
 /// An authenticator that drops user presence from its answers (a broken or hostile key).
@@ -119,15 +170,27 @@ impl Authenticator for NoTouch {
     fn pin_retries(&mut self) -> Result<Option<u8>, TokenError> {
         self.0.pin_retries()
     }
-    fn make_credential(&mut self, r: &MakeCredential, p: Option<&Pin>) -> Result<MadeCredential, TokenError> {
+    fn make_credential(
+        &mut self,
+        r: &MakeCredential,
+        p: Option<&Pin>,
+    ) -> Result<MadeCredential, TokenError> {
         self.0.make_credential(r, p)
     }
-    fn get_assertion(&mut self, r: &GetAssertion, p: Option<&Pin>) -> Result<Assertion, TokenError> {
+    fn get_assertion(
+        &mut self,
+        r: &GetAssertion,
+        p: Option<&Pin>,
+    ) -> Result<Assertion, TokenError> {
         let mut r = r.clone();
         r.up = false;
         self.0.get_assertion(&r, p)
     }
-    fn credentials(&mut self, rp: &str, p: Option<&Pin>) -> Result<Vec<ResidentCredential>, TokenError> {
+    fn credentials(
+        &mut self,
+        rp: &str,
+        p: Option<&Pin>,
+    ) -> Result<Vec<ResidentCredential>, TokenError> {
         self.0.credentials(rp, p)
     }
 }
@@ -139,11 +202,29 @@ fn a_ca_signature_without_user_presence_is_refused() {
     let mut ui = ScriptedUi::default();
     let enrolled = sk_ca::enroll(&mut t, &mut ui, "ssh:", false, false).unwrap();
     // The genuine path signs and the signature verifies with UP set.
-    let mut good = SkCaSigner::new(SimToken::open(d.path()).unwrap(), enrolled.ca.clone(), false, None).unwrap();
+    let mut good = SkCaSigner::new(
+        SimToken::open(d.path()).unwrap(),
+        enrolled.ca.clone(),
+        false,
+        None,
+    )
+    .unwrap();
     let sig = good.sign(b"to be signed", &mut ui).unwrap();
-    assert_eq!(fido::sk_flags_counter(&sig).unwrap().0 & fido::FLAG_UP, fido::FLAG_UP);
-    assert!(ui.shown.iter().any(|s| s.starts_with("touch: Touch your security key")));
-    let mut rogue = SkCaSigner::new(NoTouch(SimToken::open(d.path()).unwrap()), enrolled.ca, false, None).unwrap();
+    assert_eq!(
+        fido::sk_flags_counter(&sig).unwrap().0 & fido::FLAG_UP,
+        fido::FLAG_UP
+    );
+    assert!(ui
+        .shown
+        .iter()
+        .any(|s| s.starts_with("touch: Touch your security key")));
+    let mut rogue = SkCaSigner::new(
+        NoTouch(SimToken::open(d.path()).unwrap()),
+        enrolled.ca,
+        false,
+        None,
+    )
+    .unwrap();
     match rogue.sign(b"to be signed", &mut ui) {
         Err(Error::NoUserPresence { flags: 0 }) => {}
         other => panic!("expected NoUserPresence, got {other:?}"),
@@ -155,7 +236,9 @@ fn a_corrupt_state_file_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(breakglass::token::sim::state_file(d.path()), "{not json").unwrap();
     match SimToken::open(d.path()) {
-        Err(TokenError::SimState { reason, .. }) => assert!(reason.contains("does not parse"), "{reason}"),
+        Err(TokenError::SimState { reason, .. }) => {
+            assert!(reason.contains("does not parse"), "{reason}")
+        }
         Err(e) => panic!("unexpected {e}"),
         Ok(_) => panic!("opened a corrupt state"),
     }

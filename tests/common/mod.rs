@@ -28,7 +28,13 @@ impl World {
         std::fs::create_dir(&work).unwrap();
         let sim = tmp.path().join("sim");
         let audit = tmp.path().join("audit.jsonl");
-        World { work, sim, audit, tmp, env: Vec::new() }
+        World {
+            work,
+            sim,
+            audit,
+            tmp,
+            env: Vec::new(),
+        }
     }
 
     /// A second simulated key in the same world.
@@ -70,7 +76,12 @@ impl World {
     /// Runs and asserts success, returning stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert!(o.status.success(), "breakglass {args:?} failed:\nstdout: {}\nstderr: {}", out(&o), err(&o));
+        assert!(
+            o.status.success(),
+            "breakglass {args:?} failed:\nstdout: {}\nstderr: {}",
+            out(&o),
+            err(&o)
+        );
         out(&o)
     }
 
@@ -101,8 +112,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
     }
     for e in walk(dir) {
         let meta = std::fs::symlink_metadata(&e).unwrap();
-        let bytes = if meta.is_file() { std::fs::read(&e).unwrap() } else { Vec::new() };
-        m.insert(e.strip_prefix(dir).unwrap().to_path_buf(), (bytes, meta.permissions().mode()));
+        let bytes = if meta.is_file() {
+            std::fs::read(&e).unwrap()
+        } else {
+            Vec::new()
+        };
+        m.insert(
+            e.strip_prefix(dir).unwrap().to_path_buf(),
+            (bytes, meta.permissions().mode()),
+        );
     }
     m
 }
@@ -121,5 +139,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs `ssh-keygen` with args, returning output.
 pub fn ssh_keygen(args: &[&str], cwd: &Path) -> Output {
-    Command::new("ssh-keygen").args(args).current_dir(cwd).env("TZ", "UTC").output().expect("ssh-keygen is installed")
+    Command::new("ssh-keygen")
+        .args(args)
+        .current_dir(cwd)
+        .env("TZ", "UTC")
+        .output()
+        .expect("ssh-keygen is installed")
 }
