@@ -113,11 +113,7 @@ pub fn append(path: &Path, entry: &AuditEntry) -> Result<()> {
     f.seek(SeekFrom::Start(0)).map_err(|e| audit_err(path, e))?;
     f.read_to_end(&mut existing)
         .map_err(|e| audit_err(path, e))?;
-    let prev = match existing
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .next_back()
-    {
+    let prev = match existing.split(|b| *b == b'\n').rfind(|l| !l.is_empty()) {
         Some(last) => hex::encode(&Sha256::digest(last)),
         None => GENESIS.to_string(),
     };
