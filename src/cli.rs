@@ -180,4 +180,6 @@ pub enum SimCommand {
     Replug,
     /// Erase every credential and the PIN (like a FIDO2 reset; the CA is gone).
     Reset,
+    /// Print the path of the SecurityKeyProvider library that lets OpenSSH use the simulated key.
+    ProviderPath,
 }

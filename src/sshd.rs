@@ -50,6 +50,15 @@ fn free_port() -> Result<u16> {
 impl TestSshd {
     /// Starts sshd in `dir` trusting the CA public key lines in `trusted_ca`, plus `extra` config lines.
     pub fn start(dir: &Path, trusted_ca: &str, extra: &[&str]) -> Result<TestSshd> {
+        fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        let ca = dir.join("trusted_user_ca.pub");
+        fs::write(&ca, trusted_ca).map_err(|e| Error::io("write", &ca, e))?;
+        Self::start_with_ca_file(dir, &ca, extra)
+    }
+
+    /// Starts sshd trusting the CA file `ca` (sshd reads it at each login, so it may be written
+    /// later).
+    pub fn start_with_ca_file(dir: &Path, ca: &Path, extra: &[&str]) -> Result<TestSshd> {
         let sshd = sshd_path().ok_or_else(|| {
             Error::External("sshd is not installed (apt install openssh-server)".into())
         })?;
@@ -65,8 +74,6 @@ impl TestSshd {
                 true,
             )?;
         }
-        let ca = dir.join("trusted_user_ca.pub");
-        fs::write(&ca, trusted_ca).map_err(|e| Error::io("write", &ca, e))?;
         let krl = dir.join("revoked_keys");
         if !krl.exists() {
             fs::write(&krl, "").map_err(|e| Error::io("write", &krl, e))?;

@@ -105,6 +105,30 @@ fn incident_runbook_runs_end_to_end() {
 }
 
 #[test]
+fn practice_runbook_runs_the_manual_openssh_procedure_on_the_sim() {
+    // The provider library must exist beside the binary (tests/sk_provider.rs builds it too).
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "-p", "breakglass-sk"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let w = World::new();
+    // The host trusts whatever CA the runbook creates in the kit directory.
+    let sshd =
+        TestSshd::start_with_ca_file(&w.tmp.path().join("sshd"), &w.path("sk-user-ca.pub"), &[])
+            .unwrap();
+    let (stdout, _) = run_runbook(Path::new("runbooks/practice-with-openssh.md"), &w, &sshd);
+    assert!(stdout.contains("manual procedure works on"), "{stdout}");
+    assert!(stdout.contains("(SIMULATED key)"), "{stdout}");
+    assert!(
+        sshd.log().contains("signed by ECDSA-SK CA"),
+        "{}",
+        sshd.log()
+    );
+}
+
+#[test]
 fn sh_blocks_are_extracted_in_order() {
     let md = "text\n```sh\na\nb\n```\n```\nnot sh\n```\n```sh\nc\n```\n";
     assert_eq!(sh_blocks(md), vec!["a\nb\n".to_string(), "c\n".to_string()]);

@@ -11,6 +11,10 @@ use crate::ui::Ui;
 use crate::Error;
 
 pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
+    if let SimCommand::ProviderPath = c {
+        println!("{}", crate::token::sim::provider_path()?.display());
+        return Ok(());
+    }
     let dir = paths::sim_dir();
     let mut token = SimToken::open(&dir)?;
     match c {
@@ -86,6 +90,7 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
             println!("Simulated key {} re-inserted.", token.serial());
             Ok(())
         }
+        SimCommand::ProviderPath => Ok(()),
         SimCommand::Reset => {
             token.reset()?;
             println!(

@@ -80,6 +80,13 @@ struct Credential {
     private_key: Zeroizing<String>,
     cred_protect: u8,
     created: u64,
+    /// False for a non-discoverable credential (`ssh-keygen -t ecdsa-sk` without `-O resident`).
+    #[serde(default = "yes")]
+    resident: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -424,7 +431,7 @@ impl Authenticator for SimToken {
         pin: Option<&Pin>,
     ) -> Result<MadeCredential, TokenError> {
         let touch = self.user_presence();
-        let dir = self.dir.clone();
+
         self.with_lock(|st| {
             let mut flags = fido::FLAG_AT | fido::FLAG_ED;
             match (st.pin.is_some(), pin) {
@@ -438,11 +445,11 @@ impl Authenticator for SimToken {
             touch?;
             flags |= fido::FLAG_UP;
             let user_id_hex = hex::encode(&req.user_id);
-            let replaces = st
-                .credentials
-                .iter()
-                .position(|c| c.rp_id == req.rp_id && c.user_id == user_id_hex);
-            if req.resident && replaces.is_none() && st.credentials.len() >= MAX_RESIDENT {
+            let replaces = st.credentials.iter().position(|c| {
+                c.resident && req.resident && c.rp_id == req.rp_id && c.user_id == user_id_hex
+            });
+            let resident_count = st.credentials.iter().filter(|c| c.resident).count();
+            if req.resident && replaces.is_none() && resident_count >= MAX_RESIDENT {
                 return Err(TokenError::KeyStoreFull);
             }
             let (key, key_bytes) = new_signing_key();
@@ -463,7 +470,7 @@ impl Authenticator for SimToken {
             let mut signed = auth_data.clone();
             signed.extend_from_slice(&req.client_data_hash);
             let sig: P256Signature = key.sign(&signed);
-            if req.resident {
+            {
                 let cred = Credential {
                     rp_id: req.rp_id.clone(),
                     user_id: user_id_hex,
@@ -472,16 +479,12 @@ impl Authenticator for SimToken {
                     private_key: Zeroizing::new(hex::encode(&key_bytes)),
                     cred_protect: req.cred_protect,
                     created: crate::clock::now(),
+                    resident: req.resident,
                 };
                 match replaces {
                     Some(i) => st.credentials[i] = cred,
                     None => st.credentials.push(cred),
                 }
-            } else {
-                return Err(state_err(
-                    &dir,
-                    "the simulated key makes resident credentials only",
-                ));
             }
             Ok(MadeCredential {
                 auth_data,
@@ -512,7 +515,7 @@ impl Authenticator for SimToken {
                 .filter(|c| c.rp_id == req.rp_id)
                 .filter(|c| {
                     if allow.is_empty() {
-                        true
+                        c.resident
                     } else {
                         allow.contains(&c.credential_id)
                     }
@@ -559,7 +562,11 @@ impl Authenticator for SimToken {
                 (false, _) => {}
             }
             let mut out = Vec::new();
-            for c in st.credentials.iter().filter(|c| c.rp_id == rp_id) {
+            for c in st
+                .credentials
+                .iter()
+                .filter(|c| c.resident && c.rp_id == rp_id)
+            {
                 let key = decode_key(&dir, &c.private_key)?;
                 out.push(ResidentCredential {
                     rp_id: c.rp_id.clone(),
@@ -579,7 +586,58 @@ impl Authenticator for SimToken {
     }
 }
 
+impl SimToken {
+    /// The rp ids of all resident credentials (credentialManagement enumerateRPs); the PIN is
+    /// needed when one is set.
+    pub fn resident_rp_ids(&mut self, pin: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        self.with_lock(|st| {
+            match (st.pin.is_some(), pin) {
+                (true, None) => return Err(TokenError::PinRequired),
+                (true, Some(p)) => Self::verify_pin(st, p)?,
+                (false, _) => {}
+            }
+            let mut ids: Vec<String> = st
+                .credentials
+                .iter()
+                .filter(|c| c.resident)
+                .map(|c| c.rp_id.clone())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            Ok(ids)
+        })
+    }
+}
+
 /// Reads the state file for tests and tools without opening the token (no lock, no creation).
 pub fn state_file(dir: &Path) -> PathBuf {
     dir.join(STATE_FILE)
+}
+
+/// File name of the SecurityKeyProvider library (`sk-provider/`).
+pub const PROVIDER_LIB: &str = "libbreakglass_sk.so";
+
+/// Where the SecurityKeyProvider library is: beside the binary (a cargo build), then the usual
+/// library directories.
+pub fn provider_path() -> crate::Result<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            candidates.push(dir.join(PROVIDER_LIB));
+            candidates.push(dir.join("../lib").join(PROVIDER_LIB));
+            if dir.ends_with("deps") {
+                candidates.push(dir.join("..").join(PROVIDER_LIB));
+            }
+        }
+    }
+    for d in ["/usr/local/lib", "/usr/lib"] {
+        candidates.push(Path::new(d).join(PROVIDER_LIB));
+    }
+    candidates
+        .into_iter()
+        .find(|p| p.exists())
+        .map(|p| p.canonicalize().unwrap_or(p))
+        .ok_or_else(|| crate::Error::External(format!(
+            "{PROVIDER_LIB} was not found beside breakglass; build it with `cargo build --release -p breakglass-sk`"
+        )))
 }
