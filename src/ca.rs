@@ -13,7 +13,7 @@ use crate::sanitize::Sanitized;
 use crate::token::ctap::{Authenticator, Pin};
 use crate::token::select::{self, BackendChoice};
 use crate::token::sk_ca::{self, ResidentCa, SkCaSigner};
-use crate::token::Backend;
+use crate::token::{Backend, CaSigner};
 use crate::ui::Ui;
 use crate::{Error, Result};
 
@@ -35,6 +35,10 @@ pub struct InitCaRequest {
     pub force: bool,
     /// Token choice.
     pub backend: BackendChoice,
+    /// PIV slot for `--backend piv` (default 0x82, a retired slot).
+    pub slot: u8,
+    /// Which key when several are connected (serial).
+    pub device: Option<String>,
 }
 
 /// What `init-ca` made.
@@ -64,8 +68,11 @@ pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
     atomic::preflight(&[&req.file, &pub_file], req.force)?;
     let audit_path = audit::default_path();
     audit::preflight(&audit_path)?;
-    let mut auth = select::open_authenticator(req.backend, None)?;
-    let result = init_on(&mut *auth, req, &pub_file, ui);
+    let result = match req.backend.0 {
+        Some(Backend::Piv) => init_piv(req, &pub_file, ui),
+        _ => select::open_authenticator(req.backend, None)
+            .and_then(|mut auth| init_on(&mut *auth, req, &pub_file, ui)),
+    };
     let mut entry = AuditEntry::new("init-ca");
     entry.backend = Some(backend_name(req.backend));
     match &result {
@@ -79,6 +86,72 @@ pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
     let outcome = result?;
     logged?;
     Ok(outcome)
+}
+
+#[cfg(feature = "piv")]
+fn init_piv(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
+    use crate::keyfile::PivReference;
+    use crate::token::piv_ca;
+    let serial = match &req.device {
+        Some(d) => Some(d.parse::<u32>().map_err(|_| {
+            Error::Usage(format!(
+                "--device {} is not a YubiKey serial number",
+                Sanitized::new(d)
+            ))
+        })?),
+        None => None,
+    };
+    if req.verify_required || req.application != "ssh:" {
+        return Err(Error::Usage("--verify-required and --application apply to FIDO2 CAs; a PIV CA always needs its PIN (policy once) and a touch (policy always)".into()));
+    }
+    let ca = piv_ca::generate(serial, req.slot, req.force, ui)?;
+    let comment = req.comment.clone().unwrap_or_else(|| {
+        format!(
+            "breakglass PIV CA YubiKey {} slot {:02x}",
+            ca.serial, ca.slot
+        )
+    });
+    if comment.chars().any(crate::sanitize::is_dangerous) {
+        return Err(Error::Usage(
+            "the comment must not contain control characters".into(),
+        ));
+    }
+    let public = piv_ca::public_key(&ca.point, &comment)?;
+    let pub_line = keyfile::public_line(&public)?;
+    let reference = PivReference {
+        serial: ca.serial,
+        slot: ca.slot,
+    };
+    atomic::write_all(
+        &[
+            PlannedFile::private(&req.file, reference.to_text().into_bytes()),
+            PlannedFile::public(pub_file, pub_line.as_bytes().to_vec()),
+        ],
+        req.force,
+    )?;
+    Ok(InitCaOutcome {
+        key_file: req.file.clone(),
+        pub_file: pub_file.to_path_buf(),
+        fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
+        public_key: pub_line.trim_end().to_string(),
+        token: format!("YubiKey {} PIV slot {:02x}", ca.serial, ca.slot),
+        simulated: false,
+        replaced: None,
+        sshd_lines: sshd_lines(),
+    })
+}
+
+#[cfg(not(feature = "piv"))]
+fn init_piv(_: &InitCaRequest, _: &Path, _: &mut dyn Ui) -> Result<InitCaOutcome> {
+    Err(crate::token::TokenError::BackendUnavailable("piv".into()).into())
+}
+
+fn sshd_lines() -> Vec<String> {
+    vec![
+        "TrustedUserCAKeys /etc/ssh/breakglass_user_ca.pub".into(),
+        "RevokedKeys /etc/ssh/breakglass.krl".into(),
+        "LogLevel VERBOSE".into(),
+    ]
 }
 
 fn backend_name(b: BackendChoice) -> String {
@@ -128,11 +201,7 @@ fn init_on(
         token: auth.describe(),
         simulated,
         replaced: enrolled.replaced,
-        sshd_lines: vec![
-            "TrustedUserCAKeys /etc/ssh/breakglass_user_ca.pub".into(),
-            "RevokedKeys /etc/ssh/breakglass.krl".into(),
-            "LogLevel VERBOSE".into(),
-        ],
+        sshd_lines: sshd_lines(),
     })
 }
 
@@ -167,28 +236,28 @@ pub fn expected_ca(source: &CaSource) -> Result<Option<PublicKey>> {
     }
 }
 
-/// Opens the token and binds the signer to the CA named by `source`.
+/// Opens the token and binds the signer to the CA named by `source`. The CA's type picks the
+/// backend when none is given: an sk key is a FIDO2 CA, a plain ecdsa key a PIV CA.
 pub fn open_signer(
     source: &CaSource,
     expected: Option<&PublicKey>,
     backend: BackendChoice,
     ui: &mut dyn Ui,
-) -> Result<SkCaSigner<Box<dyn Authenticator>>> {
-    let fp_hint = expected.map(|k| k.fingerprint(HashAlg::Sha256).to_string());
+) -> Result<Box<dyn CaSigner>> {
     if let Some(k) = expected {
-        if !k.key_data().is_sk_ecdsa_p256() {
-            return Err(Error::CaFile {
-                path: source_path(source),
-                reason:
-                    "is a PIV (ecdsa-sha2-nistp256) CA; this build signs with FIDO2-style CAs only"
-                        .into(),
-            });
+        if k.key_data().is_ecdsa() {
+            return open_piv_signer(source, k, backend);
+        }
+        if backend.0 == Some(Backend::Piv) {
+            return Err(Error::CaFile { path: source_path(source), reason: "is a FIDO2 (sk-ecdsa) CA; --backend piv signs with PIV (ecdsa-sha2-nistp256) CAs".into() });
         }
     }
-    let backend = match backend.0 {
-        Some(b) => BackendChoice(Some(b)),
-        None => BackendChoice(None),
-    };
+    if backend.0 == Some(Backend::Piv) {
+        return Err(Error::Usage(
+            "with --backend piv, name the CA with --ca CA.pub (the file init-ca wrote)".into(),
+        ));
+    }
+    let fp_hint = expected.map(|k| k.fingerprint(HashAlg::Sha256).to_string());
     let mut auth = select::open_authenticator(backend, fp_hint.as_deref())?;
     let mut pin: Option<Pin> = None;
     let (ca, require_uv) = match (source, expected) {
@@ -207,7 +276,37 @@ pub fn open_signer(
     };
     let mut signer = SkCaSigner::new(auth, ca, require_uv, pin)?;
     signer.ca_label = source_path(source);
-    Ok(signer)
+    Ok(Box::new(signer))
+}
+
+#[cfg(feature = "piv")]
+fn open_piv_signer(
+    source: &CaSource,
+    expected: &PublicKey,
+    backend: BackendChoice,
+) -> Result<Box<dyn CaSigner>> {
+    use crate::token::piv_ca;
+    match backend.0 {
+        None | Some(Backend::Piv) => {}
+        Some(b) => {
+            return Err(Error::CaFile { path: source_path(source), reason: format!("is a PIV (ecdsa-sha2-nistp256) CA; the {b} backend holds FIDO2 CAs only (use --backend piv)") })
+        }
+    }
+    let reference = match source {
+        CaSource::File(p) => crate::keyfile::PivReference::beside(p),
+        CaSource::Token { .. } => None,
+    };
+    let (serial, slot) = piv_ca::find(expected, reference.as_ref())?;
+    Ok(Box::new(piv_ca::PivCaSigner::new(
+        serial,
+        slot,
+        expected.clone(),
+    )))
+}
+
+#[cfg(not(feature = "piv"))]
+fn open_piv_signer(_: &CaSource, _: &PublicKey, _: BackendChoice) -> Result<Box<dyn CaSigner>> {
+    Err(crate::token::TokenError::BackendUnavailable("piv".into()).into())
 }
 
 fn source_path(source: &CaSource) -> PathBuf {

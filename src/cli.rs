@@ -49,6 +49,8 @@ pub enum Command {
     Drill(DrillArgs),
     /// Show the audit log of every init-ca and mint.
     Log(LogArgs),
+    /// List the connected security keys and the SSH CAs they hold.
+    List(ListArgs),
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -72,9 +74,25 @@ pub struct InitCaArgs {
     /// Replace an existing CA on the key (destroys it) and existing files.
     #[arg(long)]
     pub force: bool,
+    /// PIV slot for --backend piv, in hex (default 82, a retired slot).
+    #[arg(long, default_value = "82", value_parser = parse_slot)]
+    pub slot: u8,
+    /// Which key, when several are connected (YubiKey serial, as `breakglass list` shows).
+    #[arg(long)]
+    pub device: Option<String>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_slot(s: &str) -> Result<u8, String> {
+    match u8::from_str_radix(s.trim_start_matches("0x"), 16) {
+        Ok(n @ 0x82..=0x95) => Ok(n),
+        Ok(n @ (0x9a | 0x9c | 0x9d | 0x9e)) => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a PIV key slot (82..95 retired, or 9a, 9c, 9d, 9e)"
+        )),
+    }
 }
 
 /// `mint`.
@@ -154,6 +172,17 @@ pub struct DrillArgs {
     pub json: bool,
 }
 
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Application (rp id) to look for on FIDO2 keys.
+    #[arg(long, default_value = "ssh:")]
+    pub application: String,
+}
+
 /// `log`.
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -182,4 +211,23 @@ pub enum SimCommand {
     Reset,
     /// Print the path of the SecurityKeyProvider library that lets OpenSSH use the simulated key.
     ProviderPath,
+    /// Run a virtual YubiKey PIV card that plugs into pcscd's vpcd reader (for tests and practice).
+    PivCard(PivCardArgs),
+}
+
+/// `sim piv-card`.
+#[derive(Debug, Args)]
+pub struct PivCardArgs {
+    /// Card state file (default: piv-card.json in the simulated key's directory).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// vpcd address to connect to (Debian's vpcd listens on 35963).
+    #[arg(long, default_value = "127.0.0.1:35963")]
+    pub vpcd: String,
+    /// Serial number the card reports.
+    #[arg(long, default_value_t = 1234567)]
+    pub serial: u32,
+    /// Firmware version the card reports (5.7.0 and later use an AES-192 management key).
+    #[arg(long, default_value = "5.4.3")]
+    pub firmware: String,
 }

@@ -160,3 +160,68 @@ pub fn generate(key_type: KeyType, comment: &str) -> Result<PrivateKey> {
     key.set_comment(comment);
     Ok(key)
 }
+
+/// The CA file of a PIV CA: which YubiKey and slot hold the key (no secret in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PivReference {
+    /// YubiKey serial.
+    pub serial: u32,
+    /// PIV slot, e.g. 0x82.
+    pub slot: u8,
+}
+
+const PIV_REFERENCE_MAGIC: &str = "breakglass-piv-ca-v1";
+
+impl PivReference {
+    /// The file text.
+    pub fn to_text(&self) -> String {
+        format!(
+            "# breakglass PIV CA reference: the private key never leaves the YubiKey.\n{PIV_REFERENCE_MAGIC}\nserial {}\nslot {:02x}\n",
+            self.serial, self.slot
+        )
+    }
+
+    /// Parses the file text; `None` when it is not a PIV reference.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
+        if lines.next()? != PIV_REFERENCE_MAGIC {
+            return None;
+        }
+        let serial = lines.next()?.strip_prefix("serial ")?.parse().ok()?;
+        let slot = u8::from_str_radix(lines.next()?.strip_prefix("slot ")?, 16).ok()?;
+        Some(PivReference { serial, slot })
+    }
+
+    /// Reads the reference file beside a CA `.pub`, if there is one.
+    pub fn beside(ca_pub: &Path) -> Option<Self> {
+        let p = key_handle_path_for(ca_pub)?;
+        let text = std::fs::read_to_string(p).ok()?;
+        Self::parse(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PivReference;
+
+    #[test]
+    fn piv_reference_round_trips_and_rejects_other_text() {
+        let r = PivReference {
+            serial: 1234567,
+            slot: 0x82,
+        };
+        assert_eq!(PivReference::parse(&r.to_text()), Some(r));
+        assert_eq!(
+            PivReference::parse("-----BEGIN OPENSSH PRIVATE KEY-----"),
+            None
+        );
+        assert_eq!(
+            PivReference::parse("breakglass-piv-ca-v1\nserial x\nslot 82"),
+            None
+        );
+        assert_eq!(PivReference::parse(""), None);
+    }
+}

@@ -19,6 +19,7 @@ pub mod fido;
 pub mod hex;
 pub mod inspect;
 pub mod keyfile;
+pub mod list;
 pub mod mint;
 pub mod paths;
 pub mod sanitize;

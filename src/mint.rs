@@ -14,7 +14,7 @@ use crate::cert_options::CertOptions;
 use crate::inspect::{self, CertSummary};
 use crate::keyfile::{self, KeyType};
 use crate::sanitize::{is_dangerous, sanitize};
-use crate::token::{BackendChoice, CaSigner};
+use crate::token::BackendChoice;
 use crate::ui::Ui;
 use crate::validity::{self, Validity};
 use crate::{clock, paths, Error, Result};
@@ -312,7 +312,7 @@ fn sign_and_write(
         options: c.options.clone(),
         comment: key.comment().to_string(),
     };
-    let cert = cert::issue(key.public_key().key_data(), &fields, &mut signer, ui)?;
+    let cert = cert::issue(key.public_key().key_data(), &fields, signer.as_mut(), ui)?;
     let summary = inspect::summarize(
         &cert_file.display().to_string(),
         &cert,

@@ -16,6 +16,8 @@ pub(super) fn run(a: InitCaArgs, backend: BackendChoice, ui: &mut TerminalUi) ->
         verify_required: a.verify_required,
         force: a.force,
         backend,
+        slot: a.slot,
+        device: a.device,
     };
     let o = ca::init_ca(&req, ui)?;
     if a.json {

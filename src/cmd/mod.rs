@@ -4,6 +4,7 @@
 mod drill;
 mod init_ca;
 mod inspect;
+mod list;
 mod log;
 mod mint;
 mod sim;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Inspect(a) => inspect::run(a),
         Command::Drill(a) => drill::run(a),
         Command::Log(a) => log::run(a),
+        Command::List(a) => list::run(a, backend, ui),
         Command::Sim(c) => sim::run(c, ui),
     }
 }
@@ -51,6 +53,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Inspect(a) => a.json,
         Command::Drill(a) => a.json,
         Command::Log(a) => a.json,
+        Command::List(a) => a.json,
         Command::Sim(crate::cli::SimCommand::Status { json }) => *json,
         Command::Sim(_) => false,
     }

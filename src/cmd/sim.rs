@@ -15,6 +15,9 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
         println!("{}", crate::token::sim::provider_path()?.display());
         return Ok(());
     }
+    if let SimCommand::PivCard(a) = c {
+        return piv_card(a);
+    }
     let dir = paths::sim_dir();
     let mut token = SimToken::open(&dir)?;
     match c {
@@ -90,7 +93,7 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
             println!("Simulated key {} re-inserted.", token.serial());
             Ok(())
         }
-        SimCommand::ProviderPath => Ok(()),
+        SimCommand::ProviderPath | SimCommand::PivCard(_) => Ok(()),
         SimCommand::Reset => {
             token.reset()?;
             println!(
@@ -100,4 +103,38 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
+    use crate::token::piv_card::{run_card, CardConfig};
+    let state = a
+        .state
+        .unwrap_or_else(|| paths::sim_dir().join("piv-card.json"));
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    }
+    let v: Vec<u8> = a
+        .firmware
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let [major, minor, patch] = v[..] else {
+        return Err(Error::Usage(format!(
+            "--firmware {:?} is not MAJOR.MINOR.PATCH",
+            a.firmware
+        )));
+    };
+    let mut cfg = CardConfig::new(&state);
+    cfg.vpcd_addr = a.vpcd.clone();
+    cfg.serial = a.serial;
+    cfg.version = (major, minor, patch);
+    eprintln!(
+        "virtual YubiKey PIV card (SIMULATED) serial {} firmware {} -> vpcd {}; state {}",
+        a.serial,
+        a.firmware,
+        a.vpcd,
+        state.display()
+    );
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    run_card(&cfg, &stop).map_err(|e| Error::External(format!("the virtual card stopped: {e}")))
 }

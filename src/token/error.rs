@@ -56,6 +56,13 @@ pub enum TokenError {
     /// `BREAKGLASS_SIM_TOUCH` has an unknown value.
     #[error("BREAKGLASS_SIM_TOUCH={0} is not one of approve, deny, timeout")]
     BadTouchSetting(String),
+    /// A hardware backend's own failure (e.g. PIV), with its sentence and next step.
+    #[error("{message}")]
+    Hardware {
+        kind: &'static str,
+        message: String,
+        hint: String,
+    },
     /// This build has no support for the requested backend.
     #[error("this build of breakglass has no {0} backend")]
     BackendUnavailable(String),
@@ -122,6 +129,7 @@ impl TokenError {
             TokenError::SimState { .. } => "Move the state directory aside (or point BREAKGLASS_SIM_DIR elsewhere) to start a fresh simulated key.".into(),
             TokenError::BadTouchSetting(_) => "Set BREAKGLASS_SIM_TOUCH to approve, deny or timeout, or unset it.".into(),
             TokenError::BackendUnavailable(_) => "Use --backend sim to practise, or a build with hardware support.".into(),
+            TokenError::Hardware { hint, .. } => hint.clone(),
         })
     }
 
@@ -144,6 +152,7 @@ impl TokenError {
             TokenError::SimState { .. } => "sim-state",
             TokenError::BadTouchSetting(_) => "bad-touch-setting",
             TokenError::BackendUnavailable(_) => "backend-unavailable",
+            TokenError::Hardware { kind, .. } => kind,
         }
     }
 }

@@ -4,6 +4,11 @@
 
 pub mod ctap;
 pub mod error;
+#[cfg(feature = "piv")]
+pub mod piv;
+#[cfg(feature = "piv")]
+pub mod piv_ca;
+pub mod piv_card;
 pub mod select;
 pub mod sim;
 pub mod sk_ca;

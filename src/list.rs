@@ -1,0 +1,121 @@
+//! `list`: every connected security key and the SSH CAs it holds.
+
+use serde::Serialize;
+use ssh_key::HashAlg;
+
+use crate::token::{Backend, BackendChoice, TokenError};
+use crate::ui::Ui;
+use crate::Result;
+
+/// One CA found on a key.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedCa {
+    /// Where on the key: the FIDO2 application or the PIV slot.
+    pub location: String,
+    /// Key type.
+    pub key_type: String,
+    /// Fingerprint.
+    pub fingerprint: String,
+}
+
+/// One key.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedKey {
+    /// `fido2`, `piv` or `sim`.
+    pub backend: Backend,
+    /// What the key is.
+    pub device: String,
+    /// PIN tries left, if known.
+    pub pin_tries_left: Option<u8>,
+    /// CAs found.
+    pub cas: Vec<ListedCa>,
+}
+
+/// What `list` found, and what it could not look at.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Listing {
+    /// Keys found.
+    pub keys: Vec<ListedKey>,
+    /// Per backend, why it could not be searched (e.g. pcscd not running).
+    pub problems: Vec<String>,
+}
+
+/// Lists the keys of `choice` (all hardware backends when none is given).
+pub fn list(choice: BackendChoice, application: &str, ui: &mut dyn Ui) -> Result<Listing> {
+    let mut l = Listing::default();
+    let all = choice.0.is_none();
+    if choice.0 == Some(Backend::Sim) {
+        let mut t = crate::token::sim::SimToken::open(&crate::paths::sim_dir())?;
+        let s = t.status()?;
+        l.keys.push(ListedKey {
+            backend: Backend::Sim,
+            device: format!("simulated key {} (SIMULATED)", s.serial),
+            pin_tries_left: s.pin_retries,
+            cas: s
+                .credentials
+                .iter()
+                .filter(|c| c.rp_id == application)
+                .map(|c| ListedCa {
+                    location: c.rp_id.clone(),
+                    key_type: "ECDSA-SK".into(),
+                    fingerprint: c.fingerprint.clone(),
+                })
+                .collect(),
+        });
+    }
+    if all || choice.0 == Some(Backend::Fido2) {
+        l.problems
+            .push("FIDO2: this build has no FIDO2 backend yet".into());
+    }
+    if all || choice.0 == Some(Backend::Piv) {
+        list_piv(&mut l);
+    }
+    let _ = ui;
+    Ok(l)
+}
+
+#[cfg(feature = "piv")]
+fn list_piv(l: &mut Listing) {
+    use crate::token::piv_ca;
+    match crate::token::piv::list() {
+        Ok(keys) => {
+            for k in keys {
+                let cas = k
+                    .slots
+                    .iter()
+                    .filter_map(|(slot, p)| {
+                        let pk = piv_ca::public_key(p, "").ok()?;
+                        Some(ListedCa {
+                            location: format!("PIV slot {slot:02x}"),
+                            key_type: "ECDSA".into(),
+                            fingerprint: pk.fingerprint(HashAlg::Sha256).to_string(),
+                        })
+                    })
+                    .collect();
+                l.keys.push(ListedKey {
+                    backend: Backend::Piv,
+                    device: format!(
+                        "YubiKey {} (firmware {}.{}.{}, reader {})",
+                        k.serial,
+                        k.version.0,
+                        k.version.1,
+                        k.version.2,
+                        crate::sanitize::sanitize(&k.reader)
+                    ),
+                    pin_tries_left: Some(k.pin_tries_left),
+                    cas,
+                });
+            }
+        }
+        Err(e) => {
+            if let TokenError::Hardware { message, .. } = piv_ca::piv_err(e) {
+                l.problems.push(format!("PIV: {message}"));
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "piv"))]
+fn list_piv(l: &mut Listing) {
+    l.problems.push("PIV: this build has no PIV backend".into());
+}
