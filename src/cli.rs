@@ -51,6 +51,12 @@ pub enum Command {
     Log(LogArgs),
     /// List the connected security keys and the SSH CAs they hold.
     List(ListArgs),
+    /// Send OUT, OUT.pub and OUT-cert.pub to a colleague over magic-wormhole (end-to-end encrypted).
+    #[cfg(feature = "wormhole")]
+    Send(SendArgs),
+    /// Receive a key and certificate sent with `breakglass send` (or Python `wormhole send`).
+    #[cfg(feature = "wormhole")]
+    Receive(ReceiveArgs),
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -142,6 +148,100 @@ pub struct MintArgs {
     /// FIDO2 application to look for when there is no CA file.
     #[arg(long, default_value = "ssh:")]
     pub application: String,
+    /// Put the key and certificate into ssh-agent (lifetime = the time the certificate has left) instead of writing files.
+    #[arg(long)]
+    pub agent: bool,
+    /// With --agent: the agent asks for confirmation on every use.
+    #[arg(long, requires = "agent")]
+    pub confirm: bool,
+    /// After minting, send the files to a colleague over magic-wormhole.
+    #[cfg(feature = "wormhole")]
+    #[arg(long)]
+    pub send: bool,
+    #[cfg(feature = "wormhole")]
+    #[command(flatten)]
+    pub wormhole: WormholeArgs,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where and how to reach the other side over magic-wormhole.
+#[cfg(feature = "wormhole")]
+#[derive(Debug, Args)]
+pub struct WormholeArgs {
+    /// Mailbox (rendezvous) server; both sides must use the same one.
+    #[arg(
+        long,
+        env = "BREAKGLASS_MAILBOX_URL",
+        default_value = "ws://relay.magic-wormhole.io:4000/v1"
+    )]
+    pub mailbox_url: String,
+    /// Transit relay.
+    #[arg(
+        long,
+        env = "BREAKGLASS_RELAY_URL",
+        default_value = "tcp://transit.magic-wormhole.io:4001"
+    )]
+    pub relay_url: String,
+    /// Give up waiting for the other side after this long (e.g. 10m).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: u64,
+    /// Also allow direct connections: listens on every interface and asks a public STUN server for our address (default: relay only).
+    #[arg(long)]
+    pub direct: bool,
+}
+
+#[cfg(feature = "wormhole")]
+impl WormholeArgs {
+    /// The transfer configuration.
+    pub fn config(&self) -> crate::transfer::WormholeConfig {
+        crate::transfer::WormholeConfig {
+            mailbox_url: self.mailbox_url.clone(),
+            relay_url: self.relay_url.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
+            direct: self.direct,
+        }
+    }
+}
+
+/// `send`.
+#[cfg(feature = "wormhole")]
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The key to send: OUT, OUT.pub and OUT-cert.pub.
+    #[arg(default_value = "emergency")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub wormhole: WormholeArgs,
+    /// Print the result as one JSON object (the code goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `receive`.
+#[cfg(feature = "wormhole")]
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// The code the sender read out, e.g. 7-guitarist-revenge.
+    pub code: String,
+    /// Write OUT, OUT.pub and OUT-cert.pub.
+    #[arg(short = 'f', long = "file", default_value = "emergency")]
+    pub out: PathBuf,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Refuse a certificate signed by any other CA than this one.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Put the key and certificate into ssh-agent (for the time the certificate has left); write nothing.
+    #[arg(long, conflicts_with = "force")]
+    pub agent: bool,
+    /// With --agent: the agent asks for confirmation on every use.
+    #[arg(long, requires = "agent")]
+    pub confirm: bool,
+    #[command(flatten)]
+    pub wormhole: WormholeArgs,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,

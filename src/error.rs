@@ -118,6 +118,18 @@ pub enum Error {
     /// `inspect` found files that are not valid certificates (the details were printed).
     #[error("{0}")]
     Inspect(String),
+
+    /// The wormhole transfer failed.
+    #[error("{message}")]
+    Transfer {
+        kind: &'static str,
+        message: String,
+        hint: String,
+    },
+
+    /// ssh-agent refused or is missing.
+    #[error(transparent)]
+    Agent(#[from] crate::agent::AgentError),
 }
 
 impl Error {
@@ -146,6 +158,8 @@ impl Error {
             Error::AuditDamaged { .. } => "Keep a copy of the log as evidence and investigate; do not edit it.".into(),
             Error::Ssh(_) => "This is a bug in breakglass; please report it with the command you ran.".into(),
             Error::External(_) | Error::Inspect(_) => return None,
+            Error::Transfer { hint, .. } => hint.clone(),
+            Error::Agent(a) => return a.hint(),
         })
     }
 
@@ -181,6 +195,8 @@ impl Error {
             Error::Ssh(_) => "ssh-encoding",
             Error::External(_) => "external",
             Error::Inspect(_) => "inspect",
+            Error::Transfer { kind, .. } => kind,
+            Error::Agent(_) => "agent",
         }
     }
 

@@ -16,6 +16,8 @@ pub mod cmd;
 pub mod drill;
 pub mod error;
 pub mod fido;
+#[cfg(feature = "wormhole")]
+pub mod handoff;
 pub mod hex;
 pub mod inspect;
 pub mod keyfile;
@@ -25,6 +27,8 @@ pub mod paths;
 pub mod sanitize;
 pub mod sshd;
 pub mod token;
+#[cfg(feature = "wormhole")]
+pub mod transfer;
 pub mod ui;
 pub mod validity;
 

@@ -1,9 +1,8 @@
 //! `list`: every connected security key and the SSH CAs it holds.
 
 use serde::Serialize;
-use ssh_key::HashAlg;
 
-use crate::token::{Backend, BackendChoice, TokenError};
+use crate::token::{Backend, BackendChoice};
 use crate::ui::Ui;
 use crate::Result;
 
@@ -77,6 +76,8 @@ pub fn list(choice: BackendChoice, application: &str, ui: &mut dyn Ui) -> Result
 #[cfg(feature = "piv")]
 fn list_piv(l: &mut Listing) {
     use crate::token::piv_ca;
+    use crate::token::TokenError;
+    use ssh_key::HashAlg;
     match crate::token::piv::list() {
         Ok(keys) => {
             for k in keys {

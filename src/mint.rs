@@ -57,6 +57,8 @@ pub struct MintRequest {
     pub allow_long: bool,
     /// Token choice.
     pub backend: BackendChoice,
+    /// Put the key into ssh-agent instead of writing files (`Some(confirm)`).
+    pub agent: Option<bool>,
 }
 
 /// What `mint` made.
@@ -76,6 +78,10 @@ pub struct MintOutcome {
     pub ssh_commands: Vec<String>,
     /// Warnings worth showing.
     pub warnings: Vec<String>,
+    /// Files written (none with `--agent`).
+    pub files: Vec<PathBuf>,
+    /// With `--agent`: the lifetime the agent got, seconds.
+    pub agent_lifetime: Option<u32>,
 }
 
 /// The three output paths for `-f OUT`.
@@ -242,7 +248,13 @@ pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
     let now = clock::now();
     let c = check(req, now)?;
     let (key_file, pub_file, cert_file) = output_paths(&req.out);
-    atomic::preflight(&[&key_file, &pub_file, &cert_file], req.force)?;
+    let agent = match req.agent {
+        Some(_) => Some(crate::agent::AgentClient::from_env()?),
+        None => {
+            atomic::preflight(&[&key_file, &pub_file, &cert_file], req.force)?;
+            None
+        }
+    };
     let audit_path = audit::default_path();
     audit::preflight(&audit_path)?;
     let source = ca::ca_source(req.ca.as_deref(), &req.application);
@@ -273,6 +285,7 @@ pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
         &mut entry,
         &audit_path,
         now,
+        agent,
         ui,
     );
     if let Err(e) = &result {
@@ -293,6 +306,7 @@ fn sign_and_write(
     entry: &mut AuditEntry,
     audit_path: &Path,
     now: u64,
+    agent: Option<crate::agent::AgentClient>,
     ui: &mut dyn Ui,
 ) -> Result<MintOutcome> {
     let (key_file, pub_file, cert_file) = output_paths(&req.out);
@@ -326,6 +340,33 @@ fn sign_and_write(
         ));
     }
     entry.cert_fingerprint = Some(summary.key_fingerprint.clone());
+    let token = signer.describe();
+    if let Some(mut client) = agent {
+        let lifetime =
+            crate::agent::remaining_lifetime(&cert, clock::now().max(now)).ok_or_else(|| {
+                Error::Usage(
+                    "the certificate is not valid now, so it cannot go into ssh-agent".into(),
+                )
+            })?;
+        entry.detail = Some(format!("ssh-agent, lifetime {lifetime} s"));
+        audit::append(audit_path, entry)?;
+        client.add_certificate(&key, &cert, &c.key_id, lifetime, req.agent.unwrap_or(false))?;
+        return Ok(MintOutcome {
+            key_file,
+            pub_file,
+            cert_file,
+            token,
+            certificate: summary,
+            ssh_commands: c
+                .principals
+                .iter()
+                .map(|p| format!("ssh {}@HOST", shell_word(p)))
+                .collect(),
+            warnings: c.warnings.clone(),
+            files: Vec::new(),
+            agent_lifetime: Some(lifetime),
+        });
+    }
     entry.detail = Some(format!(
         "{}, {}, {}",
         key_file.display(),
@@ -362,13 +403,15 @@ fn sign_and_write(
         })
         .collect();
     Ok(MintOutcome {
+        files: vec![key_file.clone(), pub_file.clone(), cert_file.clone()],
         key_file,
         pub_file,
         cert_file,
-        token: signer.describe(),
+        token,
         certificate: summary,
         ssh_commands,
         warnings: c.warnings.clone(),
+        agent_lifetime: None,
     })
 }
 

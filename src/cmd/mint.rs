@@ -26,14 +26,37 @@ pub(super) fn run(a: MintArgs, backend: BackendChoice, ui: &mut TerminalUi) -> R
         max_lifetime: a.max_lifetime,
         allow_long: a.allow_long,
         backend,
+        agent: a.agent.then_some(a.confirm),
     };
+    #[cfg(feature = "wormhole")]
+    if a.agent && a.send {
+        return Err(Error::Usage("--agent and --send do not go together: --send hands the files to a colleague, --agent keeps the key off the disk".into()));
+    }
     let o = mint::mint(&req, ui)?;
     for w in &o.warnings {
         ui.note(&format!("warning: {w}"));
     }
-    if a.json {
+    #[cfg(feature = "wormhole")]
+    let send = a.send;
+    #[cfg(not(feature = "wormhole"))]
+    let send = false;
+    if a.json && !send {
         return print_json(&o);
     }
+    if !a.json {
+        print_minted(&o);
+    }
+    #[cfg(feature = "wormhole")]
+    if a.send {
+        if !a.json {
+            println!();
+        }
+        return super::handoff::send_out(&req.out, &a.wormhole, a.json);
+    }
+    Ok(())
+}
+
+fn print_minted(o: &mint::MintOutcome) {
     let c = &o.certificate;
     println!(
         "Minted {} (signed by {})",
@@ -62,5 +85,4 @@ pub(super) fn run(a: MintArgs, backend: BackendChoice, ui: &mut TerminalUi) -> R
     for cmd in &o.ssh_commands {
         println!("  {cmd}");
     }
-    Ok(())
 }

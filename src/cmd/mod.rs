@@ -2,6 +2,8 @@
 //! code (with `main.rs`) that writes to stdout/stderr.
 
 mod drill;
+#[cfg(feature = "wormhole")]
+mod handoff;
 mod init_ca;
 mod inspect;
 mod list;
@@ -42,6 +44,10 @@ pub fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Drill(a) => drill::run(a),
         Command::Log(a) => log::run(a),
         Command::List(a) => list::run(a, backend, ui),
+        #[cfg(feature = "wormhole")]
+        Command::Send(a) => handoff::send(a),
+        #[cfg(feature = "wormhole")]
+        Command::Receive(a) => handoff::receive(a),
         Command::Sim(c) => sim::run(c, ui),
     }
 }
@@ -54,6 +60,10 @@ fn wants_json(c: &Command) -> bool {
         Command::Drill(a) => a.json,
         Command::Log(a) => a.json,
         Command::List(a) => a.json,
+        #[cfg(feature = "wormhole")]
+        Command::Send(a) => a.json,
+        #[cfg(feature = "wormhole")]
+        Command::Receive(a) => a.json,
         Command::Sim(crate::cli::SimCommand::Status { json }) => *json,
         Command::Sim(_) => false,
     }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Release binary size with every feature, without the wormhole hand-off, and without any
+# optional backend. Usage: bench/size.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+size() { cargo build -q --release --target-dir "$T/$1" "${@:2}"; stat -c %s "$T/$1/release/breakglass"; }
+echo "default (piv + wormhole): $(size all) bytes"
+echo "without wormhole (piv):   $(size nowh --no-default-features --features piv) bytes"
+echo "no optional features:     $(size none --no-default-features) bytes"

@@ -1,0 +1,480 @@
+//! Handing key + certificate to a colleague: `send` checks and offers them over magic-wormhole
+//! as a directory (modes kept, key 0600); `receive` takes whatever a peer sends (our directory
+//! offer, Python `wormhole send DIR`/`FILE`/`--text`), trusts none of it until the key and the
+//! certificate match, the CA signature verifies and the certificate is valid now, and then
+//! writes the files atomically or puts the key straight into ssh-agent. Both are audited.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use ssh_key::certificate::Certificate;
+use ssh_key::{HashAlg, LineEnding, PrivateKey};
+use zeroize::Zeroizing;
+
+use crate::agent::{self, AgentClient};
+use crate::atomic::{self, PlannedFile};
+use crate::audit::{self, AuditEntry};
+use crate::inspect::{self, CertSummary, TimeStatus};
+use crate::mint::output_paths;
+use crate::transfer::{self, OutFile, Received, TransferError, WormholeConfig};
+use crate::{clock, keyfile, validity, Error, Result};
+
+const PEM_BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
+const PEM_END: &str = "-----END OPENSSH PRIVATE KEY-----";
+
+impl From<TransferError> for Error {
+    fn from(e: TransferError) -> Self {
+        let kind = match &e {
+            TransferError::BadCode => "bad-code",
+            TransferError::WrongCode => "wrong-code",
+            TransferError::MailboxUnreachable(_) => "mailbox-unreachable",
+            TransferError::PeerNeverCame => "peer-never-came",
+            TransferError::Cut => "transfer-cut",
+            TransferError::Timeout(_) => "timeout",
+            TransferError::Hostile(_) => "hostile-peer",
+            TransferError::Other(_) => "transfer-failed",
+        };
+        Error::Transfer {
+            kind,
+            message: e.to_string().trim_end_matches('.').to_string(),
+            hint: e.hint(),
+        }
+    }
+}
+
+/// A key and its certificate, checked against each other.
+pub struct Bundle {
+    /// The private key (zeroized on drop by ssh-key).
+    pub key: PrivateKey,
+    /// The certificate.
+    pub cert: Certificate,
+    /// The certificate line as received / on disk.
+    pub cert_line: String,
+    /// The certificate as `inspect` sees it.
+    pub summary: CertSummary,
+}
+
+/// Checks a key and a certificate line belong together, verify, and are valid at `now`; `ca`
+/// (when given) must be the signing CA.
+pub fn check_bundle(
+    key_pem: &[u8],
+    cert_text: &str,
+    label: &str,
+    now: u64,
+    ca: Option<&ssh_key::PublicKey>,
+) -> Result<Bundle> {
+    let bad = |reason: String| Error::BadFile {
+        path: PathBuf::from(label),
+        reason,
+    };
+    let key = PrivateKey::from_openssh(key_pem)
+        .map_err(|_| bad("the private key does not parse".into()))?;
+    if key.is_encrypted() {
+        return Err(bad("the private key is passphrase-protected; ask for an unencrypted one (breakglass mint writes none)".into()));
+    }
+    let (cert, blob) =
+        inspect::parse_cert_line(cert_text).map_err(|r| bad(format!("the certificate {r}")))?;
+    if cert.public_key() != key.public_key().key_data() {
+        return Err(bad(
+            "the certificate is for another key than the private key".into(),
+        ));
+    }
+    let summary = inspect::summarize(label, &cert, Some(&blob), now, ca.map(|k| k.key_data()));
+    if !summary.signature_valid {
+        return Err(bad("the certificate's CA signature does not verify".into()));
+    }
+    if summary.ca_matches == Some(false) {
+        return Err(bad(format!(
+            "the certificate was signed by another CA ({}) than --ca",
+            summary.ca_fingerprint
+        )));
+    }
+    match summary.status {
+        TimeStatus::Expired => {
+            return Err(Error::Usage(format!(
+                "the certificate expired at {}; mint a new one",
+                validity::format_time_utc(summary.valid_before)
+            )))
+        }
+        TimeStatus::NotYetValid => {
+            return Err(Error::Usage(format!(
+                "the certificate is not valid before {}; mint one that is valid now",
+                validity::format_time_utc(summary.valid_after)
+            )))
+        }
+        TimeStatus::Valid => {}
+    }
+    let cert_line = cert_text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains("-cert-v01@openssh.com "))
+        .unwrap_or_default()
+        .to_string();
+    Ok(Bundle {
+        key,
+        cert,
+        cert_line,
+        summary,
+    })
+}
+
+/// What `send` needs.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    /// OUT: sends OUT, OUT.pub, OUT-cert.pub.
+    pub out: PathBuf,
+    /// Servers and timeouts.
+    pub cfg: WormholeConfig,
+}
+
+/// What `send` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendOutcome {
+    /// The code's nameplate (the number before the first dash).
+    pub nameplate: String,
+    /// The certificate that was sent.
+    pub certificate: CertSummary,
+    /// Bytes of key material sent (before compression).
+    pub bytes: u64,
+    /// Milliseconds from code to acknowledgement.
+    pub millis: u128,
+}
+
+fn read_file(p: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    match std::fs::read(p) {
+        Ok(b) => Ok(Zeroizing::new(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::BadFile {
+            path: p.to_path_buf(),
+            reason: "no such file (mint first, or name the key with `send OUT`)".into(),
+        }),
+        Err(e) => Err(Error::io("read", p, e)),
+    }
+}
+
+/// The nameplate of a code (`7-guitarist-revenge` → `7`), safe for the audit log.
+pub fn nameplate(code: &str) -> String {
+    code.split('-')
+        .next()
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// Sends OUT's key and certificate. `preview` sees what is about to be sent, `on_code` the code.
+pub fn send(
+    req: &SendRequest,
+    preview: &mut dyn FnMut(&CertSummary),
+    on_code: &mut dyn FnMut(&str),
+) -> Result<SendOutcome> {
+    let (key_file, pub_file, cert_file) = output_paths(&req.out);
+    let now = clock::now();
+    let key_pem = read_file(&key_file)?;
+    let cert_text = String::from_utf8_lossy(&read_file(&cert_file)?).into_owned();
+    let bundle = check_bundle(
+        &key_pem,
+        &cert_text,
+        &cert_file.display().to_string(),
+        now,
+        None,
+    )?;
+    let audit_path = audit::default_path();
+    audit::preflight(&audit_path)?;
+    preview(&bundle.summary);
+    let base = req
+        .out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "emergency".into());
+    let pub_line = match std::fs::read_to_string(&pub_file) {
+        Ok(t) => t,
+        Err(_) => keyfile::public_line(bundle.key.public_key())?,
+    };
+    let files = vec![
+        OutFile {
+            name: base.clone(),
+            bytes: key_pem.clone(),
+            mode: 0o600,
+        },
+        OutFile {
+            name: format!("{base}.pub"),
+            bytes: Zeroizing::new(pub_line.into_bytes()),
+            mode: 0o644,
+        },
+        OutFile {
+            name: format!("{base}-cert.pub"),
+            bytes: Zeroizing::new(format!("{}\n", bundle.cert_line).into_bytes()),
+            mode: 0o644,
+        },
+    ];
+    let bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
+    let mut entry = entry_for("send", &bundle.summary);
+    let started = Instant::now();
+    let mut code_seen = String::new();
+    let result = async_io::block_on(transfer::send_dir(
+        &req.cfg,
+        &format!("{base}-access"),
+        &files,
+        |code: &str| {
+            code_seen = code.to_string();
+            on_code(code);
+        },
+    ));
+    entry.detail = Some(format!("nameplate {}", nameplate(&code_seen)));
+    match result {
+        Ok(np) => {
+            entry.detail = Some(format!("nameplate {}", nameplate(&np)));
+            audit::append(&audit_path, &entry)?;
+            Ok(SendOutcome {
+                nameplate: nameplate(&np),
+                certificate: bundle.summary,
+                bytes,
+                millis: started.elapsed().as_millis(),
+            })
+        }
+        Err(e) => {
+            let e = Error::from(e);
+            entry.result = format!("failed: {}", e.kind());
+            let _ = audit::append(&audit_path, &entry);
+            Err(e)
+        }
+    }
+}
+
+fn entry_for(action: &str, s: &CertSummary) -> AuditEntry {
+    let mut e = AuditEntry::new(action);
+    e.ca_fingerprint = Some(s.ca_fingerprint.clone());
+    e.cert_fingerprint = Some(s.key_fingerprint.clone());
+    e.serial = Some(s.serial);
+    e.key_id = Some(s.key_id.clone());
+    e.principals = s.principals.clone();
+    e.valid_after = Some(s.valid_after);
+    e.valid_before = Some(s.valid_before);
+    e
+}
+
+/// What `receive` needs.
+#[derive(Debug, Clone)]
+pub struct ReceiveRequest {
+    /// The code.
+    pub code: String,
+    /// `-f OUT`.
+    pub out: PathBuf,
+    /// Replace existing files.
+    pub force: bool,
+    /// Put the key into ssh-agent instead of writing files.
+    pub agent: bool,
+    /// Ask the agent to confirm each use.
+    pub confirm: bool,
+    /// Refuse a certificate from another CA.
+    pub ca: Option<PathBuf>,
+    /// Servers and timeouts.
+    pub cfg: WormholeConfig,
+}
+
+/// What `receive` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiveOutcome {
+    /// The certificate received (absent for a plain text message).
+    pub certificate: Option<CertSummary>,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// True when the key went into ssh-agent.
+    pub agent: bool,
+    /// Lifetime given to the agent, seconds.
+    pub agent_lifetime: Option<u32>,
+    /// A text message without key material (sanitised).
+    pub text: Option<String>,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Milliseconds for the transfer.
+    pub millis: u128,
+}
+
+/// Finds the one private key block and the one certificate line in what was received.
+/// A private key block and a certificate line, each if found.
+type Material = (Option<Zeroizing<Vec<u8>>>, Option<String>);
+
+fn find_material(blobs: &[&[u8]]) -> Result<Material> {
+    let mut keys = Vec::new();
+    let mut certs = Vec::new();
+    for b in blobs {
+        let text = String::from_utf8_lossy(b);
+        let mut rest: &str = &text;
+        while let Some(start) = rest.find(PEM_BEGIN) {
+            let Some(end) = rest[start..].find(PEM_END) else {
+                break;
+            };
+            let block = &rest[start..start + end + PEM_END.len()];
+            keys.push(Zeroizing::new(format!("{block}\n").into_bytes()));
+            rest = &rest[start + end + PEM_END.len()..];
+        }
+        for l in text.lines().map(str::trim) {
+            if l.split_whitespace()
+                .next()
+                .is_some_and(|t| t.ends_with("-cert-v01@openssh.com"))
+            {
+                certs.push(l.to_string());
+            }
+        }
+    }
+    if keys.len() > 1 || certs.len() > 1 {
+        return Err(TransferError::Hostile(format!(
+            "{} private keys and {} certificates arrived; expected one of each",
+            keys.len(),
+            certs.len()
+        ))
+        .into());
+    }
+    Ok((keys.pop(), certs.pop()))
+}
+
+/// Receives key + certificate with `code`; writes them 0600 (or adds them to ssh-agent).
+pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
+    let now0 = clock::now();
+    let expected = match &req.ca {
+        Some(p) => Some(keyfile::read_ca_public(p)?),
+        None => None,
+    };
+    let (key_file, pub_file, cert_file) = output_paths(&req.out);
+    let mut client = None;
+    if req.agent {
+        client = Some(AgentClient::from_env()?);
+    } else {
+        atomic::preflight(&[&key_file, &pub_file, &cert_file], req.force)?;
+    }
+    let audit_path = audit::default_path();
+    audit::preflight(&audit_path)?;
+    let started = Instant::now();
+    let np = nameplate(&req.code);
+    let received = match async_io::block_on(transfer::receive(&req.cfg, &req.code)) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = Error::from(e);
+            let mut entry = AuditEntry::new("receive");
+            entry.result = format!("failed: {}", e.kind());
+            entry.detail = Some(format!("nameplate {np}"));
+            let _ = audit::append(&audit_path, &entry);
+            return Err(e);
+        }
+    };
+    let millis = started.elapsed().as_millis();
+    let (blobs, text): (Vec<&[u8]>, Option<&str>) = match &received {
+        Received::Files { files, .. } => (files.iter().map(|f| f.bytes.as_slice()).collect(), None),
+        Received::File(f) => (vec![f.bytes.as_slice()], None),
+        Received::Text(t) => (vec![t.as_bytes()], Some(t.as_str())),
+    };
+    let bytes = blobs.iter().map(|b| b.len() as u64).sum();
+    let result = (|| {
+        let (key, cert) = find_material(&blobs)?;
+        match (key, cert, text) {
+            (None, None, Some(t)) => Ok(ReceiveOutcome {
+                certificate: None,
+                files: Vec::new(),
+                agent: false,
+                agent_lifetime: None,
+                text: Some(crate::sanitize::sanitize_lines(t)),
+                bytes,
+                millis,
+            }),
+            (Some(key), Some(cert), _) => {
+                let now = clock::now().max(now0);
+                let b = check_bundle(&key, &cert, "received certificate", now, expected.as_ref())?;
+                finish(req, client.take(), b, &key, now, bytes, millis)
+            }
+            (k, c, _) => Err(TransferError::Hostile(format!(
+                "expected a private key and its certificate, got {} and {}",
+                if k.is_some() { "a key" } else { "no key" },
+                if c.is_some() {
+                    "a certificate"
+                } else {
+                    "no certificate"
+                }
+            ))
+            .into()),
+        }
+    })();
+    let mut entry = AuditEntry::new("receive");
+    entry.detail = Some(format!("nameplate {np}"));
+    match &result {
+        Ok(o) => {
+            if let Some(s) = &o.certificate {
+                entry = AuditEntry {
+                    detail: entry.detail.clone(),
+                    ..entry_for("receive", s)
+                };
+                entry.detail = Some(format!(
+                    "nameplate {np}, {}",
+                    if o.agent {
+                        "into ssh-agent".to_string()
+                    } else {
+                        o.files
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ));
+            } else {
+                entry.detail = Some(format!("nameplate {np}, text message"));
+            }
+        }
+        Err(e) => entry.result = format!("failed: {}", e.kind()),
+    }
+    let logged = audit::append(&audit_path, &entry);
+    let o = result?;
+    logged?;
+    Ok(o)
+}
+
+fn finish(
+    req: &ReceiveRequest,
+    client: Option<AgentClient>,
+    b: Bundle,
+    key_pem: &[u8],
+    now: u64,
+    bytes: u64,
+    millis: u128,
+) -> Result<ReceiveOutcome> {
+    if let Some(mut c) = client {
+        let lifetime = agent::remaining_lifetime(&b.cert, now)
+            .ok_or_else(|| Error::Usage("the certificate is not valid now".into()))?;
+        c.add_certificate(&b.key, &b.cert, &b.summary.key_id, lifetime, req.confirm)?;
+        return Ok(ReceiveOutcome {
+            certificate: Some(b.summary),
+            files: Vec::new(),
+            agent: true,
+            agent_lifetime: Some(lifetime),
+            text: None,
+            bytes,
+            millis,
+        });
+    }
+    let (key_file, pub_file, cert_file) = output_paths(&req.out);
+    // Re-encode the key ourselves: nothing the peer sent beyond the parsed key reaches the disk.
+    let key_text = b.key.to_openssh(LineEnding::LF)?;
+    let _ = key_pem;
+    let pub_line = keyfile::public_line(b.key.public_key())?;
+    atomic::write_all(
+        &[
+            PlannedFile::private(&key_file, key_text.as_bytes().to_vec()),
+            PlannedFile::private(&pub_file, pub_line.into_bytes()),
+            PlannedFile::private(&cert_file, format!("{}\n", b.cert_line).into_bytes()),
+        ],
+        req.force,
+    )?;
+    Ok(ReceiveOutcome {
+        certificate: Some(b.summary),
+        files: vec![key_file, pub_file, cert_file],
+        agent: false,
+        agent_lifetime: None,
+        text: None,
+        bytes,
+        millis,
+    })
+}
+
+/// Fingerprint helper for messages.
+pub fn fingerprint(k: &ssh_key::PublicKey) -> String {
+    k.fingerprint(HashAlg::Sha256).to_string()
+}

@@ -1,0 +1,1222 @@
+#![cfg(feature = "wormhole")]
+//! End-to-end wormhole tests against a local mailbox server and transit relay
+//! (the Python ones, from the venv in $BREAKGLASS_WORMHOLE_VENV), and against
+//! the Python `wormhole` CLI itself. Nothing here talks to the public servers.
+
+use breakglass::transfer::*;
+use serde_json::json;
+use std::{
+    io::{BufRead, BufReader},
+    net::{TcpListener, TcpStream},
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{mpsc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// The tests share two cores with everything else: run them one at a time so
+/// timing assertions mean something.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The Python venv with the wormhole CLI and the mailbox/relay servers:
+/// `$BREAKGLASS_WORMHOLE_VENV`, else `target/wormhole-venv`, created on first use (PyPI).
+fn venv() -> PathBuf {
+    static MADE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        let dir = std::env::var_os("BREAKGLASS_WORMHOLE_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wormhole-venv"));
+        let ready = |d: &Path| {
+            ["twist", "wormhole"]
+                .iter()
+                .all(|t| d.join("bin").join(t).exists())
+        };
+        if !ready(&dir) {
+            let lock_path = dir.with_extension("lock");
+            let lock = std::fs::File::create(&lock_path).unwrap();
+            lock.lock().unwrap();
+            if !ready(&dir) {
+                eprintln!(
+                    "creating {} (python3 -m venv + pip install from PyPI)",
+                    dir.display()
+                );
+                let st = Command::new("python3")
+                    .arg("-m")
+                    .arg("venv")
+                    .arg(&dir)
+                    .status()
+                    .expect("python3 runs");
+                assert!(
+                    st.success(),
+                    "FAIL: python3 -m venv {} failed (apt install python3-venv)",
+                    dir.display()
+                );
+                let st = Command::new(dir.join("bin/pip"))
+                    .args([
+                        "install",
+                        "-q",
+                        "magic-wormhole",
+                        "magic-wormhole-mailbox-server",
+                        "magic-wormhole-transit-relay",
+                    ])
+                    .status()
+                    .expect("pip runs");
+                assert!(
+                    st.success(),
+                    "FAIL: pip install of the wormhole packages into {} failed",
+                    dir.display()
+                );
+            }
+        }
+        for tool in ["twist", "wormhole"] {
+            let p = dir.join("bin").join(tool);
+            assert!(
+                p.exists(),
+                "FAIL: {} is missing from the wormhole venv",
+                p.display()
+            );
+        }
+        dir
+    })
+    .clone()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "breakglass-wh-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A mailbox server and a transit relay on free loopback ports, stopped (by
+/// pid) when dropped.
+struct Servers {
+    mailbox: Child,
+    relay: Child,
+    mailbox_port: u16,
+    relay_port: u16,
+    _dir: TempDir,
+}
+
+impl Servers {
+    fn start() -> Servers {
+        let venv = venv();
+        let dir = TempDir::new("servers");
+        let twist = venv.join("bin/twist");
+        let spawn = |args: &[String], log: &str| {
+            Command::new(&twist)
+                .args(args)
+                .current_dir(&dir.0)
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(dir.0.join(log)).unwrap())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start twist")
+        };
+        let mailbox_port = free_port();
+        let relay_port = free_port();
+        let mailbox = spawn(
+            &[
+                "wormhole-mailbox".into(),
+                format!("--port=tcp:{mailbox_port}:interface=127.0.0.1"),
+                "--channel-db=:memory:".into(),
+            ],
+            "mailbox.log",
+        );
+        let relay = spawn(
+            &[
+                "transitrelay".into(),
+                format!("--port=tcp:{relay_port}:interface=127.0.0.1"),
+            ],
+            "relay.log",
+        );
+        let s = Servers {
+            mailbox,
+            relay,
+            mailbox_port,
+            relay_port,
+            _dir: dir,
+        };
+        for port in [mailbox_port, relay_port] {
+            let start = Instant::now();
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "server on port {port} did not start"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        s
+    }
+
+    fn cfg(&self) -> WormholeConfig {
+        WormholeConfig {
+            mailbox_url: format!("ws://127.0.0.1:{}/v1", self.mailbox_port),
+            relay_url: format!("tcp://127.0.0.1:{}", self.relay_port),
+            timeout: Duration::from_secs(30),
+            direct: false,
+        }
+    }
+
+    fn python(&self) -> Command {
+        let mut c = Command::new(venv().join("bin/wormhole"));
+        c.arg("--relay-url")
+            .arg(format!("ws://127.0.0.1:{}/v1", self.mailbox_port))
+            .arg("--transit-helper")
+            .arg(format!("tcp:127.0.0.1:{}", self.relay_port))
+            .env_remove("WORMHOLE_RELAY_URL")
+            .env_remove("WORMHOLE_TRANSIT_HELPER")
+            .stdin(Stdio::null());
+        c
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for child in [&mut self.mailbox, &mut self.relay] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn files() -> Vec<OutFile> {
+    let key: Vec<u8> = (0..1500u32).map(|i| (i * 7 + 3) as u8).collect();
+    vec![
+        OutFile {
+            name: "emergency".into(),
+            bytes: key.into(),
+            mode: 0o600,
+        },
+        OutFile {
+            name: "emergency.pub".into(),
+            bytes: b"ssh-ed25519 AAAAC3Nz test\n".to_vec().into(),
+            mode: 0o644,
+        },
+        OutFile {
+            name: "emergency-cert.pub".into(),
+            bytes: vec![b'c'; 500].into(),
+            mode: 0o644,
+        },
+    ]
+}
+
+type OnCode = Box<dyn FnOnce(&str) + Send>;
+type Sent = Result<String, TransferError>;
+
+/// Runs `send` on a thread (it reports its code through the callback) and
+/// `recv(code)` here. Returns both results.
+fn pair<R>(
+    send: impl FnOnce(OnCode) -> Sent + Send + 'static,
+    recv: impl FnOnce(String) -> R,
+) -> (Sent, R) {
+    let (tx, rx) = mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        send(Box::new(move |c: &str| {
+            let _ = tx.send(c.to_owned());
+        }))
+    });
+    let r = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(code) => recv(code),
+        Err(_) => panic!(
+            "the sender never produced a code: {:?}",
+            handle.join().unwrap()
+        ),
+    };
+    (handle.join().unwrap(), r)
+}
+
+fn send_dir_thread(
+    cfg: WormholeConfig,
+    dir: &'static str,
+    files: Vec<OutFile>,
+) -> impl FnOnce(OnCode) -> Sent + Send + 'static {
+    move |on_code| async_io::block_on(send_dir(&cfg, dir, &files, on_code))
+}
+
+fn send_raw_thread(
+    cfg: WormholeConfig,
+    offer: serde_json::Value,
+    payload: Vec<u8>,
+    cut_after: Option<usize>,
+) -> impl FnOnce(OnCode) -> Sent + Send + 'static {
+    move |on_code| async_io::block_on(send_raw_offer(&cfg, offer, &payload, cut_after, on_code))
+}
+
+fn mode_of(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+// ---------------------------------------------------------------- 1. Rust ↔ Rust
+
+#[test]
+fn rust_pair_relay_only_keeps_bytes_and_modes() {
+    let _g = serial();
+    let s = Servers::start();
+    let cfg = s.cfg();
+    let sent = files();
+    let (sres, rres) = pair(
+        send_dir_thread(cfg.clone(), "emergency-access", sent.clone()),
+        |code| async_io::block_on(receive(&cfg, &code)),
+    );
+    let nameplate = sres.expect("send_dir");
+    assert!(nameplate.parse::<u32>().is_ok(), "nameplate {nameplate:?}");
+    match rres.expect("receive") {
+        Received::Files { dir_name, files } => {
+            assert_eq!(dir_name, "emergency-access");
+            assert_eq!(files, sent, "bytes, names and modes must survive");
+            assert_eq!(files[0].mode, 0o600);
+        }
+        other => panic!("expected files, got {other:?}"),
+    }
+}
+
+#[test]
+fn relay_only_never_falls_back_to_direct() {
+    // Both sides relay-only and the relay is down: the transfer must fail
+    // (it would succeed if either side had offered a direct connection).
+    let _g = serial();
+    let s = Servers::start();
+    let mut cfg = s.cfg();
+    cfg.relay_url = format!("tcp://127.0.0.1:{}", free_port());
+    cfg.timeout = Duration::from_secs(20);
+    let (sres, rres) = pair(send_dir_thread(cfg.clone(), "d", files()), |code| {
+        async_io::block_on(receive(&cfg, &code))
+    });
+    assert!(sres.is_err(), "sender must fail without a relay: {sres:?}");
+    let err = rres.expect_err("receiver must fail without a relay");
+    assert!(
+        matches!(err, TransferError::Other(ref m) if m.contains("transit relay"))
+            || matches!(err, TransferError::Timeout(_)),
+        "{err:?}"
+    );
+}
+
+// ---------------------------------------------------------------- 2. Rust → Python
+
+#[test]
+fn rust_send_dir_to_python_receive_keeps_0600() {
+    let _g = serial();
+    let s = Servers::start();
+    let out = TempDir::new("pyrecv");
+    let sent = files();
+    let py = s.python();
+    let outdir = out.0.clone();
+    let (sres, pyout) = pair(
+        send_dir_thread(s.cfg(), "emergency-access", sent.clone()),
+        move |code| {
+            let mut py = py;
+            py.args(["receive", "--accept-file", "--hide-progress", "-o"])
+                .arg(&outdir)
+                .arg(&code);
+            py.output().expect("run python wormhole receive")
+        },
+    );
+    let log = String::from_utf8_lossy(&pyout.stderr).into_owned()
+        + &String::from_utf8_lossy(&pyout.stdout);
+    assert!(pyout.status.success(), "python receive failed: {log}");
+    sres.expect("send_dir");
+    assert!(
+        log.contains("->relay:"),
+        "python must have received through the relay: {log}"
+    );
+    let folder = out.0.join("emergency-access");
+    assert!(folder.is_dir(), "folder missing: {log}");
+    for f in &sent {
+        let p = folder.join(&f.name);
+        assert_eq!(std::fs::read(&p).unwrap(), *f.bytes, "{}", f.name);
+        assert_eq!(mode_of(&p), f.mode, "mode of {}", f.name);
+    }
+    assert_eq!(mode_of(&folder.join("emergency")), 0o600);
+}
+
+// ---------------------------------------------------------------- 3. Python → Rust
+
+/// Starts `wormhole send ARGS`, returns the child and its code.
+fn python_send(s: &Servers, args: &[&str], cwd: &Path) -> (Child, String, mpsc::Receiver<String>) {
+    let mut c = s.python();
+    c.arg("send")
+        .arg("--no-qr")
+        .arg("--hide-progress")
+        .args(args)
+        .current_dir(cwd);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("start python wormhole send");
+    let stderr = child.stderr.take().unwrap();
+    let (code_tx, code_rx) = mpsc::channel();
+    let (log_tx, log_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(code) = line.strip_prefix("Wormhole code is: ") {
+                let _ = code_tx.send(code.trim().to_owned());
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        let _ = log_tx.send(log);
+    });
+    let code = match code_rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(c) => c,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "python wormhole send printed no code: {}",
+                log_rx.recv().unwrap_or_default()
+            );
+        }
+    };
+    (child, code, log_rx)
+}
+
+fn finish_python(mut child: Child, log: mpsc::Receiver<String>) -> String {
+    let status = child.wait().unwrap();
+    let log = log
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap_or_default();
+    assert!(status.success(), "python wormhole send failed: {log}");
+    log
+}
+
+#[test]
+fn python_send_dir_file_and_text_to_rust_receive() {
+    let _g = serial();
+    let s = Servers::start();
+    let cfg = s.cfg();
+    let src = TempDir::new("pysend");
+    let dir = src.0.join("handover");
+    std::fs::create_dir(&dir).unwrap();
+    for f in files() {
+        let p = dir.join(&f.name);
+        std::fs::write(&p, &f.bytes[..]).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(f.mode)).unwrap();
+    }
+
+    // A directory.
+    let (child, code, log) = python_send(&s, &["handover"], &src.0);
+    let got = async_io::block_on(receive(&cfg, &code));
+    let log = finish_python(child, log);
+    assert!(
+        log.contains("->relay:"),
+        "python must have sent through the relay: {log}"
+    );
+    match got.expect("receive dir") {
+        Received::Files {
+            dir_name,
+            mut files,
+        } => {
+            assert_eq!(dir_name, "handover");
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut want = self::files();
+            want.sort_by(|a, b| a.name.cmp(&b.name));
+            assert_eq!(files, want);
+        }
+        other => panic!("expected files, got {other:?}"),
+    }
+
+    // A single file.
+    let (child, code, log) = python_send(&s, &["handover/emergency.pub"], &src.0);
+    let got = async_io::block_on(receive(&cfg, &code));
+    finish_python(child, log);
+    match got.expect("receive file") {
+        Received::File(f) => {
+            assert_eq!(f.name, "emergency.pub");
+            assert_eq!(&f.bytes[..], b"ssh-ed25519 AAAAC3Nz test\n");
+            assert_eq!(f.mode, 0o600);
+        }
+        other => panic!("expected a file, got {other:?}"),
+    }
+
+    // A text message.
+    let (child, code, log) = python_send(&s, &["--text", "hello"], &src.0);
+    let got = async_io::block_on(receive(&cfg, &code));
+    finish_python(child, log);
+    assert_eq!(got.expect("receive text"), Received::Text("hello".into()));
+}
+
+// ---------------------------------------------------------------- 4. Hostile and broken peers
+
+fn dir_offer(zip: &[u8], numbytes: u64, numfiles: u64) -> serde_json::Value {
+    json!({"directory": {"mode": "zipfile/deflated", "dirname": "d", "zipsize": zip.len(),
+        "numbytes": numbytes, "numfiles": numfiles}})
+}
+
+fn entry<'a>(name: &'a str, data: &'a [u8], mode: u32, deflate: bool) -> zipdir::ZipEntry<'a> {
+    zipdir::ZipEntry {
+        name,
+        data,
+        mode,
+        deflate,
+        declared_size: None,
+    }
+}
+
+/// Sends a raw offer + payload to `receive`; expects a Hostile refusal whose
+/// message contains `want`, and a failure on the sending side.
+fn expect_hostile(s: &Servers, offer: serde_json::Value, payload: Vec<u8>, want: &str) {
+    let cfg = s.cfg();
+    let (sres, rres) = pair(
+        send_raw_thread(cfg.clone(), offer.clone(), payload, None),
+        |code| async_io::block_on(receive(&cfg, &code)),
+    );
+    match rres {
+        Err(TransferError::Hostile(msg)) => {
+            assert!(
+                msg.contains(want),
+                "offer {offer}: expected '{want}' in '{msg}'"
+            );
+            assert!(
+                !msg.chars().any(|c| c.is_control()),
+                "unsanitised message {msg:?}"
+            );
+        }
+        other => panic!("offer {offer}: expected Hostile, got {other:?}"),
+    }
+    assert!(
+        sres.is_err(),
+        "the hostile sender should see a refusal: {sres:?}"
+    );
+}
+
+#[test]
+fn hostile_offers_are_refused() {
+    let _g = serial();
+    let s = Servers::start();
+
+    let zip = |entries: &[zipdir::ZipEntry]| zipdir::write_zip(entries).to_vec();
+    let z = zip(&[entry("../x", b"pwned", 0o100600, false)]);
+    expect_hostile(&s, dir_offer(&z, 5, 1), z, "leave the target directory");
+
+    let z = zip(&[entry("/etc/cron.d/x", b"pwned", 0o100600, true)]);
+    expect_hostile(&s, dir_offer(&z, 5, 1), z, "absolute path");
+
+    let z = zip(&[entry("..\\..\\x", b"pwned", 0o100600, false)]);
+    expect_hostile(&s, dir_offer(&z, 5, 1), z, "backslash");
+
+    let z = zip(&[entry(
+        "authorized_keys",
+        b"/root/.ssh/authorized_keys",
+        0o120777,
+        false,
+    )]);
+    expect_hostile(&s, dir_offer(&z, 26, 1), z, "symbolic link");
+
+    // Zip bomb, honest headers, lying offer: refused before inflating.
+    let zeros = vec![0u8; 16 << 20];
+    let z = zip(&[entry("bomb", &zeros, 0o100600, true)]);
+    assert!(z.len() < 100 * 1024);
+    expect_hostile(&s, dir_offer(&z, 1000, 1), z, "unpack to more than");
+
+    // Zip bomb with a lying header too: refused while inflating.
+    let z = zip(&[zipdir::ZipEntry {
+        declared_size: Some(1000),
+        ..entry("bomb", &zeros, 0o100600, true)
+    }]);
+    expect_hostile(&s, dir_offer(&z, 1000, 1), z, "inflates to more than");
+
+    // Honest offers over the caps: refused before any byte is transferred.
+    let z = zip(&[entry("a", b"a", 0o100600, false)]);
+    expect_hostile(
+        &s,
+        dir_offer(&z, 16 << 20, 1),
+        z.clone(),
+        "more than the 1048576 allowed",
+    );
+    expect_hostile(&s, dir_offer(&z, 1, 17), z.clone(), "17 files");
+    expect_hostile(
+        &s,
+        json!({"directory": {"mode": "tarball", "dirname": "d", "zipsize": 1, "numbytes": 1, "numfiles": 1}}),
+        z.clone(),
+        "unknown directory mode",
+    );
+
+    // Too many entries inside, though the offer says one.
+    let names: Vec<String> = (0..17).map(|i| format!("f{i}")).collect();
+    let entries: Vec<_> = names
+        .iter()
+        .map(|n| entry(n, b"x", 0o100600, false))
+        .collect();
+    let z = zip(&entries);
+    expect_hostile(
+        &s,
+        dir_offer(&z, 17, 1),
+        z,
+        "more than the 16 files allowed",
+    );
+
+    // Single-file offers.
+    expect_hostile(
+        &s,
+        json!({"file": {"filename": "../../.ssh/authorized_keys", "filesize": 5}}),
+        b"pwned".to_vec(),
+        "leave the target directory",
+    );
+    expect_hostile(
+        &s,
+        json!({"file": {"filename": "x\u{1b}]0;owned\u{7}", "filesize": 5}}),
+        b"pwned".to_vec(),
+        "not printable ASCII",
+    );
+    expect_hostile(
+        &s,
+        json!({"file": {"filename": "big", "filesize": 100u64 << 20}}),
+        vec![0; 16],
+        "more than the 1048576 allowed",
+    );
+    // A directory name that escapes.
+    let z = zip(&[entry("a", b"a", 0o100600, false)]);
+    let mut offer = dir_offer(&z, 1, 1);
+    offer["directory"]["dirname"] = json!("../../etc");
+    expect_hostile(&s, offer, z, "leave the target directory");
+}
+
+#[test]
+fn wrong_code_is_wrong_code() {
+    let _g = serial();
+    let s = Servers::start();
+    let cfg = s.cfg();
+    let (sres, rres) = pair(send_dir_thread(cfg.clone(), "d", files()), |code| {
+        let nameplate = code.split('-').next().unwrap().to_owned();
+        let wrong = format!("{nameplate}-aardvark-zulu");
+        assert_ne!(wrong, code);
+        async_io::block_on(receive(&cfg, &wrong))
+    });
+    assert!(
+        matches!(rres, Err(TransferError::WrongCode)),
+        "receiver: {rres:?}"
+    );
+    assert!(
+        matches!(sres, Err(TransferError::WrongCode)),
+        "sender: {sres:?}"
+    );
+}
+
+#[test]
+fn malformed_code_is_bad_code() {
+    let cfg = WormholeConfig {
+        mailbox_url: format!("ws://127.0.0.1:{}/v1", free_port()),
+        relay_url: format!("tcp://127.0.0.1:{}", free_port()),
+        timeout: Duration::from_secs(5),
+        direct: false,
+    };
+    for bad in [
+        "",
+        "hello",
+        "7",
+        "seven-foo-bar",
+        "7-foo",
+        "7-foo bar",
+        "7-../etc",
+    ] {
+        let r = async_io::block_on(receive(&cfg, bad));
+        assert!(matches!(r, Err(TransferError::BadCode)), "{bad:?}: {r:?}");
+    }
+}
+
+#[test]
+fn mailbox_down_is_unreachable_quickly() {
+    let _g = serial();
+    let cfg = WormholeConfig {
+        mailbox_url: format!("ws://127.0.0.1:{}/v1", free_port()),
+        relay_url: format!("tcp://127.0.0.1:{}", free_port()),
+        timeout: Duration::from_secs(60),
+        direct: false,
+    };
+    let start = Instant::now();
+    let r = async_io::block_on(receive(&cfg, "7-guitarist-revenge"));
+    assert!(
+        matches!(r, Err(TransferError::MailboxUnreachable(_))),
+        "{r:?}"
+    );
+    let r = async_io::block_on(send_dir(&cfg, "d", &files(), |_| {
+        panic!("no code without a mailbox")
+    }));
+    assert!(
+        matches!(r, Err(TransferError::MailboxUnreachable(_))),
+        "{r:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    let msg = r.unwrap_err().to_string();
+    assert!(msg.contains("127.0.0.1"), "{msg}");
+}
+
+#[test]
+fn peer_never_comes() {
+    let _g = serial();
+    let s = Servers::start();
+    let mut cfg = s.cfg();
+    cfg.timeout = Duration::from_secs(2);
+    let start = Instant::now();
+    let mut code = None;
+    let r = async_io::block_on(send_dir(&cfg, "d", &files(), |c| code = Some(c.to_owned())));
+    assert!(code.is_some(), "a code is printed before waiting");
+    assert!(matches!(r, Err(TransferError::PeerNeverCame)), "{r:?}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "took {took:?}"
+    );
+
+    // A receiver whose nameplate nobody holds: told at once.
+    let start = Instant::now();
+    let r = async_io::block_on(receive(&cfg, "999-guitarist-revenge"));
+    assert!(matches!(r, Err(TransferError::PeerNeverCame)), "{r:?}");
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn peer_gone_mid_transfer_is_cut() {
+    let _g = serial();
+    let s = Servers::start();
+    let cfg = s.cfg();
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let offer = dir_offer(&payload, 300_000, 1);
+    let start = Instant::now();
+    let (sres, rres) = pair(
+        send_raw_thread(cfg.clone(), offer, payload, Some(100_000)),
+        |code| async_io::block_on(receive(&cfg, &code)),
+    );
+    sres.expect("the vanishing sender itself reports nothing");
+    assert!(matches!(rres, Err(TransferError::Cut)), "{rres:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------- 5. The CLI: send / receive / --agent
+
+fn bg() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_breakglass"))
+}
+
+/// A working directory with a simulated CA and a fresh minted key, plus wormhole settings.
+struct Kit {
+    dir: TempDir,
+    work: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Kit {
+    fn new(s: &Servers, tag: &str) -> Kit {
+        let dir = TempDir::new(tag);
+        let work = dir.0.join("work");
+        std::fs::create_dir(&work).unwrap();
+        let env = vec![
+            ("BREAKGLASS_BACKEND".to_string(), "sim".to_string()),
+            (
+                "BREAKGLASS_SIM_DIR".into(),
+                dir.0.join("sim").display().to_string(),
+            ),
+            (
+                "BREAKGLASS_AUDIT_LOG".into(),
+                dir.0.join("audit.jsonl").display().to_string(),
+            ),
+            (
+                "BREAKGLASS_MAILBOX_URL".into(),
+                format!("ws://127.0.0.1:{}/v1", s.mailbox_port),
+            ),
+            (
+                "BREAKGLASS_RELAY_URL".into(),
+                format!("tcp://127.0.0.1:{}", s.relay_port),
+            ),
+            ("TZ".into(), "UTC".into()),
+        ];
+        Kit { dir, work, env }
+    }
+
+    fn cmd(&self, args: &[&str], cwd: &Path) -> Command {
+        let mut c = Command::new(bg());
+        c.args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .env_remove("BREAKGLASS_PIN")
+            .env_remove("SSH_AUTH_SOCK");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn ok(&self, args: &[&str], cwd: &Path) -> String {
+        let o = self.cmd(args, cwd).output().unwrap();
+        assert!(
+            o.status.success(),
+            "breakglass {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn mint(&self, extra: &[&str]) -> String {
+        self.ok(&["init-ca"], &self.work);
+        let mut args = vec!["mint", "-n", "alice"];
+        args.extend_from_slice(extra);
+        self.ok(&args, &self.work);
+        std::fs::read_to_string(self.work.join("sk-user-ca.pub")).unwrap()
+    }
+
+    /// Starts `breakglass send ARGS` and returns the child and the code it printed.
+    fn start_send(&self, args: &[&str]) -> (Child, String) {
+        let mut c = self.cmd(args, &self.work);
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(code) = line.strip_prefix("Wormhole code: ") {
+                    let _ = tx.send(code.trim().to_string());
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(code) => (child, code),
+            Err(_) => {
+                let _ = child.kill();
+                let o = child.wait_with_output().unwrap();
+                panic!(
+                    "breakglass send printed no code: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
+    }
+}
+
+fn finish(child: Child) -> std::process::Output {
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "breakglass send failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn cli_send_to_cli_receive_writes_a_checked_key_0600() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "cli-pair");
+    k.mint(&[]);
+    let (child, code) = k.start_send(&["send"]);
+    let recv = k.dir.0.join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let out = k.ok(&["receive", &code, "--ca", "../work/sk-user-ca.pub"], &recv);
+    finish(child);
+    assert!(
+        out.contains("Wrote emergency, emergency.pub, emergency-cert.pub"),
+        "{out}"
+    );
+    assert_eq!(
+        listing(&recv),
+        ["emergency", "emergency-cert.pub", "emergency.pub"]
+    );
+    for f in ["emergency", "emergency.pub", "emergency-cert.pub"] {
+        assert_eq!(mode_of(&recv.join(f)), 0o600, "{f}");
+    }
+    assert_eq!(
+        std::fs::read(recv.join("emergency-cert.pub")).unwrap(),
+        std::fs::read(k.work.join("emergency-cert.pub")).unwrap()
+    );
+    // The audit log has both sides with the nameplate, never the key.
+    let log = std::fs::read_to_string(k.dir.0.join("audit.jsonl")).unwrap();
+    let np = code.split('-').next().unwrap();
+    assert!(
+        log.contains("\"action\":\"send\"") && log.contains("\"action\":\"receive\""),
+        "{log}"
+    );
+    assert!(log.contains(&format!("nameplate {np}")), "{log}");
+    assert!(!log.contains("PRIVATE KEY"));
+    // Receiving again into the same place never overwrites: the receiver refuses before it
+    // even connects, so the sender is left waiting and gives up after its --timeout.
+    let (child, code) = k.start_send(&["send", "--timeout", "3s"]);
+    let o = k.cmd(&["receive", &code], &recv).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("emergency already exists"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let s = child.wait_with_output().unwrap();
+    assert_eq!(s.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&s.stderr).contains("The other side never showed up"),
+        "{}",
+        String::from_utf8_lossy(&s.stderr)
+    );
+}
+
+#[test]
+fn cli_send_to_python_receive_then_ssh_logs_in() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "cli-py");
+    let user = breakglass::paths::operator();
+    k.ok(&["init-ca"], &k.work);
+    k.ok(&["mint", "-n", &user], &k.work);
+    let ca = std::fs::read_to_string(k.work.join("sk-user-ca.pub")).unwrap();
+    let (child, code) = k.start_send(&["send"]);
+    let outdir = k.dir.0.join("py");
+    std::fs::create_dir(&outdir).unwrap();
+    let mut py = s.python();
+    py.args(["receive", "--accept-file", "--hide-progress", "-o"])
+        .arg(&outdir)
+        .arg(&code);
+    let o = py.output().unwrap();
+    finish(child);
+    assert!(
+        o.status.success(),
+        "python receive: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let folder = outdir.join("emergency-access");
+    assert_eq!(mode_of(&folder.join("emergency")), 0o600);
+    let sshd = breakglass::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
+    let o = sshd
+        .ssh(&folder.join("emergency"), &user, "echo via-python")
+        .unwrap();
+    assert!(o.status.success(), "{}", sshd.log());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "via-python");
+}
+
+#[test]
+fn python_sends_to_cli_receive_dir_file_and_text() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "py-cli");
+    k.mint(&[]);
+    // A folder with the three files, as a colleague without breakglass would send it.
+    let folder = k.dir.0.join("handoff");
+    std::fs::create_dir(&folder).unwrap();
+    for f in ["emergency", "emergency.pub", "emergency-cert.pub"] {
+        std::fs::copy(k.work.join(f), folder.join(f)).unwrap();
+    }
+    let recv = k.dir.0.join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let (child, code, log) = python_send(&s, &["handoff"], &k.dir.0);
+    let out = k.ok(&["receive", &code], &recv);
+    finish_python(child, log);
+    assert!(out.contains("Wrote emergency"), "{out}");
+    assert_eq!(mode_of(&recv.join("emergency")), 0o600);
+    // A single file holding only the key: refused, nothing written.
+    let (mut child, code, log) = python_send(&s, &["handoff/emergency"], &k.dir.0);
+    let o = k
+        .cmd(&["receive", &code, "-f", "single"], &recv)
+        .output()
+        .unwrap();
+    let _ = child.wait();
+    let _ = log;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("expected a private key and its certificate, got a key and no certificate"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!recv.join("single").exists());
+    // A text message is shown, sanitised.
+    let (child, code, log) = python_send(
+        &s,
+        &["--text", "call me on the bridge \u{1b}[31m now"],
+        &k.dir.0,
+    );
+    let out = k.ok(&["receive", &code, "-f", "note"], &recv);
+    finish_python(child, log);
+    assert!(out.contains("Received a text message"), "{out}");
+    assert!(
+        out.contains("call me on the bridge \\u{1b}[31m now"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'));
+}
+
+#[test]
+fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "cli-bad");
+    k.mint(&["-V", "-2m:+3s", "-f", "short"]);
+    // Another key's certificate next to a key: refused by the sender already.
+    k.ok(&["mint", "-n", "bob", "-f", "other"], &k.work);
+    std::fs::copy(k.work.join("other-cert.pub"), k.work.join("mixed-cert.pub")).unwrap();
+    std::fs::copy(k.work.join("short"), k.work.join("mixed")).unwrap();
+    let o = k.cmd(&["send", "mixed"], &k.work).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the certificate is for another key than the private key"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // An expired certificate is not sent.
+    std::thread::sleep(Duration::from_secs(4));
+    let o = k.cmd(&["send", "short"], &k.work).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("expired at"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("mint a new one"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A certificate from another CA than --ca.
+    let other_ca = k.dir.0.join("otherca");
+    std::fs::create_dir(&other_ca).unwrap();
+    let o = k
+        .cmd(&["init-ca", "-f", "ca2"], &other_ca)
+        .env("BREAKGLASS_SIM_DIR", k.dir.0.join("sim2"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let (child, code) = k.start_send(&["send", "other"]);
+    let recv = k.dir.0.join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let o = k
+        .cmd(&["receive", &code, "--ca", "../otherca/ca2.pub"], &recv)
+        .output()
+        .unwrap();
+    let _ = child.wait_with_output();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("signed by another CA"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(listing(&recv).is_empty());
+    // A wrong code, a malformed code, and the mailbox down: one sentence each, nothing written.
+    let (child, code) = k.start_send(&["send", "other"]);
+    let wrong = format!("{}-wrong-words", code.split('-').next().unwrap());
+    let o = k.cmd(&["receive", &wrong], &recv).output().unwrap();
+    let _ = child.wait_with_output();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("The code did not match"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = k.cmd(&["receive", "not a code"], &recv).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("That is not a wormhole code"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = k
+        .cmd(
+            &[
+                "receive",
+                "7-guitarist-revenge",
+                "--mailbox-url",
+                &format!("ws://127.0.0.1:{}/v1", free_port()),
+            ],
+            &recv,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Could not reach the wormhole mailbox server"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(listing(&recv).is_empty());
+}
+
+/// ssh-agent started by a test, stopped by its pid.
+struct Agent {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Agent {
+    fn start(dir: &Path) -> Agent {
+        let sock = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&sock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        while !sock.exists() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "ssh-agent did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Agent { child, sock }
+    }
+
+    fn list(&self) -> String {
+        let o = Command::new("ssh-add")
+            .arg("-l")
+            .env("SSH_AUTH_SOCK", &self.sock)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn receive_agent_and_mint_agent_keep_the_key_off_the_disk_and_expire() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "agent");
+    let user = breakglass::paths::operator();
+    k.ok(&["init-ca"], &k.work);
+    k.ok(
+        &["mint", "-n", &user, "-V", "-1m:+6s", "-f", "brief"],
+        &k.work,
+    );
+    let ca = std::fs::read_to_string(k.work.join("sk-user-ca.pub")).unwrap();
+    let agent = Agent::start(&k.dir.0);
+    let (child, code) = k.start_send(&["send", "brief"]);
+    let recv = k.dir.0.join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let o = k
+        .cmd(&["receive", &code, "--agent"], &recv)
+        .env("SSH_AUTH_SOCK", &agent.sock)
+        .output()
+        .unwrap();
+    let _ = child.wait_with_output();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(listing(&recv).is_empty(), "receive --agent wrote files");
+    assert!(agent.list().contains("ECDSA-CERT"), "{}", agent.list());
+    // ssh logs in with the agent's certificate (no key file).
+    let sshd = breakglass::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
+    let mut opts = breakglass::sshd::ssh_options(sshd.port);
+    for o in opts.iter_mut() {
+        if o == "IdentityAgent=none" {
+            *o = format!("IdentityAgent={}", agent.sock.display());
+        }
+        if o == "IdentitiesOnly=yes" {
+            *o = "IdentitiesOnly=no".into();
+        }
+    }
+    let o = Command::new("ssh")
+        .args(&opts)
+        .arg(format!("{user}@127.0.0.1"))
+        .arg("echo agent-ok")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        sshd.log()
+    );
+    // Gone once the certificate's time is up.
+    let t = Instant::now();
+    while agent.list().contains("ECDSA-CERT") {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "still in the agent: {}",
+            agent.list()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // mint --agent: nothing on disk, listed as a certificate.
+    let before = listing(&k.work);
+    let o = k
+        .cmd(
+            &["mint", "-n", &user, "--agent", "-f", "agentonly"],
+            &k.work,
+        )
+        .env("SSH_AUTH_SOCK", &agent.sock)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(listing(&k.work), before);
+    assert!(agent.list().contains("ECDSA-CERT"), "{}", agent.list());
+    // No agent: a clear error, before any touch.
+    let o = k
+        .cmd(&["mint", "-n", &user, "--agent"], &k.work)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no ssh-agent is running"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ssh-agent"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn mint_send_mints_and_sends_in_one_go() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "mint-send");
+    k.ok(&["init-ca"], &k.work);
+    let (child, code) = k.start_send(&["mint", "-n", "alice", "--send"]);
+    let recv = k.dir.0.join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    k.ok(&["receive", &code], &recv);
+    finish(child);
+    assert_eq!(
+        std::fs::read(recv.join("emergency-cert.pub")).unwrap(),
+        std::fs::read(k.work.join("emergency-cert.pub")).unwrap()
+    );
+}
