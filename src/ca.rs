@@ -70,7 +70,7 @@ pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
     audit::preflight(&audit_path)?;
     let result = match req.backend.0 {
         Some(Backend::Piv) => init_piv(req, &pub_file, ui),
-        _ => select::open_authenticator(req.backend, None)
+        _ => select::open_authenticator(req.backend, None, req.device.as_deref())
             .and_then(|mut auth| init_on(&mut *auth, req, &pub_file, ui)),
     };
     let mut entry = AuditEntry::new("init-ca");
@@ -242,11 +242,12 @@ pub fn open_signer(
     source: &CaSource,
     expected: Option<&PublicKey>,
     backend: BackendChoice,
+    device: Option<&str>,
     ui: &mut dyn Ui,
 ) -> Result<Box<dyn CaSigner>> {
     if let Some(k) = expected {
         if k.key_data().is_ecdsa() {
-            return open_piv_signer(source, k, backend);
+            return open_piv_signer(source, k, backend, device);
         }
         if backend.0 == Some(Backend::Piv) {
             return Err(Error::CaFile { path: source_path(source), reason: "is a FIDO2 (sk-ecdsa) CA; --backend piv signs with PIV (ecdsa-sha2-nistp256) CAs".into() });
@@ -258,7 +259,7 @@ pub fn open_signer(
         ));
     }
     let fp_hint = expected.map(|k| k.fingerprint(HashAlg::Sha256).to_string());
-    let mut auth = select::open_authenticator(backend, fp_hint.as_deref())?;
+    let mut auth = select::open_authenticator(backend, fp_hint.as_deref(), device)?;
     let mut pin: Option<Pin> = None;
     let (ca, require_uv) = match (source, expected) {
         (CaSource::File(path), Some(expected)) => {
@@ -284,6 +285,7 @@ fn open_piv_signer(
     source: &CaSource,
     expected: &PublicKey,
     backend: BackendChoice,
+    device: Option<&str>,
 ) -> Result<Box<dyn CaSigner>> {
     use crate::token::piv_ca;
     match backend.0 {
@@ -292,10 +294,22 @@ fn open_piv_signer(
             return Err(Error::CaFile { path: source_path(source), reason: format!("is a PIV (ecdsa-sha2-nistp256) CA; the {b} backend holds FIDO2 CAs only (use --backend piv)") })
         }
     }
-    let reference = match source {
+    let mut reference = match source {
         CaSource::File(p) => crate::keyfile::PivReference::beside(p),
         CaSource::Token { .. } => None,
     };
+    if let Some(d) = device {
+        let serial = d.parse::<u32>().map_err(|_| {
+            Error::Usage(format!(
+                "--device {} is not a YubiKey serial number",
+                Sanitized::new(d)
+            ))
+        })?;
+        reference = Some(crate::keyfile::PivReference {
+            serial,
+            slot: reference.map(|r| r.slot).unwrap_or(0x82),
+        });
+    }
     let (serial, slot) = piv_ca::find(expected, reference.as_ref())?;
     Ok(Box::new(piv_ca::PivCaSigner::new(
         serial,
@@ -305,7 +319,12 @@ fn open_piv_signer(
 }
 
 #[cfg(not(feature = "piv"))]
-fn open_piv_signer(_: &CaSource, _: &PublicKey, _: BackendChoice) -> Result<Box<dyn CaSigner>> {
+fn open_piv_signer(
+    _: &CaSource,
+    _: &PublicKey,
+    _: BackendChoice,
+    _: Option<&str>,
+) -> Result<Box<dyn CaSigner>> {
     Err(crate::token::TokenError::BackendUnavailable("piv".into()).into())
 }
 

@@ -148,6 +148,9 @@ pub struct MintArgs {
     /// FIDO2 application to look for when there is no CA file.
     #[arg(long, default_value = "ssh:")]
     pub application: String,
+    /// Which key, when several are connected (as `breakglass list` shows it: HID path, product or serial).
+    #[arg(long)]
+    pub device: Option<String>,
     /// Put the key and certificate into ssh-agent (lifetime = the time the certificate has left) instead of writing files.
     #[arg(long)]
     pub agent: bool,

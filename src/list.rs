@@ -63,14 +63,66 @@ pub fn list(choice: BackendChoice, application: &str, ui: &mut dyn Ui) -> Result
         });
     }
     if all || choice.0 == Some(Backend::Fido2) {
-        l.problems
-            .push("FIDO2: this build has no FIDO2 backend yet".into());
+        list_fido2(&mut l, application, ui);
     }
     if all || choice.0 == Some(Backend::Piv) {
         list_piv(&mut l);
     }
-    let _ = ui;
     Ok(l)
+}
+
+#[cfg(feature = "fido2")]
+fn list_fido2(l: &mut Listing, application: &str, ui: &mut dyn Ui) {
+    use crate::token::ctap::Authenticator;
+    use crate::token::{fido2, sk_ca};
+    let devices = match fido2::list_devices() {
+        Ok(d) => d,
+        Err(e) => return l.problems.push(format!("FIDO2: {e}")),
+    };
+    for d in devices {
+        let mut key = match fido2::open(Some(&d.path)) {
+            Ok(k) => k,
+            Err(e) => {
+                l.problems.push(format!(
+                    "FIDO2 {}: {e}",
+                    crate::sanitize::sanitize(&d.label())
+                ));
+                continue;
+            }
+        };
+        let tries = key.pin_retries().ok().flatten();
+        let mut pin = None;
+        let cas = match sk_ca::resident_cas(&mut key, ui, &mut pin, application) {
+            Ok(cas) => cas
+                .iter()
+                .filter_map(|c| c.key_data().ok())
+                .map(|k| ListedCa {
+                    location: application.to_string(),
+                    key_type: "ECDSA-SK".into(),
+                    fingerprint: k.fingerprint(ssh_key::HashAlg::Sha256).to_string(),
+                })
+                .collect(),
+            Err(e) => {
+                l.problems.push(format!(
+                    "FIDO2 {}: cannot list its CAs: {e}",
+                    crate::sanitize::sanitize(&d.label())
+                ));
+                Vec::new()
+            }
+        };
+        l.keys.push(ListedKey {
+            backend: Backend::Fido2,
+            device: crate::sanitize::sanitize(&key.describe()),
+            pin_tries_left: tries,
+            cas,
+        });
+    }
+}
+
+#[cfg(not(feature = "fido2"))]
+fn list_fido2(l: &mut Listing, _: &str, _: &mut dyn Ui) {
+    l.problems
+        .push("FIDO2: this build has no FIDO2 backend".into());
 }
 
 #[cfg(feature = "piv")]

@@ -59,6 +59,8 @@ pub struct MintRequest {
     pub backend: BackendChoice,
     /// Put the key into ssh-agent instead of writing files (`Some(confirm)`).
     pub agent: Option<bool>,
+    /// Which key when several are connected.
+    pub device: Option<String>,
 }
 
 /// What `mint` made.
@@ -310,7 +312,7 @@ fn sign_and_write(
     ui: &mut dyn Ui,
 ) -> Result<MintOutcome> {
     let (key_file, pub_file, cert_file) = output_paths(&req.out);
-    let mut signer = ca::open_signer(source, expected, req.backend, ui)?;
+    let mut signer = ca::open_signer(source, expected, req.backend, req.device.as_deref(), ui)?;
     let ca_key = signer.public_key().key_data().clone();
     entry.ca_fingerprint = Some(ca_key.fingerprint(HashAlg::Sha256).to_string());
 

@@ -431,6 +431,7 @@ fn token_without_ca_and_several_cas_are_clear_errors() {
         let mut t = breakglass::token::sim::SimToken::open(&w.sim).unwrap();
         t.make_credential(
             &MakeCredential {
+                challenge: Vec::new(),
                 client_data_hash: [7; 32],
                 rp_id: "ssh:".into(),
                 user_id: b"other".to_vec(),

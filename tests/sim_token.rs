@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 fn mc(user: &[u8], protect: u8) -> MakeCredential {
     MakeCredential {
-        client_data_hash: [1; 32],
+        challenge: b"challenge".to_vec(),
+        client_data_hash: Sha256::digest(b"challenge").into(),
         rp_id: "ssh:".into(),
         user_id: user.to_vec(),
         user_name: "openssh".into(),
@@ -24,6 +25,7 @@ fn mc(user: &[u8], protect: u8) -> MakeCredential {
 fn ga(id: &[u8], up: bool) -> GetAssertion {
     GetAssertion {
         rp_id: "ssh:".into(),
+        message: b"msg".to_vec(),
         client_data_hash: Sha256::digest(b"msg").into(),
         allow_list: vec![id.to_vec()],
         up,

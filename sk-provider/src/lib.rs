@@ -231,6 +231,7 @@ pub unsafe extern "C" fn sk_enroll(
             }
         }
         let req = MakeCredential {
+            challenge: challenge.to_vec(),
             client_data_hash: Sha256::digest(challenge).into(),
             rp_id: app.to_string(),
             user_id,
@@ -342,6 +343,7 @@ pub unsafe extern "C" fn sk_sign(
         };
         let req = GetAssertion {
             rp_id: app.to_string(),
+            message: data.to_vec(),
             client_data_hash: Sha256::digest(data).into(),
             allow_list: vec![handle],
             up: flags & SSH_SK_USER_PRESENCE_REQD != 0,

@@ -27,6 +27,7 @@ pub(super) fn run(a: MintArgs, backend: BackendChoice, ui: &mut TerminalUi) -> R
         allow_long: a.allow_long,
         backend,
         agent: a.agent.then_some(a.confirm),
+        device: a.device,
     };
     #[cfg(feature = "wormhole")]
     if a.agent && a.send {

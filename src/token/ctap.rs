@@ -8,7 +8,9 @@ use super::TokenError;
 /// authenticatorMakeCredential, as OpenSSH's `sk_enroll` shapes it.
 #[derive(Debug, Clone)]
 pub struct MakeCredential {
-    /// SHA-256 of a random challenge.
+    /// The random challenge; clientDataHash = SHA-256(challenge), as OpenSSH sends it.
+    pub challenge: Vec<u8>,
+    /// SHA-256 of `challenge`.
     pub client_data_hash: [u8; 32],
     /// rp id = the SSH application (`ssh:` or `ssh:NAME`).
     pub rp_id: String,
@@ -38,7 +40,9 @@ pub struct MadeCredential {
 pub struct GetAssertion {
     /// rp id = application.
     pub rp_id: String,
-    /// SHA-256 of the data to sign.
+    /// The raw data to sign (hardware clients hash it themselves).
+    pub message: Vec<u8>,
+    /// SHA-256 of `message`.
     pub client_data_hash: [u8; 32],
     /// Credential ids to try (empty: discoverable credentials).
     pub allow_list: Vec<Vec<u8>>,

@@ -4,6 +4,8 @@
 
 pub mod ctap;
 pub mod error;
+#[cfg(feature = "fido2")]
+pub mod fido2;
 #[cfg(feature = "piv")]
 pub mod piv;
 #[cfg(feature = "piv")]

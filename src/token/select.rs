@@ -55,14 +55,36 @@ pub struct BackendChoice(pub Option<Backend>);
 pub fn open_authenticator(
     choice: BackendChoice,
     ca_hint: Option<&str>,
+    device: Option<&str>,
 ) -> Result<Box<dyn Authenticator>> {
     match choice.0 {
         Some(Backend::Sim) => Ok(Box::new(SimToken::open(&paths::sim_dir())?)),
-        Some(b @ (Backend::Fido2 | Backend::Piv)) => {
-            Err(TokenError::BackendUnavailable(b.to_string()).into())
+        Some(Backend::Piv) => {
+            Err(TokenError::BackendUnavailable("FIDO2-style CA on the piv".into()).into())
         }
-        None => Err(no_hardware(ca_hint).into()),
+        Some(Backend::Fido2) | None => open_fido2(ca_hint, device),
     }
+}
+
+#[cfg(feature = "fido2")]
+fn open_fido2(ca_hint: Option<&str>, device: Option<&str>) -> Result<Box<dyn Authenticator>> {
+    match super::fido2::open(device) {
+        Ok(k) => Ok(Box::new(k)),
+        // No key at all: say which CA to insert, and never fall back to the simulator.
+        Err(TokenError::NoDevice { .. })
+            if super::fido2::list_devices()
+                .map(|d| d.is_empty())
+                .unwrap_or(true) =>
+        {
+            Err(no_hardware(ca_hint).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(feature = "fido2"))]
+fn open_fido2(ca_hint: Option<&str>, _device: Option<&str>) -> Result<Box<dyn Authenticator>> {
+    Err(no_hardware(ca_hint).into())
 }
 
 /// The error for "no key present", naming the CA when we know it.

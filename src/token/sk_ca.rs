@@ -170,6 +170,7 @@ pub fn enroll(
         c
     };
     let req = MakeCredential {
+        challenge: challenge.to_vec(),
         client_data_hash: Sha256::digest(challenge).into(),
         rp_id: application.to_string(),
         user_id: OPENSSH_USER_ID.to_vec(),
@@ -264,6 +265,7 @@ impl<A: Authenticator> CaSigner for SkCaSigner<A> {
     fn sign(&mut self, msg: &[u8], ui: &mut dyn Ui) -> Result<Signature> {
         let req = GetAssertion {
             rp_id: self.ca.application.clone(),
+            message: msg.to_vec(),
             client_data_hash: Sha256::digest(msg).into(),
             allow_list: vec![self.ca.credential_id.clone()],
             up: true,
