@@ -962,23 +962,46 @@ fn python_sends_to_cli_receive_dir_file_and_text() {
     // A peer that sends a key with another key's certificate, or an expired certificate:
     // refused on receipt, nothing written.
     k.ok(&["mint", "-n", "bob", "-f", "bobkey"], &k.work);
-    k.ok(&["mint", "-n", "carol", "-V", "-2m:+2s", "-f", "brief"], &k.work);
+    k.ok(
+        &["mint", "-n", "carol", "-V", "-2m:+2s", "-f", "brief"],
+        &k.work,
+    );
     let mixed = k.dir.0.join("mixed");
     std::fs::create_dir(&mixed).unwrap();
     std::fs::copy(k.work.join("emergency"), mixed.join("emergency")).unwrap();
-    std::fs::copy(k.work.join("bobkey-cert.pub"), mixed.join("emergency-cert.pub")).unwrap();
+    std::fs::copy(
+        k.work.join("bobkey-cert.pub"),
+        mixed.join("emergency-cert.pub"),
+    )
+    .unwrap();
     let stale = k.dir.0.join("stale");
     std::fs::create_dir(&stale).unwrap();
     std::fs::copy(k.work.join("brief"), stale.join("brief")).unwrap();
     std::fs::copy(k.work.join("brief-cert.pub"), stale.join("brief-cert.pub")).unwrap();
     std::thread::sleep(Duration::from_secs(3));
-    for (dir, want) in [("mixed", "the certificate is for another key than the private key"), ("stale", "the certificate expired at")] {
+    for (dir, want) in [
+        (
+            "mixed",
+            "the certificate is for another key than the private key",
+        ),
+        ("stale", "the certificate expired at"),
+    ] {
         let (mut child, code, _log) = python_send(&s, &[dir], &k.dir.0);
-        let o = k.cmd(&["receive", &code, "-f", "hostile"], &recv).output().unwrap();
+        let o = k
+            .cmd(&["receive", &code, "-f", "hostile"], &recv)
+            .output()
+            .unwrap();
         let _ = child.wait();
         assert_ne!(o.status.code(), Some(0), "{dir}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{dir}: {}", String::from_utf8_lossy(&o.stderr));
-        assert!(!recv.join("hostile").exists() && !recv.join("hostile-cert.pub").exists(), "{dir}: files written");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(want),
+            "{dir}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !recv.join("hostile").exists() && !recv.join("hostile-cert.pub").exists(),
+            "{dir}: files written"
+        );
     }
     // A text message is shown, sanitised.
     let (child, code, log) = python_send(

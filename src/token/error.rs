@@ -44,6 +44,9 @@ pub enum TokenError {
     /// No room for another resident credential (CTAP2 0x28 KEY_STORE_FULL).
     #[error("the key has no room for another resident credential")]
     KeyStoreFull,
+    /// The key lacks a feature breakglass needs (CTAP2 0x26, 0x2B, 0x2C).
+    #[error("the key does not support {what} (CTAP2 {code:#04x})")]
+    Unsupported { code: u8, what: &'static str },
     /// Any other CTAP2 status.
     #[error("the key answered CTAP2 error {code:#04x} ({name})")]
     Ctap { code: u8, name: &'static str },
@@ -74,6 +77,18 @@ impl TokenError {
         match code {
             0x27 => TokenError::OperationDenied,
             0x28 => TokenError::KeyStoreFull,
+            0x26 => TokenError::Unsupported {
+                code,
+                what: "P-256 (ES256) credentials",
+            },
+            0x2B => TokenError::Unsupported {
+                code,
+                what: "an option breakglass needs (resident keys or user verification)",
+            },
+            0x2C => TokenError::Unsupported {
+                code,
+                what: "an option breakglass asked for",
+            },
             0x2E => TokenError::NoCredentials,
             0x2F => TokenError::UserActionTimeout,
             0x31 => TokenError::PinInvalid {
@@ -104,7 +119,7 @@ impl TokenError {
             TokenError::PinNotSet => 0x35,
             TokenError::PinRequired => 0x36,
             TokenError::PinPolicy => 0x37,
-            TokenError::Ctap { code, .. } => *code,
+            TokenError::Ctap { code, .. } | TokenError::Unsupported { code, .. } => *code,
             _ => return None,
         })
     }
@@ -125,6 +140,7 @@ impl TokenError {
             TokenError::NoCredentials => "Insert the key that holds this CA, or check --ca.".into(),
             TokenError::KeyStoreFull => "Delete an unused resident credential from the key, or use another key.".into(),
             TokenError::Ctap { .. } => "Re-insert the key and run the command again; if it persists, use the backup key.".into(),
+            TokenError::Unsupported { .. } => "Use a key with FIDO2 resident keys and credProtect (e.g. a YubiKey 5, firmware 5.2 or later), or the PIV backend.".into(),
             TokenError::BadAnswer(_) => "Do not trust this key until you know why; use the backup key.".into(),
             TokenError::SimState { .. } => "Move the state directory aside (or point BREAKGLASS_SIM_DIR elsewhere) to start a fresh simulated key.".into(),
             TokenError::BadTouchSetting(_) => "Set BREAKGLASS_SIM_TOUCH to approve, deny or timeout, or unset it.".into(),
@@ -148,6 +164,7 @@ impl TokenError {
             TokenError::NoCredentials => "no-credentials",
             TokenError::KeyStoreFull => "key-store-full",
             TokenError::Ctap { .. } => "ctap-error",
+            TokenError::Unsupported { .. } => "unsupported",
             TokenError::BadAnswer(_) => "bad-answer",
             TokenError::SimState { .. } => "sim-state",
             TokenError::BadTouchSetting(_) => "bad-touch-setting",

@@ -530,9 +530,9 @@ impl Authenticator for Fido2Key {
         if req.cred_protect >= 2 && !self.key.cred_protect {
             // Sending it anyway would make an unprotected credential (unknown extensions are
             // ignored), so refuse before anything is created.
-            return Err(TokenError::Ctap {
+            return Err(TokenError::Unsupported {
                 code: 0x2B,
-                name: "UNSUPPORTED_OPTION",
+                what: "the credProtect extension (needed so the CA cannot be used without its key handle or PIN)",
             });
         }
         // The crate sends SHA-256(challenge). With the challenge itself the key sees exactly

@@ -73,7 +73,7 @@ impl PivError {
                 "Pick one with --device SERIAL (one of {}), or unplug the others.",
                 list_serials(s)
             ),
-            PivError::WrongPin { .. } => "Run the command again with the right PIN (the default is 123456).".into(),
+            PivError::WrongPin { .. } => "Run the command again with the right PIV PIN; it blocks after 3 wrong tries in total.".into(),
             PivError::PinBlocked => "Unblock the PIN with the PUK (`ykman piv access unblock-pin`), then run the command again.".into(),
             PivError::SlotEmpty { slot } => format!(
                 "Create the CA first with `breakglass init-ca --backend piv --slot {slot:02x}`, or pick the slot that holds it."
