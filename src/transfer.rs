@@ -183,6 +183,23 @@ async fn within<T>(limit: Duration, fut: impl Future<Output = T>) -> Option<T> {
     .await
 }
 
+/// Connects to the mailbox server within the connect limit, mapping both failure kinds.
+async fn reach_mailbox<T, E>(
+    cfg: &WormholeConfig,
+    connect: impl Future<Output = std::result::Result<T, E>>,
+) -> Result<T>
+where
+    E: Into<magic_wormhole::WormholeError>,
+{
+    match within(connect_limit(cfg), connect).await {
+        None => Err(TransferError::MailboxUnreachable(format!(
+            "{} did not answer in time",
+            display_safe(&cfg.mailbox_url)
+        ))),
+        Some(r) => r.map_err(|e| mailbox_error(cfg, e.into())),
+    }
+}
+
 fn connect_limit(cfg: &WormholeConfig) -> Duration {
     cfg.timeout.min(Duration::from_secs(30))
 }
@@ -481,20 +498,7 @@ async fn send_offer(
     on_code: impl FnOnce(&str),
 ) -> Result<String> {
     let connector = init_transit(cfg).await?;
-    let mailbox = match within(
-        connect_limit(cfg),
-        MailboxConnection::create(app_config(cfg), 2),
-    )
-    .await
-    {
-        None => {
-            return Err(TransferError::MailboxUnreachable(format!(
-                "{} did not answer in time",
-                display_safe(&cfg.mailbox_url)
-            )));
-        }
-        Some(r) => r.map_err(|e| mailbox_error(cfg, e))?,
-    };
+    let mailbox = reach_mailbox(cfg, MailboxConnection::create(app_config(cfg), 2)).await?;
     let code = mailbox.code().clone();
     let nameplate = code.nameplate().to_string();
     on_code(&code.to_string());
@@ -619,20 +623,11 @@ pub async fn receive(cfg: &WormholeConfig, code: &str) -> Result<Received> {
     let code = check_code(code)?;
     // Build the relay hints first so a bad --relay-url fails before anything else.
     relay_hints(cfg)?;
-    let mailbox = match within(
-        connect_limit(cfg),
+    let mailbox = reach_mailbox(
+        cfg,
         MailboxConnection::connect(app_config(cfg), code, false),
     )
-    .await
-    {
-        None => {
-            return Err(TransferError::MailboxUnreachable(format!(
-                "{} did not answer in time",
-                display_safe(&cfg.mailbox_url)
-            )));
-        }
-        Some(r) => r.map_err(|e| mailbox_error(cfg, e))?,
-    };
+    .await?;
     let mut wh = match within(cfg.timeout, Wormhole::connect(mailbox)).await {
         None => return Err(TransferError::PeerNeverCame),
         Some(r) => r.map_err(peer_error)?,

@@ -335,7 +335,9 @@ fn matches_real_ssh_keygen() {
         // the coarse clock, which can still show the previous second just after a boundary
         // that SystemTime (CLOCK_REALTIME) has passed: allow one second before t0.
         let ours: Vec<_> = with_tz(tz, move || {
-            (t0.saturating_sub(1)..=t1).map(|n| parse_validity(spec, n)).collect()
+            (t0.saturating_sub(1)..=t1)
+                .map(|n| parse_validity(spec, n))
+                .collect()
         });
         match outcome {
             Outcome::Ok { va, vb, valid_line } => {
