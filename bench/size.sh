@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 size() { cargo build -q --release --target-dir "$T/$1" "${@:2}"; stat -c %s "$T/$1/release/breakglass"; }
-echo "default (piv + wormhole): $(size all) bytes"
-echo "without wormhole (piv):   $(size nowh --no-default-features --features piv) bytes"
-echo "no optional features:     $(size none --no-default-features) bytes"
+echo "default (fido2 + piv + wormhole): $(size all) bytes"
+echo "without wormhole (fido2 + piv):   $(size nowh --no-default-features --features fido2,piv) bytes"
+echo "no optional features:             $(size none --no-default-features) bytes"

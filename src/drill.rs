@@ -3,7 +3,7 @@
 //! plus a refused login for a wrong principal. Each step is timed; skipped steps say why.
 //! It runs the breakglass binary itself, as an operator would, with its own state and audit log.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
@@ -339,9 +339,4 @@ impl Drill<'_> {
     fn run_step_silent(&self, args: &[&str]) -> bool {
         matches!(self.breakglass(args), Ok(o) if o.status.success())
     }
-}
-
-/// The drill's directory, for messages.
-pub fn describe_dir(p: &Path) -> String {
-    p.display().to_string()
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use ssh_key::certificate::Certificate;
-use ssh_key::{HashAlg, LineEnding, PrivateKey};
+use ssh_key::{LineEnding, PrivateKey};
 use zeroize::Zeroizing;
 
 use crate::agent::{self, AgentClient};
@@ -380,7 +380,7 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
             (Some(key), Some(cert), _) => {
                 let now = clock::now().max(now0);
                 let b = check_bundle(&key, &cert, "received certificate", now, expected.as_ref())?;
-                finish(req, client.take(), b, &key, now, bytes, millis)
+                finish(req, client.take(), b, now, bytes, millis)
             }
             (k, c, _) => Err(TransferError::Hostile(format!(
                 "expected a private key and its certificate, got {} and {}",
@@ -431,7 +431,6 @@ fn finish(
     req: &ReceiveRequest,
     client: Option<AgentClient>,
     b: Bundle,
-    key_pem: &[u8],
     now: u64,
     bytes: u64,
     millis: u128,
@@ -453,7 +452,6 @@ fn finish(
     let (key_file, pub_file, cert_file) = output_paths(&req.out);
     // Re-encode the key ourselves: nothing the peer sent beyond the parsed key reaches the disk.
     let key_text = b.key.to_openssh(LineEnding::LF)?;
-    let _ = key_pem;
     let pub_line = keyfile::public_line(b.key.public_key())?;
     atomic::write_all(
         &[
@@ -472,9 +470,4 @@ fn finish(
         bytes,
         millis,
     })
-}
-
-/// Fingerprint helper for messages.
-pub fn fingerprint(k: &ssh_key::PublicKey) -> String {
-    k.fingerprint(HashAlg::Sha256).to_string()
 }

@@ -5,7 +5,6 @@
 use sha2::{Digest, Sha256};
 use ssh_key::public::KeyData;
 use ssh_key::{PublicKey, Signature};
-use zeroize::Zeroizing;
 
 use super::ctap::{Authenticator, GetAssertion, MakeCredential, Pin, ResidentCredential};
 use super::{CaSigner, TokenError};
@@ -310,9 +309,4 @@ impl<A: Authenticator> CaSigner for SkCaSigner<A> {
             .map_err(|_| bad(FidoError::BadSignature))?;
         Ok(sk.signature)
     }
-}
-
-/// Zeroizing PIN helper for callers that hold a PIN from elsewhere.
-pub fn pin(s: String) -> Pin {
-    Zeroizing::new(s)
 }
