@@ -1038,8 +1038,8 @@ mod tests {
         fn from_offset(_: &FixedOffset) -> Self {
             ToyNewYork
         }
-        fn offset_from_local_date(&self, _: &NaiveDate) -> MappedLocalTime<FixedOffset> {
-            unimplemented!()
+        fn offset_from_local_date(&self, d: &NaiveDate) -> MappedLocalTime<FixedOffset> {
+            self.offset_from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
         }
         fn offset_from_local_datetime(&self, l: &NaiveDateTime) -> MappedLocalTime<FixedOffset> {
             let cands: Vec<FixedOffset> = [east(-4), east(-5)]
@@ -1056,8 +1056,8 @@ mod tests {
                 _ => unreachable!(),
             }
         }
-        fn offset_from_utc_date(&self, _: &NaiveDate) -> FixedOffset {
-            unimplemented!()
+        fn offset_from_utc_date(&self, d: &NaiveDate) -> FixedOffset {
+            self.offset_from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))
         }
         fn offset_from_utc_datetime(&self, u: &NaiveDateTime) -> FixedOffset {
             Self::at(u.and_utc().timestamp())
