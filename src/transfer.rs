@@ -200,6 +200,15 @@ where
     }
 }
 
+/// The reason in a peer's `{"error": …}` message, made safe to show.
+fn error_reason(msg: &Value) -> Option<String> {
+    msg.get("error").map(|e| {
+        e.as_str()
+            .map(display_safe)
+            .unwrap_or_else(|| "no reason given".into())
+    })
+}
+
 fn connect_limit(cfg: &WormholeConfig) -> Duration {
     cfg.timeout.min(Duration::from_secs(30))
 }
@@ -544,11 +553,7 @@ async fn send_on(
             .ok_or(TransferError::Timeout(
                 "waiting for the other side to accept",
             ))??;
-        if let Some(err) = msg.get("error") {
-            let text = err
-                .as_str()
-                .map(display_safe)
-                .unwrap_or_else(|| "no reason given".into());
+        if let Some(text) = error_reason(&msg) {
             return Err(TransferError::Other(format!(
                 "the other side refused: {text}"
             )));
@@ -658,11 +663,7 @@ async fn receive_on(cfg: &WormholeConfig, wh: &mut Wormhole) -> Result<Received>
         let msg = within(cfg.timeout, recv_json(wh))
             .await
             .ok_or(TransferError::Timeout("waiting for the other side's offer"))??;
-        if let Some(err) = msg.get("error") {
-            let text = err
-                .as_str()
-                .map(display_safe)
-                .unwrap_or_else(|| "no reason given".into());
+        if let Some(text) = error_reason(&msg) {
             return Err(TransferError::Other(format!(
                 "the other side gave up: {text}"
             )));
