@@ -88,7 +88,7 @@ impl Drill<'_> {
         let start = Instant::now();
         match self.breakglass(args) {
             Ok(o) if o.status.success() => {
-                self.record(name, start, StepStatus::Pass, first_line(&o.stdout))
+                self.record(name, start, StepStatus::Pass, summary_line(&o.stdout))
             }
             Ok(o) => self.record(name, start, StepStatus::Fail, first_line(&o.stderr)),
             Err(e) => self.record(
@@ -98,6 +98,19 @@ impl Drill<'_> {
                 format!("cannot run breakglass: {e}"),
             ),
         }
+    }
+}
+
+/// The line worth showing for a passed step: `inspect`'s status line, else the first line.
+fn summary_line(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(b);
+    match text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Status:"))
+    {
+        Some(l) => crate::sanitize::sanitize(l),
+        None => first_line(b),
     }
 }
 
