@@ -90,10 +90,22 @@ impl Staged {
     /// Moves every staged file into place, or none of them.
     pub fn commit(mut self) -> Result<()> {
         let mut placed: Vec<PathBuf> = Vec::new();
+        let mut backups: Vec<(PathBuf, PathBuf)> = Vec::new(); // (backup, original path)
         let temps = std::mem::take(&mut self.temps);
         let mut result = Ok(());
         for (temp, target) in &temps {
             let r = if self.force {
+                // Keep what we replace until the whole set is in place.
+                if fs::symlink_metadata(target).is_ok_and(|m| !m.is_dir()) {
+                    let backup = backup_name(target);
+                    match fs::hard_link(target, &backup) {
+                        Ok(()) => backups.push((backup, target.clone())),
+                        Err(e) => {
+                            result = Err(Error::io("keep a copy of", target, e));
+                            break;
+                        }
+                    }
+                }
                 fs::rename(temp, target).map_err(|e| Error::io("replace", target, e))
             } else {
                 match fs::hard_link(temp, target) {
@@ -122,7 +134,13 @@ impl Staged {
             for target in placed {
                 let _ = fs::remove_file(target);
             }
+            for (backup, original) in &backups {
+                let _ = fs::rename(backup, original);
+            }
             return Err(e);
+        }
+        for (backup, _) in &backups {
+            let _ = fs::remove_file(backup);
         }
         let mut dirs: Vec<&Path> = temps.iter().map(|(_, t)| parent_dir(t)).collect();
         dirs.dedup();
@@ -146,6 +164,16 @@ impl Drop for Staged {
 /// Writes all files atomically as a set (stage + commit).
 pub fn write_all(files: &[PlannedFile], force: bool) -> Result<()> {
     stage(files, force)?.commit()
+}
+
+fn backup_name(path: &Path) -> PathBuf {
+    let mut rnd = [0u8; 6];
+    let _ = getrandom::fill(&mut rnd);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parent_dir(path).join(format!(".{name}.old-{}", crate::hex::encode(&rnd)))
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -177,16 +205,16 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(Error::io("create a file in", dir, e)),
         };
-        let written = f.write_all(&file.bytes).and_then(|()| f.sync_all());
+        // The umask may have narrowed the mode; make it exact (never wider than asked), on the
+        // open handle (fchmod), so a path swapped since the create cannot be chmodded instead.
+        use std::os::unix::fs::PermissionsExt;
+        let written = f
+            .set_permissions(fs::Permissions::from_mode(file.mode))
+            .and_then(|()| f.write_all(&file.bytes))
+            .and_then(|()| f.sync_all());
         if let Err(e) = written {
             let _ = fs::remove_file(&temp);
             return Err(Error::io("write", &temp, e));
-        }
-        // The umask may have narrowed the mode; make it exact (never wider than asked).
-        use std::os::unix::fs::PermissionsExt;
-        if let Err(e) = fs::set_permissions(&temp, fs::Permissions::from_mode(file.mode)) {
-            let _ = fs::remove_file(&temp);
-            return Err(Error::io("set permissions on", &temp, e));
         }
         return Ok(temp);
     }
@@ -306,6 +334,28 @@ mod tests {
         .unwrap();
         drop(staged);
         assert_eq!(names(d.path()), ["a"]);
+    }
+
+    #[test]
+    fn a_forced_set_that_fails_part_way_restores_what_it_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("a"), "old a").unwrap();
+        fs::write(d.path().join("b"), "old b").unwrap();
+        let staged = stage(
+            &[
+                PlannedFile::private(d.path().join("a"), b"new a".to_vec()),
+                PlannedFile::private(d.path().join("b"), b"new b".to_vec()),
+            ],
+            true,
+        )
+        .unwrap();
+        // b becomes a non-empty directory: renaming a file over it fails after a was replaced.
+        fs::remove_file(d.path().join("b")).unwrap();
+        fs::create_dir(d.path().join("b")).unwrap();
+        fs::write(d.path().join("b/x"), "x").unwrap();
+        assert!(staged.commit().is_err());
+        assert_eq!(fs::read_to_string(d.path().join("a")).unwrap(), "old a");
+        assert_eq!(names(d.path()), ["a", "b"]);
     }
 
     #[test]

@@ -105,12 +105,23 @@ pub fn check_bundle(
         }
         TimeStatus::Valid => {}
     }
-    let cert_line = cert_text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.contains("-cert-v01@openssh.com "))
-        .unwrap_or_default()
-        .to_string();
+    if cert.cert_type() != ssh_key::certificate::CertType::User {
+        return Err(bad(
+            "the certificate is a host certificate, not a user certificate".into(),
+        ));
+    }
+    // The line that goes on: the verified blob, re-encoded, with a sanitised comment; nothing
+    // else from the text we were given.
+    let cert_line = {
+        use ssh_key::encoding::base64::{Base64, Encoding};
+        let comment = crate::sanitize::sanitize_bytes(key.comment().as_bytes())
+            .replace(char::is_whitespace, "_");
+        format!(
+            "{} {} {comment}",
+            cert.algorithm().to_certificate_type(),
+            Base64::encode_string(&blob)
+        )
+    };
     Ok(Bundle {
         key,
         cert,
@@ -209,6 +220,11 @@ pub fn send(
     ];
     let bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
     let mut entry = entry_for("send", &bundle.summary);
+    // On disk before any byte of key material leaves: the offer itself.
+    let mut offered = entry.clone();
+    offered.result = "offering".into();
+    offered.detail = Some(format!("{}, to be sent", req.out.display()));
+    audit::append(&audit_path, &offered)?;
     let started = Instant::now();
     let mut code_seen = String::new();
     let result = async_io::block_on(transfer::send_dir(
@@ -380,7 +396,7 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
             (Some(key), Some(cert), _) => {
                 let now = clock::now().max(now0);
                 let b = check_bundle(&key, &cert, "received certificate", now, expected.as_ref())?;
-                finish(req, client.take(), b, now, bytes, millis)
+                finish(req, client.take(), b, now, bytes, millis, &audit_path, &np)
             }
             (k, c, _) => Err(TransferError::Hostile(format!(
                 "expected a private key and its certificate, got {} and {}",
@@ -394,39 +410,25 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
             .into()),
         }
     })();
+    // Key material was audited in `finish` before it was released; here the rest.
     let mut entry = AuditEntry::new("receive");
-    entry.detail = Some(format!("nameplate {np}"));
     match &result {
-        Ok(o) => {
-            if let Some(s) = &o.certificate {
-                entry = AuditEntry {
-                    detail: entry.detail.clone(),
-                    ..entry_for("receive", s)
-                };
-                entry.detail = Some(format!(
-                    "nameplate {np}, {}",
-                    if o.agent {
-                        "into ssh-agent".to_string()
-                    } else {
-                        o.files
-                            .iter()
-                            .map(|p| p.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                ));
-            } else {
-                entry.detail = Some(format!("nameplate {np}, text message"));
-            }
+        Ok(o) if o.certificate.is_none() => {
+            entry.detail = Some(format!("nameplate {np}, text message"));
+            audit::append(&audit_path, &entry)?;
         }
-        Err(e) => entry.result = format!("failed: {}", e.kind()),
+        Ok(_) => {}
+        Err(e) => {
+            entry.result = format!("failed: {}", e.kind());
+            entry.detail = Some(format!("nameplate {np}"));
+            let _ = audit::append(&audit_path, &entry);
+        }
     }
-    let logged = audit::append(&audit_path, &entry);
-    let o = result?;
-    logged?;
-    Ok(o)
+    result
 }
 
+/// Releases a checked bundle (files or agent), with its audit entry on disk first.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     req: &ReceiveRequest,
     client: Option<AgentClient>,
@@ -434,10 +436,15 @@ fn finish(
     now: u64,
     bytes: u64,
     millis: u128,
+    audit_path: &Path,
+    np: &str,
 ) -> Result<ReceiveOutcome> {
+    let mut entry = entry_for("receive", &b.summary);
     if let Some(mut c) = client {
         let lifetime = agent::remaining_lifetime(&b.cert, now)
             .ok_or_else(|| Error::Usage("the certificate is not valid now".into()))?;
+        entry.detail = Some(format!("nameplate {np}, into ssh-agent for {lifetime} s"));
+        audit::append(audit_path, &entry)?;
         c.add_certificate(&b.key, &b.cert, &b.summary.key_id, lifetime, req.confirm)?;
         return Ok(ReceiveOutcome {
             certificate: Some(b.summary),
@@ -452,8 +459,13 @@ fn finish(
     let (key_file, pub_file, cert_file) = output_paths(&req.out);
     // Re-encode the key ourselves: nothing the peer sent beyond the parsed key reaches the disk.
     let key_text = b.key.to_openssh(LineEnding::LF)?;
-    let pub_line = keyfile::public_line(b.key.public_key())?;
-    atomic::write_all(
+    let mut public = b.key.public_key().clone();
+    public.set_comment(
+        crate::sanitize::sanitize_bytes(b.key.comment().as_bytes())
+            .replace(char::is_whitespace, "_"),
+    );
+    let pub_line = keyfile::public_line(&public)?;
+    let staged = atomic::stage(
         &[
             PlannedFile::private(&key_file, key_text.as_bytes().to_vec()),
             PlannedFile::private(&pub_file, pub_line.into_bytes()),
@@ -461,6 +473,14 @@ fn finish(
         ],
         req.force,
     )?;
+    entry.detail = Some(format!(
+        "nameplate {np}, {}, {}, {}",
+        key_file.display(),
+        pub_file.display(),
+        cert_file.display()
+    ));
+    audit::append(audit_path, &entry)?;
+    staged.commit()?;
     Ok(ReceiveOutcome {
         certificate: Some(b.summary),
         files: vec![key_file, pub_file, cert_file],

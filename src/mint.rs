@@ -150,6 +150,13 @@ pub fn check_policy(v: &Validity, spec: &str, max: u64, allow_long: bool, now: u
             inspect::human_duration(life),
             inspect::human_duration(max)
         ))),
+        // A short certificate that starts far in the future is a long-lived credential too.
+        _ if v.valid_before - now > max => Err(Error::Policy(format!(
+            "-V {} ends {} from now, beyond the --max-lifetime of {}",
+            sanitize(spec),
+            inspect::human_duration(v.valid_before - now),
+            inspect::human_duration(max)
+        ))),
         _ => Ok(()),
     }
 }
@@ -478,6 +485,26 @@ mod tests {
             check_policy(&v(1, 2), "x", DEFAULT_MAX_LIFETIME, true, now),
             Err(Error::Usage(_))
         ));
+        // One hour long, but starting in 300 days: still beyond the policy.
+        let later = now + 300 * 86400;
+        assert!(matches!(
+            check_policy(
+                &v(later, later + 3600),
+                "x",
+                DEFAULT_MAX_LIFETIME,
+                false,
+                now
+            ),
+            Err(Error::Policy(_))
+        ));
+        assert!(check_policy(
+            &v(later, later + 3600),
+            "x",
+            DEFAULT_MAX_LIFETIME,
+            true,
+            now
+        )
+        .is_ok());
     }
 
     #[test]

@@ -213,6 +213,12 @@ fn mint_rejects_bad_arguments_before_touching_anything() {
             "no start or no end",
         ),
         case(
+            "short but far in the future",
+            &["mint", "-n", "u", "-V", "+300d:+301d"],
+            1,
+            "from now, beyond the --max-lifetime of 1d",
+        ),
+        case(
             "short max lifetime",
             &["mint", "-n", "u", "-V", "-5m:+60m", "--max-lifetime", "30m"],
             1,

@@ -1003,6 +1003,72 @@ fn python_sends_to_cli_receive_dir_file_and_text() {
             "{dir}: files written"
         );
     }
+    // A bundle from a CA we were not told to check, with a principal that is a shell command:
+    // accepted (no --ca), but the suggested ssh line quotes it. A host certificate is refused.
+    let evil = k.dir.0.join("evil");
+    std::fs::create_dir(&evil).unwrap();
+    let kg = |args: &[&str]| {
+        let o = Command::new("ssh-keygen")
+            .args(args)
+            .current_dir(&evil)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "ssh-keygen {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    kg(&["-q", "-t", "ed25519", "-N", "", "-f", "ca"]);
+    kg(&["-q", "-t", "ed25519", "-N", "", "-f", "emergency"]);
+    kg(&[
+        "-q",
+        "-s",
+        "ca",
+        "-I",
+        "x",
+        "-n",
+        "a;touch pwned",
+        "-V",
+        "-1m:+1h",
+        "emergency.pub",
+    ]);
+    std::fs::remove_file(evil.join("ca")).unwrap();
+    std::fs::remove_file(evil.join("ca.pub")).unwrap();
+    let (mut child, code, _log) = python_send(&s, &["evil"], &k.dir.0);
+    let out = k.ok(&["receive", &code, "-f", "evil"], &recv);
+    let _ = child.wait();
+    assert!(out.contains("ssh -i evil 'a;touch pwned'@HOST"), "{out}");
+    std::fs::remove_file(evil.join("emergency-cert.pub")).unwrap();
+    kg(&["-q", "-t", "ed25519", "-N", "", "-f", "hostca"]);
+    kg(&[
+        "-q",
+        "-s",
+        "hostca",
+        "-h",
+        "-I",
+        "host",
+        "-n",
+        "h",
+        "-V",
+        "-1m:+1h",
+        "emergency.pub",
+    ]);
+    std::fs::remove_file(evil.join("hostca")).unwrap();
+    std::fs::remove_file(evil.join("hostca.pub")).unwrap();
+    let (mut child, code, _log) = python_send(&s, &["evil"], &k.dir.0);
+    let o = k
+        .cmd(&["receive", &code, "-f", "hostcert"], &recv)
+        .output()
+        .unwrap();
+    let _ = child.wait();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("a host certificate, not a user certificate"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!recv.join("hostcert").exists());
     // A text message is shown, sanitised.
     let (child, code, log) = python_send(
         &s,

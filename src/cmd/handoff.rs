@@ -122,8 +122,10 @@ pub(super) fn receive(a: ReceiveArgs) -> Result<(), Error> {
             if let Some(s) = &o.certificate {
                 for p in &s.principals {
                     println!(
-                        "  ssh -i {} {p}@HOST",
-                        crate::mint::shell_word(&req.out.display().to_string())
+                        "  ssh -i {} {}@HOST",
+                        crate::mint::shell_word(&req.out.display().to_string()),
+                        // Principals come from the peer: quoted before they become a command.
+                        crate::mint::shell_word(p)
                     );
                 }
             }
