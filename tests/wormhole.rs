@@ -1330,3 +1330,112 @@ fn mint_send_mints_and_sends_in_one_go() {
         std::fs::read(k.work.join("emergency-cert.pub")).unwrap()
     );
 }
+
+// ---------------------------------------------------------------- 6. The hand-off runbook
+
+/// The fenced blocks of `markdown` whose info string is exactly `sh TAG`, in order.
+fn tagged_blocks(markdown: &str, tag: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in markdown.lines() {
+        let t = line.trim_start();
+        if !inside && t == format!("```sh {tag}") {
+            inside = true;
+        } else if inside && t.starts_with("```") {
+            inside = false;
+        } else if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn handoff_runbook_runs_sender_and_receiver() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "runbook");
+    let user = breakglass::paths::operator();
+    k.ok(&["init-ca"], &k.work);
+    let ca = std::fs::read_to_string(k.work.join("sk-user-ca.pub")).unwrap();
+    let sshd = breakglass::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
+    let md = std::fs::read_to_string("runbooks/handoff.md").unwrap();
+    let (sender, receiver) = (tagged_blocks(&md, "sender"), tagged_blocks(&md, "receiver"));
+    assert!(sender.contains("breakglass") && receiver.contains("breakglass receive"));
+    // PATH: the built binary, and an ssh wrapper that points ssh at the test sshd.
+    let bin_dir = k.dir.0.join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    let cfg = k.dir.0.join("ssh_config");
+    std::fs::write(&cfg, format!("Host *\n  Port {}\n  HostName 127.0.0.1\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  IdentitiesOnly yes\n  IdentityAgent none\n  BatchMode yes\n  LogLevel ERROR\n", sshd.port)).unwrap();
+    std::fs::write(
+        bin_dir.join("ssh"),
+        format!("#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n", cfg.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin_dir.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}:{}",
+        bin_dir.display(),
+        bg().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = |body: &str, cwd: &Path| {
+        let mut c = Command::new("bash");
+        c.arg("-c")
+            .arg(format!("set -euo pipefail\n{body}"))
+            .current_dir(cwd)
+            .env("PATH", &path)
+            .stdin(Stdio::null());
+        for (key, v) in &k.env {
+            c.env(key, v);
+        }
+        c.env("TARGET_USER", &user)
+            .env("TARGET_HOST", "handoff-test-host")
+            .env("INCIDENT", "INC-77")
+            .env("BREAKGLASS_KIT", &k.work);
+        c
+    };
+    let mut send = script(&sender, &k.work);
+    send.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = send.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(code) = line.strip_prefix("Wormhole code: ") {
+                let _ = tx.send(code.trim().to_string());
+            }
+        }
+    });
+    let code = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the sender printed a code");
+    let colleague = k.dir.0.join("colleague");
+    std::fs::create_dir(&colleague).unwrap();
+    std::fs::write(colleague.join("sk-user-ca.pub"), &ca).unwrap();
+    let o = script(&receiver, &colleague)
+        .env("CODE", &code)
+        .output()
+        .unwrap();
+    let sent = child.wait_with_output().unwrap();
+    assert!(
+        sent.status.success(),
+        "sender: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(
+        o.status.success(),
+        "receiver: {}\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        sshd.log()
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("handed-over access works on"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(mode_of(&colleague.join("emergency")), 0o600);
+    let log = std::fs::read_to_string(k.dir.0.join("audit.jsonl")).unwrap();
+    assert!(log.contains("INC-77: access for a colleague"), "{log}");
+}
