@@ -239,7 +239,6 @@ pub fn send(
     entry.detail = Some(format!("nameplate {}", nameplate(&code_seen)));
     match result {
         Ok(np) => {
-            entry.detail = Some(format!("nameplate {}", nameplate(&np)));
             audit::append(&audit_path, &entry)?;
             Ok(SendOutcome {
                 nameplate: nameplate(&np),
