@@ -792,30 +792,40 @@ impl Kit {
 
     /// Starts `breakglass send ARGS` and returns the child and the code it printed.
     fn start_send(&self, args: &[&str]) -> (Child, String) {
-        let mut c = self.cmd(args, &self.work);
-        c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(code) = line.strip_prefix("Wormhole code: ") {
-                    let _ = tx.send(code.trim().to_string());
-                }
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(code) => (child, code),
-            Err(_) => {
-                let _ = child.kill();
-                let o = child.wait_with_output().unwrap();
-                panic!(
-                    "breakglass send printed no code: {}",
-                    String::from_utf8_lossy(&o.stderr)
-                );
+        spawn_sender(self.cmd(args, &self.work))
+    }
+}
+
+/// Spawns a sender (breakglass, or a script running it) and returns it with the code it printed.
+fn spawn_sender(mut c: Command) -> (Child, String) {
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(code) = line.strip_prefix("Wormhole code: ") {
+                let _ = tx.send(code.trim().to_string());
             }
         }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(code) => (child, code),
+        Err(_) => {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "the sender printed no code: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
     }
+}
+
+/// Asserts that a command's stderr contains `want`, showing all of it when not.
+fn assert_stderr(o: &std::process::Output, want: &str) {
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains(want), "expected {want:?} in stderr:\n{e}");
 }
 
 fn finish(child: Child) -> std::process::Output {
@@ -877,18 +887,10 @@ fn cli_send_to_cli_receive_writes_a_checked_key_0600() {
     let (child, code) = k.start_send(&["send", "--timeout", "3s"]);
     let o = k.cmd(&["receive", &code], &recv).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("emergency already exists"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "emergency already exists");
     let s = child.wait_with_output().unwrap();
     assert_eq!(s.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&s.stderr).contains("The other side never showed up"),
-        "{}",
-        String::from_utf8_lossy(&s.stderr)
-    );
+    assert_stderr(&s, "The other side never showed up");
 }
 
 #[test]
@@ -1063,11 +1065,7 @@ fn python_sends_to_cli_receive_dir_file_and_text() {
         .unwrap();
     let _ = child.wait();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("a host certificate, not a user certificate"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "a host certificate, not a user certificate");
     assert!(!recv.join("hostcert").exists());
     // A text message is shown, sanitised.
     let (child, code, log) = python_send(
@@ -1107,16 +1105,8 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
     std::thread::sleep(Duration::from_secs(4));
     let o = k.cmd(&["send", "short"], &k.work).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("expired at"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("mint a new one"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "expired at");
+    assert_stderr(&o, "mint a new one");
     // A certificate from another CA than --ca.
     let other_ca = k.dir.0.join("otherca");
     std::fs::create_dir(&other_ca).unwrap();
@@ -1135,11 +1125,7 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
         .unwrap();
     let _ = child.wait_with_output();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("signed by another CA"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "signed by another CA");
     assert!(listing(&recv).is_empty());
     // A wrong code, a malformed code, and the mailbox down: one sentence each, nothing written.
     let (child, code) = k.start_send(&["send", "other"]);
@@ -1147,18 +1133,10 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
     let o = k.cmd(&["receive", &wrong], &recv).output().unwrap();
     let _ = child.wait_with_output();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("The code did not match"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "The code did not match");
     let o = k.cmd(&["receive", "not a code"], &recv).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("That is not a wormhole code"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "That is not a wormhole code");
     let o = k
         .cmd(
             &[
@@ -1172,11 +1150,7 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("Could not reach the wormhole mailbox server"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "Could not reach the wormhole mailbox server");
     assert!(listing(&recv).is_empty());
 }
 
@@ -1302,16 +1276,8 @@ fn receive_agent_and_mint_agent_keep_the_key_off_the_disk_and_expire() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("no ssh-agent is running"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("ssh-agent"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_stderr(&o, "no ssh-agent is running");
+    assert_stderr(&o, "ssh-agent");
 }
 
 #[test]
@@ -1396,21 +1362,7 @@ fn handoff_runbook_runs_sender_and_receiver() {
             .env("BREAKGLASS_KIT", &k.work);
         c
     };
-    let mut send = script(&sender, &k.work);
-    send.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = send.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(code) = line.strip_prefix("Wormhole code: ") {
-                let _ = tx.send(code.trim().to_string());
-            }
-        }
-    });
-    let code = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the sender printed a code");
+    let (child, code) = spawn_sender(script(&sender, &k.work));
     let colleague = k.dir.0.join("colleague");
     std::fs::create_dir(&colleague).unwrap();
     std::fs::write(colleague.join("sk-user-ca.pub"), &ca).unwrap();
