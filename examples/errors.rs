@@ -10,16 +10,10 @@ fn main() {
         0x36, 0x37, 0x3A, 0x3B, 0x3C, 0x3F, 0x05, 0x06, 0x7F,
     ] {
         let e = TokenError::from_ctap(code, Some(5));
-        println!(
-            "| FIDO2 | `{code:#04x}` | {e} | {} |",
-            e.hint().unwrap_or_default()
-        );
+        println!("| FIDO2 | `{code:#04x}` | {e} | {} |", e.hint());
     }
     let e = breakglass::token::select::no_hardware(Some("SHA256:…"));
-    println!(
-        "| FIDO2 | no device | {e} | {} |",
-        e.hint().unwrap_or_default()
-    );
+    println!("| FIDO2 | no device | {e} | {} |", e.hint());
     #[cfg(feature = "piv")]
     {
         use breakglass::token::piv::PivError;
@@ -36,11 +30,7 @@ fn main() {
             PivError::ManagementKey("the YubiKey refused it".into()),
         ] {
             let t = breakglass::token::piv_ca::piv_err(e);
-            println!(
-                "| PIV | {} | {t} | {} |",
-                t.kind(),
-                t.hint().unwrap_or_default()
-            );
+            println!("| PIV | {} | {t} | {} |", t.kind(), t.hint());
         }
     }
 }

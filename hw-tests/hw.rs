@@ -2,14 +2,14 @@
 //! otherwise prints one `skipped: …` line. See hw-tests/README.md.
 //!
 //! It creates (or overwrites) ONE resident credential for application `ssh:breakglass-hwtest`
-//! (never the default `ssh:`), signs with it, converts the answer with `fido::assertion_to_ssh`,
+//! (never the default `ssh:`), signs with it, converts the answer with `sk::assertion_to_ssh`,
 //! verifies the SSH signature, and finds it again through credentialManagement (and through
 //! `fido2-token -L -k ssh:breakglass-hwtest` when libfido2's tools are installed).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use breakglass::fido;
+use breakglass::ssh::sk;
 use breakglass::token::ctap::{Authenticator, GetAssertion, MakeCredential, Pin};
 use breakglass::token::fido2::{self, Fido2Key};
 use breakglass::token::TokenError;
@@ -59,7 +59,7 @@ fn main() {
     let wanted = std::env::var("BREAKGLASS_HW_DEVICE").ok();
     let mut key = match fido2::open(wanted.as_deref()) {
         Ok(k) => k,
-        Err(e) => panic!("{e}: {}", e.hint().unwrap_or_default()),
+        Err(e) => panic!("{e}: {}", e.hint()),
     };
     run(&mut key);
 }
@@ -115,15 +115,15 @@ fn run(key: &mut Fido2Key) {
     let made = key
         .make_credential(&req, pin.as_ref())
         .expect("makeCredential");
-    let ad = fido::parse_auth_data(&made.auth_data).expect("authData parses");
+    let ad = sk::parse_auth_data(&made.auth_data).expect("authData parses");
     assert_eq!(
         ad.rp_id_hash.as_slice(),
         Sha256::digest(APP.as_bytes()).as_slice()
     );
-    assert!(ad.flags & fido::FLAG_UP != 0, "UP flag missing");
+    assert!(ad.flags & sk::FLAG_UP != 0, "UP flag missing");
     let att = ad.attested.expect("attested credential data");
     if made.fmt == "packed" {
-        fido::verify_self_attestation(
+        sk::verify_self_attestation(
             &made.auth_data,
             &req.client_data_hash,
             &made.att_sig,
@@ -137,7 +137,7 @@ fn run(key: &mut Fido2Key) {
         made.fmt,
         b64(&cred_id)
     );
-    let public = fido::sk_public_key(&att.public_point, APP).expect("sk public key");
+    let public = sk::sk_public_key(&att.public_point, APP).expect("sk public key");
 
     // --- getAssertion over a message, converted to an OpenSSH signature and verified.
     let mut msg = b"breakglass hardware test ".to_vec();
@@ -157,14 +157,11 @@ fn run(key: &mut Fido2Key) {
         .expect("getAssertion");
     assert_eq!(answer.credential_id, cred_id);
     assert_eq!(answer.auth_data.len(), 37, "authData carries extensions");
-    let sk = fido::assertion_to_ssh(&answer.auth_data, &answer.signature, APP)
+    let sk = sk::assertion_to_ssh(&answer.auth_data, &answer.signature, APP)
         .expect("assertion converts");
-    assert!(sk.flags & fido::FLAG_UP != 0);
+    assert!(sk.flags & sk::FLAG_UP != 0);
     if pin.is_some() {
-        assert!(
-            sk.flags & fido::FLAG_UV != 0,
-            "PIN given but UV flag not set"
-        );
+        assert!(sk.flags & sk::FLAG_UV != 0, "PIN given but UV flag not set");
     }
     public
         .verify(&msg, &sk.signature)
@@ -187,7 +184,7 @@ fn run(key: &mut Fido2Key) {
         assert_eq!(mine.rp_id, APP);
         assert_eq!(mine.user_id, vec![0; 32]);
         assert_eq!(mine.cred_protect, 2);
-        let (point, _) = fido::cose_es256_to_point(&mine.cose_public_key).expect("COSE key");
+        let (point, _) = sk::cose_es256_to_point(&mine.cose_public_key).expect("COSE key");
         assert_eq!(point, att.public_point);
         eprintln!("listed: {} credential(s) for {APP}", listed.len());
         // A wrong application has none.

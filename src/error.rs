@@ -1,28 +1,75 @@
-//! The one error type. Every variant is one sentence of what happened; [`Error::hint`] is the
-//! sentence of what to do next. Nothing here ever contains a PIN or key material.
+//! The one error type. Each variant is one situation: its message says what happened (one
+//! sentence, no final full stop: the printer adds it), [`Error::hint`] what to do next, and
+//! [`Error::exit_code`] is 2 only for what the user typed wrong on the command line. Nothing
+//! here ever contains a PIN or key material. Text from outside is kept raw; the binary sanitises
+//! it once, where it is printed.
 
 use std::path::{Path, PathBuf};
 
-use crate::cert_options::OptionError;
-use crate::sanitize::Sanitized;
+use crate::delivery::agent::AgentError;
+#[cfg(feature = "wormhole")]
+use crate::delivery::transfer::TransferError;
+use crate::ssh::cert_options::OptionError;
+use crate::ssh::validity::{self, ValidityError};
 use crate::token::TokenError;
-use crate::validity::ValidityError;
 
 /// Everything that can go wrong, phrased for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A command-line value that is well-formed for clap but wrong for us (exit 2).
+    // --- The command line (exit 2) ---
+    /// `-n` is empty, has an empty or blank name, or too many names.
     #[error("{0}")]
-    Usage(String),
+    Principals(String),
+
+    /// A value typed on the command line holds control characters.
+    #[error("{what} must not contain control characters")]
+    ControlCharacters {
+        /// Which value, e.g. "-I".
+        what: &'static str,
+    },
+
+    /// `-I ''`.
+    #[error("-I must not be empty")]
+    EmptyKeyId,
 
     /// `-V` did not parse; the message is ssh-keygen 9.2's own.
     #[error("invalid -V: {0}")]
     Validity(#[from] ValidityError),
 
+    /// `-V` ends in the past.
+    #[error("-V {spec} ends at {}, which is already past; the certificate would be useless", validity::format_time_utc(*.end))]
+    ValidityPast {
+        /// The spec as typed.
+        spec: String,
+        /// Its end, seconds since the epoch.
+        end: u64,
+    },
+
     /// `-O` did not parse.
     #[error("invalid -O: {0}")]
     CertOption(#[from] OptionError),
 
+    /// `--application` does not start with `ssh:`.
+    #[error("the application must start with \"ssh:\" (got {0})")]
+    Application(String),
+
+    /// `--device` for PIV is not a serial number.
+    #[error("--device {0} is not a YubiKey serial number")]
+    DeviceNotSerial(String),
+
+    /// FIDO2-only options given for a PIV CA.
+    #[error("--verify-required and --application apply to FIDO2 CAs; a PIV CA always needs its PIN (policy once) and a touch (policy always)")]
+    FidoOnlyOptions,
+
+    /// `--backend piv` without a CA file.
+    #[error("with --backend piv, the CA must be named by its file")]
+    PivNeedsCaFile,
+
+    /// `sim piv-card --firmware` is not a version.
+    #[error("--firmware {0} is not MAJOR.MINOR.PATCH")]
+    Firmware(String),
+
+    // --- The operation (exit 1) ---
     /// The requested lifetime exceeds the policy.
     #[error("{0}")]
     Policy(String),
@@ -31,6 +78,10 @@ pub enum Error {
     #[error("{} already exists", .0.display())]
     FileExists(PathBuf),
 
+    /// An output path names a directory.
+    #[error("{} is a directory", .0.display())]
+    IsDirectory(PathBuf),
+
     /// The output directory does not exist.
     #[error("directory {} does not exist", .0.display())]
     DirMissing(PathBuf),
@@ -38,19 +89,32 @@ pub enum Error {
     /// A filesystem operation failed.
     #[error("could not {action} {}: {source}", .path.display())]
     Io {
+        /// What we tried, e.g. "read".
         action: &'static str,
+        /// The path.
         path: PathBuf,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
 
     /// A CA public key file is missing, unreadable or not a usable CA key.
     #[error("{}: {reason}", .path.display())]
-    CaFile { path: PathBuf, reason: String },
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 
     /// An input file is not what the command needs (inspect, keys).
     #[error("{}: {reason}", .path.display())]
-    BadFile { path: PathBuf, reason: String },
+    BadFile {
+        /// The file (or a label such as "received certificate").
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 
     /// The token answered with an error.
     #[error(transparent)]
@@ -59,25 +123,36 @@ pub enum Error {
     /// No resident CA on the token for this application.
     #[error("the {backend} key holds no SSH CA for application {application}")]
     NoCa {
+        /// "simulated" or "security".
         backend: String,
-        application: Sanitized,
+        /// The application (rp id).
+        application: String,
     },
 
     /// Several resident CAs on the token and no `--ca` to choose.
     #[error("the key holds {} SSH CAs for application {application}: {}", .fingerprints.len(), .fingerprints.join(", "))]
     SeveralCas {
-        application: Sanitized,
+        /// The application (rp id).
+        application: String,
+        /// Their fingerprints.
         fingerprints: Vec<String>,
     },
 
     /// The token's credential does not match the CA public key we were told to use.
     #[error("the CA in {} ({expected}) is not on this key", .path.display())]
-    CaNotOnToken { path: PathBuf, expected: String },
+    CaNotOnToken {
+        /// The CA file.
+        path: PathBuf,
+        /// Its fingerprint.
+        expected: String,
+    },
 
     /// init-ca would replace an existing resident CA.
     #[error("the key already holds an SSH CA for application {application} ({fingerprint}); creating a new one would destroy it")]
     CaExists {
-        application: Sanitized,
+        /// The application (rp id).
+        application: String,
+        /// The existing CA's fingerprint.
         fingerprint: String,
     },
 
@@ -85,16 +160,42 @@ pub enum Error {
     #[error(
         "the key signed without user presence (flags {flags:#04x}); the certificate was not issued"
     )]
-    NoUserPresence { flags: u8 },
+    NoUserPresence {
+        /// The flags byte of the signature.
+        flags: u8,
+    },
 
     /// The CA signature lacks user verification although the CA requires it.
     #[error("the key signed without user verification (flags {flags:#04x}) but this CA requires it; the certificate was not issued")]
-    NoUserVerification { flags: u8 },
+    NoUserVerification {
+        /// The flags byte of the signature.
+        flags: u8,
+    },
+
+    /// The signature the token returned does not verify under the CA key.
+    #[error("the certificate's CA signature does not verify; nothing was written")]
+    SignatureInvalid,
+
+    /// A certificate has expired.
+    #[error("the certificate expired at {}", validity::format_time_utc(*.valid_before))]
+    CertExpired {
+        /// Its end.
+        valid_before: u64,
+    },
+
+    /// A certificate is not valid yet.
+    #[error("the certificate is not valid before {}", validity::format_time_utc(*.valid_after))]
+    CertNotYetValid {
+        /// Its start.
+        valid_after: u64,
+    },
 
     /// Writing the audit log failed; nothing was released.
     #[error("could not write the audit log {}: {source}", .path.display())]
     Audit {
+        /// The log.
         path: PathBuf,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
@@ -102,8 +203,11 @@ pub enum Error {
     /// The audit log's hash chain or a line is broken.
     #[error("audit log {} is damaged at line {line}: {reason}", .path.display())]
     AuditDamaged {
+        /// The log.
         path: PathBuf,
+        /// The first bad line (1-based).
         line: usize,
+        /// What is wrong with it.
         reason: String,
     },
 
@@ -111,62 +215,131 @@ pub enum Error {
     #[error("SSH encoding failed: {0}")]
     Ssh(#[from] ssh_key::Error),
 
-    /// An external program (sshd, ssh) could not be run or misbehaved.
-    #[error("{0}")]
-    External(String),
+    /// Encoding JSON output failed (should not happen).
+    #[error("could not encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+
+    /// The operating system's random number generator failed.
+    #[error("the system's random number generator failed: {0}")]
+    Randomness(String),
+
+    /// A program breakglass runs is not installed.
+    #[error("{program} is not installed")]
+    ProgramMissing {
+        /// The program, e.g. "sshd".
+        program: &'static str,
+        /// The Debian package that has it.
+        package: &'static str,
+    },
+
+    /// A program breakglass runs failed.
+    #[error("{program} failed: {reason}")]
+    ProgramFailed {
+        /// The program.
+        program: String,
+        /// What happened.
+        reason: String,
+    },
+
+    /// A file that ships beside the binary is missing.
+    #[error("{name} was not found beside breakglass")]
+    CompanionMissing {
+        /// Its file name.
+        name: &'static str,
+        /// The cargo package that builds it.
+        package: &'static str,
+    },
 
     /// `inspect` found files that are not valid certificates (the details were printed).
     #[error("{0}")]
-    Inspect(String),
+    CertificatesInvalid(String),
+
+    /// A drill step failed (the step said why).
+    #[error("the drill failed; the failing step above says why")]
+    DrillFailed,
+
+    /// The new PIN and its confirmation differ.
+    #[error("the two PINs differ")]
+    PinsDiffer,
+
+    /// The virtual PIV card stopped with an error.
+    #[error("the virtual card stopped: {0}")]
+    VirtualCard(String),
 
     /// The wormhole transfer failed.
-    #[error("{message}")]
-    Transfer {
-        kind: &'static str,
-        message: String,
-        hint: String,
-    },
+    #[cfg(feature = "wormhole")]
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
 
     /// ssh-agent refused or is missing.
     #[error(transparent)]
-    Agent(#[from] crate::agent::AgentError),
+    Agent(#[from] AgentError),
 }
 
 impl Error {
-    /// The next step for the user, when there is one to suggest.
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
-            Error::Usage(_) => "Run with --help to see the accepted forms.".into(),
+    /// The next step for the user.
+    pub fn hint(&self) -> String {
+        match self {
+            Error::Principals(_) => "-n takes the login names on the host, separated by commas, e.g. -n ubuntu or -n ubuntu,root.".into(),
+            Error::ControlCharacters { what } => format!("Type {what} again without control characters."),
+            Error::EmptyKeyId => "Leave out -I to get the default key id, or give it a value.".into(),
             Error::Validity(_) => {
                 "-V takes ssh-keygen's forms, e.g. -5m:+60m, +1h, 20261122:20261123, always:+1h."
                     .into()
             }
+            Error::ValidityPast { .. } => "Give a -V that ends in the future, e.g. -V -5m:+60m.".into(),
             Error::CertOption(_) => "-O takes ssh-keygen's certificate options: clear, force-command=CMD, source-address=CIDR[,CIDR…], no-pty, permit-pty, no-port-forwarding, verify-required, extension:NAME[=VALUE], critical:NAME[=VALUE], …".into(),
+            Error::Application(_) => "Use --application ssh: (OpenSSH's default) or ssh:NAME.".into(),
+            Error::DeviceNotSerial(_) => "Give the serial number `breakglass list` shows for the YubiKey.".into(),
+            Error::FidoOnlyOptions => "Leave out --verify-required and --application with --backend piv.".into(),
+            Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
+            Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
             Error::FileExists(_) => "Use -f to pick another name, or --force to replace it.".into(),
+            Error::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
             Error::DirMissing(_) => "Create the directory first, or pick another path with -f.".into(),
             Error::Io { .. } => "Check the path and its permissions, then run the command again.".into(),
             Error::CaFile { .. } => "Pass the CA's public key (the .pub file init-ca wrote) with --ca, or run init-ca first.".into(),
-            Error::BadFile { .. } => return None,
-            Error::Token(t) => return t.hint(),
+            Error::BadFile { .. } => "Check that the file is the one you meant.".into(),
+            Error::Token(t) => t.hint(),
             Error::NoCa { .. } => "Insert the key that holds the CA, or create one with `breakglass init-ca`.".into(),
             Error::SeveralCas { .. } => "Choose one with --ca CA.pub.".into(),
             Error::CaNotOnToken { expected, .. } => format!("Insert the key that holds the CA ({expected}) and run again, or pass the right --ca."),
             Error::CaExists { .. } => "Keep it (mint with it), or pass --force if you really mean to destroy it; hosts trusting the old CA will then refuse new certificates.".into(),
-            Error::NoUserPresence { .. } | Error::NoUserVerification { .. } => "Check that the key is genuine and touch it when it blinks; do not trust certificates from this key until you know why.".into(),
+            Error::NoUserPresence { .. } | Error::NoUserVerification { .. } | Error::SignatureInvalid => "Check that the key is genuine and touch it when it blinks; do not trust certificates from this key until you know why.".into(),
+            Error::CertExpired { .. } => "Mint a new one.".into(),
+            Error::CertNotYetValid { .. } => "Mint one that is valid now, or check this machine's clock.".into(),
             Error::Audit { .. } => "Make the audit log writable (or set BREAKGLASS_AUDIT_LOG to a writable file) and run again.".into(),
             Error::AuditDamaged { .. } => "Keep a copy of the log as evidence and investigate; do not edit it.".into(),
-            Error::Ssh(_) => "This is a bug in breakglass; please report it with the command you ran.".into(),
-            Error::External(_) | Error::Inspect(_) => return None,
-            Error::Transfer { hint, .. } => hint.clone(),
-            Error::Agent(a) => return a.hint(),
-        })
+            Error::Ssh(_) | Error::Json(_) => "This is a bug in breakglass; please report it with the command you ran.".into(),
+            Error::Randomness(_) => "Check the system (getrandom failed), then run the command again.".into(),
+            Error::ProgramMissing { package, .. } => format!("Install it (apt install {package}) and run again."),
+            Error::ProgramFailed { .. } => "The lines above say why; fix that and run again.".into(),
+            Error::CompanionMissing { package, .. } => format!("Build it beside breakglass with `cargo build --release -p {package}`."),
+            Error::CertificatesInvalid(_) => "Each file's problem is shown above.".into(),
+            Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
+            Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
+            Error::VirtualCard(_) => "Check that vpcd is listening (pcscd with vsmartcard-vpcd) and run again.".into(),
+            #[cfg(feature = "wormhole")]
+            Error::Transfer(t) => t.hint(),
+            Error::Agent(a) => a.hint(),
+        }
     }
 
-    /// Exit status: 2 for usage errors, 1 for everything else.
+    /// Exit status: 2 for what was typed wrong on the command line, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Validity(_) | Error::CertOption(_) => 2,
+            Error::Principals(_)
+            | Error::ControlCharacters { .. }
+            | Error::EmptyKeyId
+            | Error::Validity(_)
+            | Error::ValidityPast { .. }
+            | Error::CertOption(_)
+            | Error::Application(_)
+            | Error::DeviceNotSerial(_)
+            | Error::FidoOnlyOptions
+            | Error::PivNeedsCaFile
+            | Error::Firmware(_) => 2,
             _ => 1,
         }
     }
@@ -174,11 +347,20 @@ impl Error {
     /// Short machine-readable kind for `--json` errors and the audit log.
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Usage(_) => "usage",
+            Error::Principals(_) => "principals",
+            Error::ControlCharacters { .. } => "control-characters",
+            Error::EmptyKeyId => "empty-key-id",
             Error::Validity(_) => "validity",
+            Error::ValidityPast { .. } => "validity-past",
             Error::CertOption(_) => "cert-option",
+            Error::Application(_) => "application",
+            Error::DeviceNotSerial(_) => "device",
+            Error::FidoOnlyOptions => "fido-only-options",
+            Error::PivNeedsCaFile => "piv-needs-ca-file",
+            Error::Firmware(_) => "firmware",
             Error::Policy(_) => "policy",
             Error::FileExists(_) => "file-exists",
+            Error::IsDirectory(_) => "is-directory",
             Error::DirMissing(_) => "dir-missing",
             Error::Io { .. } => "io",
             Error::CaFile { .. } => "ca-file",
@@ -190,12 +372,23 @@ impl Error {
             Error::CaExists { .. } => "ca-exists",
             Error::NoUserPresence { .. } => "no-user-presence",
             Error::NoUserVerification { .. } => "no-user-verification",
+            Error::SignatureInvalid => "signature-invalid",
+            Error::CertExpired { .. } => "expired",
+            Error::CertNotYetValid { .. } => "not-yet-valid",
             Error::Audit { .. } => "audit",
             Error::AuditDamaged { .. } => "audit-damaged",
             Error::Ssh(_) => "ssh-encoding",
-            Error::External(_) => "external",
-            Error::Inspect(_) => "inspect",
-            Error::Transfer { kind, .. } => kind,
+            Error::Json(_) => "json",
+            Error::Randomness(_) => "randomness",
+            Error::ProgramMissing { .. } => "program-missing",
+            Error::ProgramFailed { .. } => "program-failed",
+            Error::CompanionMissing { .. } => "companion-missing",
+            Error::CertificatesInvalid(_) => "inspect",
+            Error::DrillFailed => "drill-failed",
+            Error::PinsDiffer => "pins-differ",
+            Error::VirtualCard(_) => "virtual-card",
+            #[cfg(feature = "wormhole")]
+            Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",
         }
     }
@@ -208,4 +401,20 @@ impl Error {
             source,
         }
     }
+
+    /// The error for a certificate that is not valid at `now`, or `None` when it is.
+    pub fn unless_valid(valid_after: u64, valid_before: u64, now: u64) -> Option<Self> {
+        if now >= valid_before {
+            Some(Error::CertExpired { valid_before })
+        } else if now < valid_after {
+            Some(Error::CertNotYetValid { valid_after })
+        } else {
+            None
+        }
+    }
+}
+
+/// `getrandom` failures, as an [`Error`].
+pub(crate) fn randomness(e: getrandom::Error) -> Error {
+    Error::Randomness(e.to_string())
 }

@@ -1,38 +1,31 @@
 //! breakglass: a hardware security key as an offline SSH user certificate authority.
 //!
-//! The library does all the work; the binary (`main.rs` + `cmd/`) only parses and prints.
-//! Data flows one way (DESIGN.md): a [`token::CaSigner`] signs the to-be-signed certificate that
-//! [`cert`] builds, [`atomic`] writes the results, [`audit`] records them.
+//! The library does all the work; the binary (`src/bin/breakglass/`) only parses and prints.
+//! Data flows one way (DESIGN.md, ARCHITECTURE.md): a [`token`] signs the to-be-signed
+//! certificate that [`ssh`] builds, and [`delivery`] writes, hands over and records the result.
+//! [`ops`] holds the library half of each command.
 
-pub mod agent;
-pub mod atomic;
-pub mod audit;
-pub mod ca;
-pub mod cert;
-pub mod cert_options;
-pub mod cli;
-pub mod clock;
-pub mod cmd;
-pub mod drill;
-pub mod error;
-pub mod fido;
-#[cfg(feature = "wormhole")]
-pub mod handoff;
-pub mod hex;
-pub mod inspect;
-pub mod keyfile;
-pub mod list;
-pub mod mint;
-pub mod paths;
+pub mod delivery;
+mod error;
+pub mod ops;
 pub mod sanitize;
-pub mod sshd;
+pub mod shell;
+pub mod ssh;
 pub mod token;
-#[cfg(feature = "wormhole")]
-pub mod transfer;
 pub mod ui;
-pub mod validity;
 
+mod clock;
+mod hex;
+mod paths;
+
+pub use clock::now;
 pub use error::Error;
+pub use paths::{audit_log, hostname, operator, sim_dir};
+
+pub use ops::drill::{run as drill, DrillReport, Step, StepStatus};
+pub use ops::init_ca::{init_ca, InitCaOutcome, InitCaRequest, DEFAULT_CA_FILE};
+pub use ops::list::{list, Listing};
+pub use ops::mint::{mint, MintOutcome, MintRequest};
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,8 +1,9 @@
 //! Text from outside (key comments, key ids, principals, file names) made safe for a terminal:
-//! control characters (C0, DEL, C1) and bidirectional overrides are shown as `\u{…}` escapes, so
-//! nothing a certificate or a peer sends can move the cursor, recolour or reorder the screen.
-
-use std::fmt;
+//! control characters (C0, DEL, C1), bidirectional controls, zero-width characters, the byte
+//! order mark and Unicode tag characters are shown as `\u{…}` escapes, so nothing a certificate
+//! or a peer sends can move the cursor, recolour, reorder or hide text on the screen. The binary
+//! applies it once, where text is printed. Backslashes stay as they are, so a shell line we print
+//! (`ssh -i emergency 'a\b'@HOST`) is still the right command to paste.
 
 /// Returns `s` with every character a terminal would interpret replaced by a visible escape.
 pub fn sanitize(s: &str) -> String {
@@ -15,8 +16,6 @@ pub fn sanitize(s: &str) -> String {
                 '\t' => out.push_str("\\t"),
                 _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             }
-        } else if c == '\\' {
-            out.push_str("\\\\");
         } else {
             out.push(c);
         }
@@ -37,28 +36,17 @@ pub fn sanitize_bytes(b: &[u8]) -> String {
 /// True for characters that must never reach a terminal raw.
 pub fn is_dangerous(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// A string that has been sanitised for display.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Sanitized(String);
-
-impl Sanitized {
-    /// Sanitises `s`.
-    pub fn new(s: &str) -> Self {
-        Sanitized(sanitize(s))
-    }
-    /// The display form.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Sanitized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+        || matches!(c,
+            '\u{061c}'                       // Arabic letter mark (bidi)
+            | '\u{200b}'..='\u{200f}'       // zero-width space/joiners, LRM, RLM
+            | '\u{2028}' | '\u{2029}'       // line and paragraph separators
+            | '\u{202a}'..='\u{202e}'       // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}'       // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}'       // bidi isolates
+            | '\u{feff}'                     // byte order mark / zero-width no-break space
+            | '\u{fff9}'..='\u{fffb}'       // interlinear annotations
+            | '\u{e0000}'..='\u{e007f}'     // tag characters
+        )
 }
 
 #[cfg(test)]
@@ -71,7 +59,13 @@ mod tests {
         assert_eq!(sanitize("x\ny"), "x\\ny");
         assert_eq!(sanitize("\u{9b}2J"), "\\u{9b}2J");
         assert_eq!(sanitize("abc\u{202e}txt"), "abc\\u{202e}txt");
-        assert_eq!(sanitize("back\\slash"), "back\\\\slash");
+        assert_eq!(sanitize("back\\slash"), "back\\slash");
+        assert_eq!(
+            sanitize("zero\u{200b}width\u{feff}"),
+            "zero\\u{200b}width\\u{feff}"
+        );
+        assert_eq!(sanitize("tag\u{e0041}"), "tag\\u{e0041}");
+        assert_eq!(sanitize("ls\u{2028}x"), "ls\\u{2028}x");
         assert_eq!(sanitize("plain ascii ok"), "plain ascii ok");
     }
 

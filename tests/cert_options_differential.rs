@@ -6,7 +6,7 @@
 //! These tests need `ssh-keygen` (OpenSSH 9.2); they fail, rather than skip,
 //! when it cannot be run.
 
-use breakglass::cert_options::*;
+use breakglass::ssh::cert_options::*;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -217,3 +217,68 @@ fn hostile_text_in_a_certificate_is_sanitised_on_the_terminal() {
     );
     assert!(text.contains("evil\\u{1b}[2J\\u{7}id"), "{text}");
 }
+
+#[test]
+fn text_from_outside_is_escaped_once_and_shell_lines_quote_the_raw_name() {
+    let w = World::new();
+    w.ok(&["init-ca"]);
+    // A control character in -n: refused, and shown escaped exactly once.
+    let o = w.run(&["mint", "-n", "a\x1bb"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        err(&o),
+        "breakglass: principal 'a\\u{1b}b' contains blanks or control characters.\n\
+         -n takes the login names on the host, separated by commas, e.g. -n ubuntu or -n ubuntu,root.\n"
+    );
+    // A backslash is a legal (if odd) login name: the printed ssh line must name it exactly.
+    let text = w.ok(&["mint", "-n", "a\\b"]);
+    assert!(
+        text.lines().any(|l| l == "  ssh -i emergency 'a\\b'@HOST"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_json_flag_works_before_and_after_the_command_and_errors_are_json_too() {
+    let w = World::new();
+    w.ok(&["init-ca"]);
+    for args in [
+        &["--json", "sim", "status"][..],
+        &["sim", "status", "--json"][..],
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&w.ok(args)).unwrap();
+        assert!(v["serial"].is_string(), "{v}");
+    }
+    let o = w.run(&[
+        "--json",
+        "mint",
+        "-n",
+        "ubuntu",
+        "-V",
+        "+1d",
+        "--max-lifetime",
+        "1h",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "policy");
+    assert!(!w.work.join("emergency").exists());
+}
+
+#[test]
+fn backend_is_listed_only_where_a_token_is_used_but_works_before_any_command() {
+    let w = World::new();
+    for cmd in ["init-ca", "mint", "list"] {
+        let h = w.ok(&[cmd, "--help"]);
+        assert!(h.contains("--backend <BACKEND>"), "{cmd}: {h}");
+    }
+    for cmd in ["inspect", "log", "drill"] {
+        let h = w.ok(&[cmd, "--help"]);
+        assert!(!h.contains("--backend"), "{cmd}: {h}");
+    }
+    // Before the command, for every command (the env var does the same).
+    w.ok(&["--backend", "sim", "init-ca"]);
+    let o = w.run(&["--backend", "sim", "log"]);
+    assert!(o.status.success(), "{}", err(&o));
+    w.ok(&["mint", "--backend", "sim", "-n", "ubuntu"]);
+}

@@ -6,11 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use breakglass::sshd::TestSshd;
+use breakglass::ops::sshd::TestSshd;
 use common::*;
 
 fn user() -> String {
-    breakglass::paths::operator()
+    breakglass::operator()
 }
 
 #[test]

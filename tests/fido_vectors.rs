@@ -1,8 +1,7 @@
 //! The FIDO2 conversion layer against answers real authenticators gave (and OpenSSH's own
 //! control set), from `tests/vectors/real-authenticator-es256.md` (provenance in that file).
 
-use breakglass::fido::{self, FidoError};
-use breakglass::hex;
+use breakglass::ssh::sk::{self, FidoError};
 use sha2::{Digest, Sha256};
 use ssh_key::encoding::Encode;
 use ssh_key::{PublicKey, Signature};
@@ -20,21 +19,21 @@ const B_MPINTS: &str = "000000200d15daf337d727ab4719b4027114a2ac43cd565d394ced62
 
 #[test]
 fn set_b_attested_credential_data_and_cose_key() {
-    let ad = fido::parse_auth_data(&h(B_AUTH_DATA)).unwrap();
+    let ad = sk::parse_auth_data(&h(B_AUTH_DATA)).unwrap();
     assert_eq!(ad.flags, 0x41);
     assert_eq!(ad.counter, 3);
     let att = ad.attested.unwrap();
     assert_eq!(hex::encode(&att.aaguid), "f8a011f38c0a4d15800617111f9edc7d");
     assert_eq!(hex::encode(&att.credential_id), B_CRED_ID);
     assert_eq!(hex::encode(&att.public_point), B_POINT);
-    assert_eq!(fido::der_to_mpints(&h(B_DER)).unwrap(), h(B_MPINTS));
+    assert_eq!(sk::der_to_mpints(&h(B_DER)).unwrap(), h(B_MPINTS));
     // One byte too few or too many is refused.
     let mut short = h(B_AUTH_DATA);
     short.pop();
-    assert!(fido::parse_auth_data(&short).is_err());
+    assert!(sk::parse_auth_data(&short).is_err());
     let mut long = h(B_AUTH_DATA);
     long.push(0);
-    assert_eq!(fido::parse_auth_data(&long), Err(FidoError::TrailingData));
+    assert_eq!(sk::parse_auth_data(&long), Err(FidoError::TrailingData));
 }
 
 // Set C: libfido2 regress/assert.c, up=false, both integers sign-padded.
@@ -47,7 +46,7 @@ const C_SK_BLOB: &str = "00000022736b2d65636473612d736861322d6e69737470323536406
 
 #[test]
 fn set_c_assertion_converts_to_the_exact_openssh_signature_blob() {
-    let sk = fido::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "localhost").unwrap();
+    let sk = sk::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "localhost").unwrap();
     assert_eq!(sk.flags, 0);
     assert_eq!(sk.counter, 3);
     let mut blob = Vec::new();
@@ -55,7 +54,7 @@ fn set_c_assertion_converts_to_the_exact_openssh_signature_blob() {
     assert_eq!(hex::encode(&blob), C_SK_BLOB);
     // The answer belongs to "localhost"; for another application it is refused.
     assert_eq!(
-        fido::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "ssh:").unwrap_err(),
+        sk::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "ssh:").unwrap_err(),
         FidoError::WrongRp
     );
     // The authenticator's signature verifies over authData ‖ clientDataHash with the raw key.
@@ -70,8 +69,8 @@ fn set_c_assertion_converts_to_the_exact_openssh_signature_blob() {
 #[test]
 fn set_c_without_user_presence_is_refused_as_a_ca_signature() {
     // breakglass's CA signer must refuse flags 0x00 (sshd never checks CA signature flags).
-    let sk = fido::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "localhost").unwrap();
-    assert_eq!(sk.flags & fido::FLAG_UP, 0);
+    let sk = sk::assertion_to_ssh(&h(C_AUTH_DATA), &h(C_DER), "localhost").unwrap();
+    assert_eq!(sk.flags & sk::FLAG_UP, 0);
 }
 
 // Set D: OpenSSH's sk-dummy control, exact sk-ecdsa format with application "ssh:".
@@ -86,18 +85,18 @@ const D_DER: &str = "304402207a211b0cb2f22293df3c1dd53600f55fc8a28ee1ff7cc2254b7
 fn set_d_public_key_and_signature_match_openssh_and_verify() {
     let mut point = [0u8; 65];
     point.copy_from_slice(&h(D_POINT));
-    let key = fido::sk_public_key(&point, "ssh:").unwrap();
+    let key = sk::sk_public_key(&point, "ssh:").unwrap();
     let theirs = PublicKey::from_openssh(D_PUB).unwrap();
     assert_eq!(&key, theirs.key_data());
     let mut blob = Vec::new();
     key.encode(&mut blob).unwrap();
     assert_eq!(blob.len(), 127);
-    let sk = fido::assertion_to_ssh(&h(D_AUTH_DATA), &h(D_DER), "ssh:").unwrap();
+    let sk = sk::assertion_to_ssh(&h(D_AUTH_DATA), &h(D_DER), "ssh:").unwrap();
     assert_eq!((sk.flags, sk.counter), (0x01, 0x12345678));
     // OpenSSH rebuilds the 69 signed bytes from the key, flags, counter and SHA256(message).
     let msg = h(D_PREIMAGE);
     assert_eq!(
-        hex::encode(&fido::sk_signed_message("ssh:", 1, 0x12345678, &msg)[..37]),
+        hex::encode(&sk::sk_signed_message("ssh:", 1, 0x12345678, &msg)[..37]),
         D_AUTH_DATA
     );
     use signature::Verifier;
@@ -108,29 +107,29 @@ fn set_d_public_key_and_signature_match_openssh_and_verify() {
     assert!(key.verify(&bad, &sk.signature).is_err());
     // The inner string is 72 bytes here; a 74-byte one (set C) also round-trips.
     let sig = Signature::try_from(&h(C_SK_BLOB)[..]).unwrap();
-    assert_eq!(fido::sk_flags_counter(&sig), Some((0, 3)));
+    assert_eq!(sk::sk_flags_counter(&sig), Some((0, 3)));
 }
 
 #[test]
 fn cose_keys_are_validated() {
     let mut point = [0u8; 65];
     point.copy_from_slice(&h(D_POINT));
-    let cose = fido::point_to_cose(&point);
+    let cose = sk::point_to_cose(&point);
     assert_eq!(cose.len(), 77);
-    assert_eq!(fido::cose_es256_to_point(&cose).unwrap(), (point, 77));
+    assert_eq!(sk::cose_es256_to_point(&cose).unwrap(), (point, 77));
     let mut off_curve = cose.clone();
     off_curve[76] ^= 1;
     assert_eq!(
-        fido::cose_es256_to_point(&off_curve).unwrap_err(),
+        sk::cose_es256_to_point(&off_curve).unwrap_err(),
         FidoError::NotOnCurve
     );
     let mut eddsa = cose.clone();
     eddsa[4] = 0x27; // alg -8
     assert!(matches!(
-        fido::cose_es256_to_point(&eddsa),
+        sk::cose_es256_to_point(&eddsa),
         Err(FidoError::BadCoseKey(_))
     ));
-    assert!(fido::cose_es256_to_point(&cose[..40]).is_err());
+    assert!(sk::cose_es256_to_point(&cose[..40]).is_err());
     assert_eq!(
         Sha256::digest(b"ssh:").as_slice(),
         &h("e30610e8a162115960fe1ec223e6529c9f4b6e80200dcb5e5c321c8af1e2b1bf")[..]
@@ -140,11 +139,11 @@ fn cose_keys_are_validated() {
 proptest::proptest! {
     #[test]
     fn parsers_never_panic(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-        let _ = fido::parse_auth_data(&data);
-        let _ = fido::cose_es256_to_point(&data);
-        let _ = fido::der_to_mpints(&data);
-        let _ = fido::assertion_to_ssh(&data, &data, "ssh:");
-        let _ = fido::cbor::skip(&data, 0);
+        let _ = sk::parse_auth_data(&data);
+        let _ = sk::cose_es256_to_point(&data);
+        let _ = sk::der_to_mpints(&data);
+        let _ = sk::assertion_to_ssh(&data, &data, "ssh:");
+        let _ = sk::cbor::skip(&data, 0);
     }
 
     #[test]
@@ -152,6 +151,19 @@ proptest::proptest! {
         let mut d = h(D_AUTH_DATA);
         d[32] = flags;
         d.extend(tail);
-        let _ = fido::parse_auth_data(&d);
+        let _ = sk::parse_auth_data(&d);
+    }
+}
+
+/// Hex for the vectors (the library keeps its own helper private).
+mod hex {
+    pub fn encode(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+            .collect()
     }
 }

@@ -326,7 +326,7 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     assert!(!work.join("second.pub").exists());
 
     // mint: the CA type picks the PIV backend; ssh-keygen -L reads it; sshd accepts it.
-    let user = breakglass::paths::operator();
+    let user = breakglass::operator();
     let o = breakglass(
         &work,
         &["mint", "--ca", "pivca.pub", "-n", &user],
@@ -349,7 +349,7 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
         "{}",
         String::from_utf8_lossy(&l.stdout)
     );
-    let sshd = breakglass::sshd::TestSshd::start(&dir.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = breakglass::ops::sshd::TestSshd::start(&dir.path().join("sshd"), &ca, &[]).unwrap();
     let o = sshd.ssh(&work.join("emergency"), &user, "true").unwrap();
     assert!(o.status.success(), "{}", sshd.log());
 

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use breakglass::sshd::TestSshd;
+use breakglass::ops::sshd::TestSshd;
 use common::*;
 
 /// The `sh` fenced blocks of a Markdown file, in order.
@@ -66,7 +66,7 @@ fn run_runbook(path: &Path, w: &World, sshd: &TestSshd) -> (String, String) {
         .env("BREAKGLASS_SIM_DIR", &w.sim)
         .env("BREAKGLASS_AUDIT_LOG", &w.audit)
         .env("BREAKGLASS_KIT", &w.work)
-        .env("TARGET_USER", breakglass::paths::operator())
+        .env("TARGET_USER", breakglass::operator())
         .env("TARGET_HOST", "breakglass-test-host")
         .env("INCIDENT", "INC-4242")
         .env_remove("BREAKGLASS_PIN")

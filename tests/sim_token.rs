@@ -6,7 +6,7 @@ use breakglass::token::sim::SimToken;
 use breakglass::token::sk_ca::{self, SkCaSigner};
 use breakglass::token::{CaSigner, TokenError};
 use breakglass::ui::ScriptedUi;
-use breakglass::{fido, Error};
+use breakglass::{ssh::sk, Error};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -37,18 +37,18 @@ fn counter_persists_and_credentials_replace_per_rp_and_user() {
     let d = tempfile::tempdir().unwrap();
     let mut t = SimToken::open(d.path()).unwrap();
     let a = t.make_credential(&mc(&[0; 32], 2), None).unwrap();
-    let ad = fido::parse_auth_data(&a.auth_data).unwrap();
-    assert_eq!(ad.flags, fido::FLAG_UP | fido::FLAG_AT | fido::FLAG_ED);
+    let ad = sk::parse_auth_data(&a.auth_data).unwrap();
+    assert_eq!(ad.flags, sk::FLAG_UP | sk::FLAG_AT | sk::FLAG_ED);
     let id1 = ad.attested.unwrap().credential_id;
     let s1 = t.get_assertion(&ga(&id1, true), None).unwrap();
-    let c1 = fido::parse_auth_data(&s1.auth_data).unwrap().counter;
+    let c1 = sk::parse_auth_data(&s1.auth_data).unwrap().counter;
     // A new process sees the same key and a higher counter.
     let mut t2 = SimToken::open(d.path()).unwrap();
     let s2 = t2.get_assertion(&ga(&id1, true), None).unwrap();
-    assert!(fido::parse_auth_data(&s2.auth_data).unwrap().counter > c1);
+    assert!(sk::parse_auth_data(&s2.auth_data).unwrap().counter > c1);
     // Same rp and user id: the old credential is gone.
     let b = t2.make_credential(&mc(&[0; 32], 2), None).unwrap();
-    let id2 = fido::parse_auth_data(&b.auth_data)
+    let id2 = sk::parse_auth_data(&b.auth_data)
         .unwrap()
         .attested
         .unwrap()
@@ -78,8 +78,8 @@ fn up_flag_only_when_touched_and_cred_protect_hides_credentials() {
         .unwrap();
     let pin = Zeroizing::new("123456".to_string());
     let a = t.make_credential(&mc(&[0; 32], 3), Some(&pin)).unwrap();
-    let ad = fido::parse_auth_data(&a.auth_data).unwrap();
-    assert_eq!(ad.flags & fido::FLAG_UV, fido::FLAG_UV);
+    let ad = sk::parse_auth_data(&a.auth_data).unwrap();
+    assert_eq!(ad.flags & sk::FLAG_UV, sk::FLAG_UV);
     let id = ad.attested.unwrap().credential_id;
     // credProtect 3 without UV: as if absent.
     assert_eq!(
@@ -87,9 +87,9 @@ fn up_flag_only_when_touched_and_cred_protect_hides_credentials() {
         TokenError::NoCredentials
     );
     let s = t.get_assertion(&ga(&id, false), Some(&pin)).unwrap();
-    let f = fido::parse_auth_data(&s.auth_data).unwrap().flags;
-    assert_eq!(f & fido::FLAG_UP, 0, "up=false must not set UP");
-    assert_eq!(f & fido::FLAG_UV, fido::FLAG_UV);
+    let f = sk::parse_auth_data(&s.auth_data).unwrap().flags;
+    assert_eq!(f & sk::FLAG_UP, 0, "up=false must not set UP");
+    assert_eq!(f & sk::FLAG_UV, sk::FLAG_UV);
     // makeCredential on a key with a PIN needs the PIN.
     assert_eq!(
         t.make_credential(&mc(b"x", 2), None).unwrap_err(),
@@ -213,8 +213,8 @@ fn a_ca_signature_without_user_presence_is_refused() {
     .unwrap();
     let sig = good.sign(b"to be signed", &mut ui).unwrap();
     assert_eq!(
-        fido::sk_flags_counter(&sig).unwrap().0 & fido::FLAG_UP,
-        fido::FLAG_UP
+        sk::sk_flags_counter(&sig).unwrap().0 & sk::FLAG_UP,
+        sk::FLAG_UP
     );
     assert!(ui
         .shown

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use breakglass::sshd::TestSshd;
+use breakglass::ops::sshd::TestSshd;
 use common::*;
 
 /// The provider library, built on demand (the same target directory as the binary).
@@ -61,7 +61,7 @@ impl Drop for Kill {
 }
 
 fn user() -> String {
-    breakglass::paths::operator()
+    breakglass::operator()
 }
 
 #[test]

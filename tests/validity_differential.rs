@@ -1,4 +1,4 @@
-//! Differential test of `breakglass::validity` against the real OpenSSH 9.2
+//! Differential test of `breakglass::ssh::validity` against the real OpenSSH 9.2
 //! `/usr/bin/ssh-keygen -V` (results, error texts, exit status 255, and the
 //! `-L` "Valid:" line).
 //!
@@ -6,7 +6,7 @@
 //! `TZ` variable (read by `chrono::Local`), so no other test thread may run
 //! in this binary at the same time.
 
-use breakglass::validity::*;
+use breakglass::ssh::validity::*;
 use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};

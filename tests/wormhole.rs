@@ -3,7 +3,7 @@
 //! (the Python ones, from the venv in $BREAKGLASS_WORMHOLE_VENV), and against
 //! the Python `wormhole` CLI itself. Nothing here talks to the public servers.
 
-use breakglass::transfer::*;
+use breakglass::delivery::transfer::*;
 use serde_json::json;
 use std::{
     io::{BufRead, BufReader},
@@ -898,7 +898,7 @@ fn cli_send_to_python_receive_then_ssh_logs_in() {
     let _g = serial();
     let s = Servers::start();
     let k = Kit::new(&s, "cli-py");
-    let user = breakglass::paths::operator();
+    let user = breakglass::operator();
     k.ok(&["init-ca"], &k.work);
     k.ok(&["mint", "-n", &user], &k.work);
     let ca = std::fs::read_to_string(k.work.join("sk-user-ca.pub")).unwrap();
@@ -918,7 +918,7 @@ fn cli_send_to_python_receive_then_ssh_logs_in() {
     );
     let folder = outdir.join("emergency-access");
     assert_eq!(mode_of(&folder.join("emergency")), 0o600);
-    let sshd = breakglass::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
+    let sshd = breakglass::ops::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
     let o = sshd
         .ssh(&folder.join("emergency"), &user, "echo via-python")
         .unwrap();
@@ -1104,9 +1104,10 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
     // An expired certificate is not sent.
     std::thread::sleep(Duration::from_secs(4));
     let o = k.cmd(&["send", "short"], &k.work).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert_stderr(&o, "expired at");
-    assert_stderr(&o, "mint a new one");
+    // Not a usage error: the command line was right, the certificate is old.
+    assert_eq!(o.status.code(), Some(1));
+    assert_stderr(&o, "breakglass: the certificate expired at ");
+    assert_stderr(&o, "\nMint a new one.\n");
     // A certificate from another CA than --ca.
     let other_ca = k.dir.0.join("otherca");
     std::fs::create_dir(&other_ca).unwrap();
@@ -1203,7 +1204,7 @@ fn receive_agent_and_mint_agent_keep_the_key_off_the_disk_and_expire() {
     let _g = serial();
     let s = Servers::start();
     let k = Kit::new(&s, "agent");
-    let user = breakglass::paths::operator();
+    let user = breakglass::operator();
     k.ok(&["init-ca"], &k.work);
     k.ok(
         &["mint", "-n", &user, "-V", "-1m:+6s", "-f", "brief"],
@@ -1224,8 +1225,8 @@ fn receive_agent_and_mint_agent_keep_the_key_off_the_disk_and_expire() {
     assert!(listing(&recv).is_empty(), "receive --agent wrote files");
     assert!(agent.list().contains("ECDSA-CERT"), "{}", agent.list());
     // ssh logs in with the agent's certificate (no key file).
-    let sshd = breakglass::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
-    let mut opts = breakglass::sshd::ssh_options(sshd.port);
+    let sshd = breakglass::ops::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
+    let mut opts = breakglass::ops::sshd::ssh_options(sshd.port);
     for o in opts.iter_mut() {
         if o == "IdentityAgent=none" {
             *o = format!("IdentityAgent={}", agent.sock.display());
@@ -1322,10 +1323,10 @@ fn handoff_runbook_runs_sender_and_receiver() {
     let _g = serial();
     let s = Servers::start();
     let k = Kit::new(&s, "runbook");
-    let user = breakglass::paths::operator();
+    let user = breakglass::operator();
     k.ok(&["init-ca"], &k.work);
     let ca = std::fs::read_to_string(k.work.join("sk-user-ca.pub")).unwrap();
-    let sshd = breakglass::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
+    let sshd = breakglass::ops::sshd::TestSshd::start(&k.dir.0.join("sshd"), &ca, &[]).unwrap();
     let md = std::fs::read_to_string("runbooks/handoff.md").unwrap();
     let (sender, receiver) = (tagged_blocks(&md, "sender"), tagged_blocks(&md, "receiver"));
     assert!(sender.contains("breakglass") && receiver.contains("breakglass receive"));

@@ -4,5 +4,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {
     let opts: Vec<&str> = data.split('\0').collect();
-    let _ = breakglass::cert_options::CertOptions::from_ssh_keygen_options(&opts);
+    let _ = breakglass::ssh::cert_options::CertOptions::from_ssh_keygen_options(&opts);
 });

@@ -2,7 +2,7 @@
 //! must be printable and a non-empty interval (unless the lone `+` form).
 #![no_main]
 
-use breakglass::validity::{
+use breakglass::ssh::validity::{
     convtime, format_time_utc, format_validity_in, parse_validity, parse_validity_in,
 };
 use libfuzzer_sys::fuzz_target;

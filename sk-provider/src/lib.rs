@@ -12,7 +12,7 @@ use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use breakglass::fido;
+use breakglass::ssh::sk;
 use breakglass::token::ctap::{Authenticator, GetAssertion, MakeCredential, Pin};
 use breakglass::token::sim::SimToken;
 use breakglass::token::TokenError;
@@ -166,7 +166,7 @@ fn map_err(e: &TokenError) -> c_int {
 }
 
 fn open_token() -> Result<SimToken, c_int> {
-    SimToken::open(&breakglass::paths::sim_dir()).map_err(|_| SSH_SK_ERR_DEVICE_NOT_FOUND)
+    SimToken::open(&breakglass::sim_dir()).map_err(|_| SSH_SK_ERR_DEVICE_NOT_FOUND)
 }
 
 fn guard(f: impl FnOnce() -> c_int) -> c_int {
@@ -247,7 +247,7 @@ pub unsafe extern "C" fn sk_enroll(
             Ok(m) => m,
             Err(e) => return map_err(&e),
         };
-        let Ok(ad) = fido::parse_auth_data(&made.auth_data) else {
+        let Ok(ad) = sk::parse_auth_data(&made.auth_data) else {
             return SSH_SK_ERR_GENERAL;
         };
         let Some(att) = ad.attested else {
@@ -357,7 +357,7 @@ pub unsafe extern "C" fn sk_sign(
             Ok(a) => a,
             Err(e) => return map_err(&e),
         };
-        let Ok(ad) = fido::parse_auth_data(&a.auth_data) else {
+        let Ok(ad) = sk::parse_auth_data(&a.auth_data) else {
             return SSH_SK_ERR_GENERAL;
         };
         let Ok(sig) = p256_sig(&a.signature) else {
@@ -390,7 +390,7 @@ pub unsafe extern "C" fn sk_sign(
 
 /// DER ECDSA to (r, s) as 32-byte big-endian.
 fn p256_sig(der: &[u8]) -> Result<([u8; 32], [u8; 32]), ()> {
-    let mpints = fido::der_to_mpints(der).map_err(|_| ())?;
+    let mpints = sk::der_to_mpints(der).map_err(|_| ())?;
     // mpint r ‖ mpint s, each `uint32 len ‖ bytes` (maybe with a 00 sign byte).
     let mut out = [[0u8; 32]; 2];
     let mut pos = 0;
@@ -459,7 +459,7 @@ pub unsafe extern "C" fn sk_load_resident_keys(
         }
         let mut n = 0;
         for (slot, c) in all.iter().enumerate() {
-            let Ok((point, _)) = fido::cose_es256_to_point(&c.cose_public_key) else {
+            let Ok((point, _)) = sk::cose_es256_to_point(&c.cose_public_key) else {
                 continue;
             };
             let rk = libc::calloc(1, std::mem::size_of::<SkResidentKey>()) as *mut SkResidentKey;

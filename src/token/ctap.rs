@@ -76,6 +76,9 @@ pub struct ResidentCredential {
     pub cred_protect: u8,
 }
 
+/// PIN retries of a fresh FIDO2 key (CTAP 2.1 §6.5.2.1: 8).
+pub const PIN_RETRIES_MAX: u8 = 8;
+
 /// A PIN, held in a zeroizing buffer.
 pub type Pin = Zeroizing<String>;
 

@@ -59,13 +59,10 @@ pub enum TokenError {
     /// `BREAKGLASS_SIM_TOUCH` has an unknown value.
     #[error("BREAKGLASS_SIM_TOUCH={0} is not one of approve, deny, timeout")]
     BadTouchSetting(String),
-    /// A hardware backend's own failure (e.g. PIV), with its sentence and next step.
-    #[error("{message}")]
-    Hardware {
-        kind: &'static str,
-        message: String,
-        hint: String,
-    },
+    /// The PIV backend's own failure, with its sentence and next step.
+    #[cfg(feature = "piv")]
+    #[error(transparent)]
+    Piv(#[from] super::piv::PivError),
     /// This build has no support for the requested backend.
     #[error("this build of breakglass has no {0} backend")]
     BackendUnavailable(String),
@@ -125,8 +122,8 @@ impl TokenError {
     }
 
     /// The next step for the user.
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
+    pub fn hint(&self) -> String {
+        match self {
             TokenError::NoDevice { hint, .. } => hint.clone(),
             TokenError::OperationDenied => "Run the command again and touch the key when it blinks.".into(),
             TokenError::UserActionTimeout => "Run the command again and touch the key while it blinks.".into(),
@@ -145,8 +142,9 @@ impl TokenError {
             TokenError::SimState { .. } => "Move the state directory aside (or point BREAKGLASS_SIM_DIR elsewhere) to start a fresh simulated key.".into(),
             TokenError::BadTouchSetting(_) => "Set BREAKGLASS_SIM_TOUCH to approve, deny or timeout, or unset it.".into(),
             TokenError::BackendUnavailable(_) => "Use --backend sim to practise, or a build with hardware support.".into(),
-            TokenError::Hardware { hint, .. } => hint.clone(),
-        })
+            #[cfg(feature = "piv")]
+            TokenError::Piv(e) => e.hint(),
+        }
     }
 
     /// Short machine-readable kind.
@@ -169,7 +167,8 @@ impl TokenError {
             TokenError::SimState { .. } => "sim-state",
             TokenError::BadTouchSetting(_) => "bad-touch-setting",
             TokenError::BackendUnavailable(_) => "backend-unavailable",
-            TokenError::Hardware { kind, .. } => kind,
+            #[cfg(feature = "piv")]
+            TokenError::Piv(e) => e.kind(),
         }
     }
 }
@@ -242,7 +241,7 @@ mod tests {
         for code in 0u8..=0xFF {
             let e = TokenError::from_ctap(code, Some(5));
             assert_eq!(e.ctap_code(), Some(code), "code {code:#04x}");
-            assert!(e.hint().is_some());
+            assert!(!e.hint().is_empty());
             assert!(!e.to_string().is_empty());
         }
         assert_eq!(

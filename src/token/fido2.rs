@@ -39,7 +39,7 @@ use super::ctap::{
     Assertion, Authenticator, GetAssertion, MadeCredential, MakeCredential, Pin, ResidentCredential,
 };
 use super::TokenError;
-use crate::fido;
+use crate::ssh::sk;
 
 /// Backend name used in [`TokenError::NoDevice`].
 pub const BACKEND: &str = "FIDO2";
@@ -384,16 +384,16 @@ impl Fido2Key {
         point: &[u8; 65],
     ) -> Result<(), TokenError> {
         let bad =
-            |e: fido::FidoError| TokenError::BadAnswer(format!("makeCredential attestation: {e}"));
+            |e: sk::FidoError| TokenError::BadAnswer(format!("makeCredential attestation: {e}"));
         match (att.fmt.as_str(), att.attstmt_x5c.first()) {
             ("packed", None) => {
-                fido::verify_self_attestation(&att.auth_data, cdh_sent, &att.attstmt_sig, point)
+                sk::verify_self_attestation(&att.auth_data, cdh_sent, &att.attstmt_sig, point)
                     .map_err(bad)
             }
             ("packed", Some(cert)) => match p256_point_in_cert(cert) {
                 // Full attestation (YubiKeys): the batch key signed. The chain is not checked
                 // (no trust anchors here); this only proves the answer is internally consistent.
-                Some(att_key) => fido::verify_self_attestation(
+                Some(att_key) => sk::verify_self_attestation(
                     &att.auth_data,
                     cdh_sent,
                     &att.attstmt_sig,
@@ -454,7 +454,7 @@ fn cose_of(c: &Credential) -> Result<Vec<u8>, TokenError> {
         PublicKeyType::Ecdsa256 if raw.len() == 65 && raw[0] == 4 => {
             let mut p = [0u8; 65];
             p.copy_from_slice(raw);
-            Ok(fido::point_to_cose(&p))
+            Ok(sk::point_to_cose(&p))
         }
         PublicKeyType::Ed25519 if raw.len() == 32 => {
             // {1: 1 (OKP), 3: -8 (EdDSA), -1: 6 (Ed25519), -2: x}
@@ -568,7 +568,7 @@ impl Authenticator for Fido2Key {
             d.make_credential_with_args(&b.build())
         })?;
 
-        let ad = fido::parse_auth_data(&att.auth_data)
+        let ad = sk::parse_auth_data(&att.auth_data)
             .map_err(|e| TokenError::BadAnswer(format!("makeCredential authData: {e}")))?;
         if ad.rp_id_hash.as_slice() != Sha256::digest(req.rp_id.as_bytes()).as_slice() {
             return Err(TokenError::BadAnswer(

@@ -1,11 +1,13 @@
-//! Security keys behind one trait. [`CaSigner`] is all the certificate code sees; the `sim`
-//! backend and (later) the hardware backends implement it. FIDO2-style tokens share the client
-//! logic of [`sk_ca`] over the CTAP2-shaped [`ctap::Authenticator`] trait.
+//! Security keys behind one door. [`open`] gives a [`Token`] that can create a CA or find one as
+//! a [`CaSigner`], which is all the certificate code sees. FIDO2-style tokens (a real key, the
+//! simulator) share the client logic of [`sk_ca`] over the CTAP2-shaped [`ctap::Authenticator`];
+//! the PIV backend lives in [`piv_ca`].
 
 pub mod ctap;
 pub mod error;
 #[cfg(feature = "fido2")]
 pub mod fido2;
+mod open;
 #[cfg(feature = "piv")]
 pub mod piv;
 #[cfg(feature = "piv")]
@@ -16,6 +18,7 @@ pub mod sim;
 pub mod sk_ca;
 
 pub use error::TokenError;
+pub use open::{open, CaHandle, CaSource, EnrollRequest, NewCa, Token};
 pub use select::{Backend, BackendChoice};
 
 use ssh_key::{PublicKey, Signature};

@@ -32,29 +32,29 @@ pub struct PivKeyInfo {
 }
 
 /// Why a PIV operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PivError {
-    #[error("the PC/SC service (pcscd) is not running.")]
+    #[error("the PC/SC service (pcscd) is not running")]
     NoPcscd,
-    #[error("no smart card reader is connected.")]
+    #[error("no smart card reader is connected")]
     NoReader,
-    #[error("no YubiKey with the PIV application was found.")]
+    #[error("no YubiKey with the PIV application was found")]
     NoYubiKey,
-    #[error("several YubiKeys are connected (serials {}).", list_serials(.0))]
+    #[error("several YubiKeys are connected (serials {})", list_serials(.0))]
     SeveralYubiKeys(Vec<u32>),
-    #[error("wrong PIN; {tries_left} tries left before the YubiKey blocks its PIN.")]
+    #[error("wrong PIN; {tries_left} tries left before the YubiKey blocks its PIN")]
     WrongPin { tries_left: u8 },
-    #[error("the YubiKey's PIN is blocked.")]
+    #[error("the YubiKey's PIN is blocked")]
     PinBlocked,
-    #[error("PIV slot {slot:02x} holds no key.")]
+    #[error("PIV slot {slot:02x} holds no key")]
     SlotEmpty { slot: u8 },
-    #[error("PIV slot {slot:02x} already holds a key.")]
+    #[error("PIV slot {slot:02x} already holds a key")]
     SlotOccupied { slot: u8 },
-    #[error("the YubiKey was not touched in time (or the touch was refused).")]
+    #[error("the YubiKey was not touched in time (or the touch was refused)")]
     TouchTimeout,
-    #[error("could not authenticate with the PIV management key: {0}.")]
+    #[error("could not authenticate with the PIV management key: {0}")]
     ManagementKey(String),
-    #[error("YubiKey PIV operation failed: {0}.")]
+    #[error("YubiKey PIV operation failed: {0}")]
     Other(String),
 }
 
@@ -63,6 +63,23 @@ fn list_serials(s: &[u32]) -> String {
 }
 
 impl PivError {
+    /// Short machine-readable kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PivError::NoPcscd => "no-pcscd",
+            PivError::NoReader => "no-reader",
+            PivError::NoYubiKey => "no-device",
+            PivError::SeveralYubiKeys(_) => "several-devices",
+            PivError::WrongPin { .. } => "pin-invalid",
+            PivError::PinBlocked => "pin-blocked",
+            PivError::SlotEmpty { .. } => "slot-empty",
+            PivError::SlotOccupied { .. } => "slot-occupied",
+            PivError::TouchTimeout => "touch-timeout",
+            PivError::ManagementKey(_) => "management-key",
+            PivError::Other(_) => "piv-error",
+        }
+    }
+
     /// What the user should do next.
     pub fn hint(&self) -> String {
         match self {

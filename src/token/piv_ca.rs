@@ -6,34 +6,17 @@
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 
+use super::open::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
 use super::piv::{self, PivError};
 use super::{CaSigner, TokenError};
-use crate::ui::Ui;
-use crate::{fido, Error, Result};
+use crate::ui::{PinPrompt, Ui};
+use crate::{ssh::sk, Error, Result};
 
-pub use crate::keyfile::PivReference;
+pub use crate::ssh::keyfile::PivReference;
 
-/// Turns a PIV failure into our token error, keeping its sentence and next step.
+/// Turns a PIV failure into our token error (kept whole, as its source).
 pub fn piv_err(e: PivError) -> TokenError {
-    let kind = match &e {
-        PivError::NoPcscd => "no-pcscd",
-        PivError::NoReader => "no-reader",
-        PivError::NoYubiKey => "no-device",
-        PivError::SeveralYubiKeys(_) => "several-devices",
-        PivError::WrongPin { .. } => "pin-invalid",
-        PivError::PinBlocked => "pin-blocked",
-        PivError::SlotEmpty { .. } => "slot-empty",
-        PivError::SlotOccupied { .. } => "slot-occupied",
-        PivError::TouchTimeout => "touch-timeout",
-        PivError::ManagementKey(_) => "management-key",
-        PivError::Other(_) => "piv-error",
-    };
-    let message = e.to_string().trim_end_matches('.').to_string();
-    TokenError::Hardware {
-        kind,
-        message,
-        hint: e.hint(),
-    }
+    TokenError::Piv(e)
 }
 
 /// The OpenSSH public key of a PIV CA point.
@@ -44,9 +27,27 @@ pub fn public_key(point: &[u8; 65], comment: &str) -> Result<PublicKey> {
     }
 }
 
+/// PIV PINs block after this many wrong tries (YubiKey default).
+const PIV_PIN_RETRIES_MAX: u8 = 3;
+
+/// The PIN prompt for a YubiKey, with the tries left when fewer than the maximum (as FIDO2's).
+fn pin_prompt(serial: Option<u32>) -> PinPrompt {
+    let keys = piv::list().unwrap_or_default();
+    let key = keys.iter().find(|k| serial.is_none_or(|s| s == k.serial));
+    PinPrompt {
+        device: match key.map(|k| k.serial).or(serial) {
+            Some(s) => format!("YubiKey {s} (PIV)"),
+            None => "the YubiKey (PIV)".into(),
+        },
+        tries_left: key
+            .map(|k| k.pin_tries_left)
+            .filter(|t| *t < PIV_PIN_RETRIES_MAX),
+    }
+}
+
 /// Creates the CA key in `slot` of the YubiKey (`serial` when several), after the PIN.
 pub fn generate(serial: Option<u32>, slot: u8, force: bool, ui: &mut dyn Ui) -> Result<piv::PivCa> {
-    let pin = ui.pin("Enter the PIV PIN of the YubiKey: ")?;
+    let pin = ui.pin(&pin_prompt(serial)).ok_or(TokenError::PinNeeded)?;
     let mut warnings = Vec::new();
     let ca = piv::generate(serial, slot, pin.as_bytes(), force, &mut |m: &str| {
         warnings.push(m.to_string())
@@ -61,9 +62,10 @@ pub fn generate(serial: Option<u32>, slot: u8, force: bool, ui: &mut dyn Ui) -> 
 /// Finds the YubiKey slot holding `expected` (the reference narrows it to a serial and slot).
 pub fn find(expected: &PublicKey, reference: Option<&PivReference>) -> Result<(u32, u8)> {
     let KeyData::Ecdsa(EcdsaPublicKey::NistP256(point)) = expected.key_data() else {
-        return Err(Error::Usage(
-            "a PIV CA is an ecdsa-sha2-nistp256 key".into(),
-        ));
+        return Err(Error::CaFile {
+            path: "(--ca)".into(),
+            reason: "is not a PIV CA (an ecdsa-sha2-nistp256 key)".into(),
+        });
     };
     let keys = piv::list().map_err(piv_err)?;
     for k in &keys {
@@ -122,7 +124,10 @@ impl CaSigner for PivCaSigner {
     fn sign(&mut self, msg: &[u8], ui: &mut dyn Ui) -> Result<Signature> {
         use sha2::{Digest, Sha256};
         if self.pin.is_none() {
-            self.pin = Some(ui.pin(&format!("Enter the PIV PIN of YubiKey {}: ", self.serial))?);
+            self.pin = Some(
+                ui.pin(&pin_prompt(Some(self.serial)))
+                    .ok_or(TokenError::PinNeeded)?,
+            );
         }
         let pin = self.pin.as_ref().map(|p| p.as_bytes()).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(msg).into();
@@ -132,7 +137,7 @@ impl CaSigner for PivCaSigner {
             self.public.fingerprint(HashAlg::Sha256)
         ));
         let der = piv::sign_digest(Some(self.serial), self.slot, pin, &digest).map_err(piv_err)?;
-        let mpints = fido::der_to_mpints(&der).map_err(|e| TokenError::BadAnswer(e.to_string()))?;
+        let mpints = sk::der_to_mpints(&der).map_err(|e| TokenError::BadAnswer(e.to_string()))?;
         let sig = Signature::new(
             Algorithm::Ecdsa {
                 curve: EcdsaCurve::NistP256,
@@ -144,5 +149,70 @@ impl CaSigner for PivCaSigner {
             TokenError::BadAnswer("the YubiKey's signature does not verify with the CA key".into())
         })?;
         Ok(sig)
+    }
+}
+
+/// The PIV backend as a [`Token`]: a YubiKey (by serial, or the one connected).
+pub struct PivToken {
+    serial: Option<u32>,
+}
+
+impl PivToken {
+    /// The YubiKey with `serial`, or the only one connected.
+    pub fn new(serial: Option<u32>) -> Self {
+        PivToken { serial }
+    }
+}
+
+impl Token for PivToken {
+    fn describe(&self) -> String {
+        match self.serial {
+            Some(s) => format!("YubiKey {s} (PIV)"),
+            None => "YubiKey (PIV)".into(),
+        }
+    }
+
+    fn is_simulated(&self) -> bool {
+        false
+    }
+
+    fn enroll(&mut self, req: &EnrollRequest, ui: &mut dyn Ui) -> Result<NewCa> {
+        if req.verify_required || req.application != "ssh:" {
+            return Err(Error::FidoOnlyOptions);
+        }
+        let ca = generate(self.serial, req.slot, req.force, ui)?;
+        Ok(NewCa {
+            public: public_key(&ca.point, "")?.key_data().clone(),
+            handle: CaHandle::Piv(PivReference {
+                serial: ca.serial,
+                slot: ca.slot,
+            }),
+            default_comment: format!(
+                "breakglass PIV CA YubiKey {} slot {:02x}",
+                ca.serial, ca.slot
+            ),
+            token: format!("YubiKey {} PIV slot {:02x}", ca.serial, ca.slot),
+            replaced: None,
+        })
+    }
+
+    fn find_ca(
+        self: Box<Self>,
+        source: &CaSource,
+        expected: Option<&PublicKey>,
+        _ui: &mut dyn Ui,
+    ) -> Result<Box<dyn CaSigner>> {
+        let (CaSource::File(path), Some(expected)) = (source, expected) else {
+            return Err(Error::PivNeedsCaFile);
+        };
+        let mut reference = PivReference::beside(path);
+        if let Some(serial) = self.serial {
+            reference = Some(PivReference {
+                serial,
+                slot: reference.map(|r| r.slot).unwrap_or(0x82),
+            });
+        }
+        let (serial, slot) = find(expected, reference.as_ref())?;
+        Ok(Box::new(PivCaSigner::new(serial, slot, expected.clone())))
     }
 }

@@ -22,15 +22,15 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::ctap::{
-    Assertion, Authenticator, GetAssertion, MadeCredential, MakeCredential, Pin, ResidentCredential,
+    Assertion, Authenticator, GetAssertion, MadeCredential, MakeCredential, Pin,
+    ResidentCredential, PIN_RETRIES_MAX,
 };
 use super::TokenError;
-use crate::{atomic, fido, hex};
+use crate::{delivery::atomic, hex, ssh::sk};
 
 /// The most resident credentials the simulated key stores (a YubiKey 5 before 5.7 holds 25).
 pub const MAX_RESIDENT: usize = 25;
 /// CTAP's maximum PIN retry counter.
-pub const PIN_RETRIES_MAX: u8 = 8;
 const STATE_FILE: &str = "token.json";
 const LOCK_FILE: &str = "lock";
 /// AAGUID of the simulated key (random, fixed; "breakglass sim").
@@ -56,9 +56,7 @@ impl Touch {
                 "" | "approve" => Ok(Touch::Approve),
                 "deny" => Ok(Touch::Deny),
                 "timeout" => Ok(Touch::Timeout),
-                other => Err(TokenError::BadTouchSetting(crate::sanitize::sanitize(
-                    other,
-                ))),
+                other => Err(TokenError::BadTouchSetting(other.to_string())),
             },
         }
     }
@@ -372,7 +370,7 @@ impl SimToken {
         for c in &st.credentials {
             let key = decode_key(&self.dir, &c.private_key)?;
             let point = point_of(&key);
-            let fingerprint = fido::sk_public_key(&point, &c.rp_id)
+            let fingerprint = sk::sk_public_key(&point, &c.rp_id)
                 .map(|k| k.fingerprint(Default::default()).to_string())
                 .unwrap_or_default();
             credentials.push(SimCredentialInfo {
@@ -433,17 +431,17 @@ impl Authenticator for SimToken {
         let touch = self.user_presence();
 
         self.with_lock(|st| {
-            let mut flags = fido::FLAG_AT | fido::FLAG_ED;
+            let mut flags = sk::FLAG_AT | sk::FLAG_ED;
             match (st.pin.is_some(), pin) {
                 (true, None) => return Err(TokenError::PinRequired),
                 (_, Some(p)) => {
                     Self::verify_pin(st, p)?;
-                    flags |= fido::FLAG_UV;
+                    flags |= sk::FLAG_UV;
                 }
                 (false, None) => {}
             }
             touch?;
-            flags |= fido::FLAG_UP;
+            flags |= sk::FLAG_UP;
             let user_id_hex = hex::encode(&req.user_id);
             let replaces = st.credentials.iter().position(|c| {
                 c.resident && req.resident && c.rp_id == req.rp_id && c.user_id == user_id_hex
@@ -462,7 +460,7 @@ impl Authenticator for SimToken {
             auth_data.extend_from_slice(&SIM_AAGUID);
             auth_data.extend_from_slice(&(credential_id.len() as u16).to_be_bytes());
             auth_data.extend_from_slice(&credential_id);
-            auth_data.extend_from_slice(&fido::point_to_cose(&point));
+            auth_data.extend_from_slice(&sk::point_to_cose(&point));
             // extensions: {"credProtect": n}
             auth_data.extend_from_slice(&[0xa1, 0x6b]);
             auth_data.extend_from_slice(b"credProtect");
@@ -505,9 +503,9 @@ impl Authenticator for SimToken {
             let mut flags = 0u8;
             if let Some(p) = pin {
                 Self::verify_pin(st, p)?;
-                flags |= fido::FLAG_UV;
+                flags |= sk::FLAG_UV;
             }
-            let uv = flags & fido::FLAG_UV != 0;
+            let uv = flags & sk::FLAG_UV != 0;
             let allow: Vec<String> = req.allow_list.iter().map(|id| hex::encode(id)).collect();
             let cred = st
                 .credentials
@@ -529,7 +527,7 @@ impl Authenticator for SimToken {
                 .ok_or(TokenError::NoCredentials)?;
             if req.up {
                 touch?;
-                flags |= fido::FLAG_UP;
+                flags |= sk::FLAG_UP;
             }
             let key = decode_key(&dir, &cred.private_key)?;
             st.counter = st.counter.wrapping_add(1);
@@ -574,7 +572,7 @@ impl Authenticator for SimToken {
                         .ok_or_else(|| state_err(&dir, "a credential id is not hex"))?,
                     user_id: hex::decode(&c.user_id)
                         .ok_or_else(|| state_err(&dir, "a user id is not hex"))?,
-                    cose_public_key: fido::point_to_cose(&point_of(&key)),
+                    cose_public_key: sk::point_to_cose(&point_of(&key)),
                     cred_protect: c.cred_protect,
                 });
             }
@@ -637,7 +635,8 @@ pub fn provider_path() -> crate::Result<PathBuf> {
         .into_iter()
         .find(|p| p.exists())
         .map(|p| p.canonicalize().unwrap_or(p))
-        .ok_or_else(|| crate::Error::External(format!(
-            "{PROVIDER_LIB} was not found beside breakglass; build it with `cargo build --release -p breakglass-sk`"
-        )))
+        .ok_or(crate::Error::CompanionMissing {
+            name: PROVIDER_LIB,
+            package: "breakglass-sk",
+        })
 }

@@ -8,9 +8,8 @@ use ssh_key::{PublicKey, Signature};
 
 use super::ctap::{Authenticator, GetAssertion, MakeCredential, Pin, ResidentCredential};
 use super::{CaSigner, TokenError};
-use crate::fido::{self, FidoError};
-use crate::sanitize::Sanitized;
-use crate::ui::Ui;
+use crate::ssh::sk::{self, FidoError};
+use crate::ui::{PinPrompt, Ui};
 use crate::{Error, Result};
 
 /// Key-file flag: user presence required (`sk-api.h` SSH_SK_USER_PRESENCE_REQD).
@@ -49,13 +48,11 @@ fn with_pin<T>(
     }
     if pin.is_none() {
         let tries = auth.pin_retries().ok().flatten();
-        let prompt = match tries {
-            Some(t) if t < super::sim::PIN_RETRIES_MAX => {
-                format!("Enter PIN for {} ({t} tries left): ", auth.describe())
-            }
-            _ => format!("Enter PIN for {}: ", auth.describe()),
+        let prompt = PinPrompt {
+            device: auth.describe(),
+            tries_left: tries.filter(|t| *t < super::ctap::PIN_RETRIES_MAX),
         };
-        *pin = Some(ui.pin(&prompt)?);
+        *pin = Some(ui.pin(&prompt).ok_or(TokenError::PinNeeded)?);
     }
     if let Some(t) = touch {
         ui.touch_prompt(t);
@@ -81,7 +78,7 @@ pub struct ResidentCa {
 impl ResidentCa {
     /// The OpenSSH public key data.
     pub fn key_data(&self) -> Result<KeyData> {
-        fido::sk_public_key(&self.point, &self.application).map_err(bad)
+        sk::sk_public_key(&self.point, &self.application).map_err(bad)
     }
     /// True when signing needs user verification (credProtect 3 = `-O verify-required`).
     pub fn verify_required(&self) -> bool {
@@ -110,7 +107,7 @@ pub fn resident_cas(
 }
 
 fn resident_from(c: ResidentCredential, application: &str) -> Result<ResidentCa> {
-    let (point, _) = fido::cose_es256_to_point(&c.cose_public_key).map_err(bad)?;
+    let (point, _) = sk::cose_es256_to_point(&c.cose_public_key).map_err(bad)?;
     Ok(ResidentCa {
         application: application.to_string(),
         credential_id: c.credential_id,
@@ -141,10 +138,7 @@ pub fn enroll(
     force: bool,
 ) -> Result<Enrolled> {
     if !application.starts_with("ssh:") {
-        return Err(Error::Usage(format!(
-            "the application must start with \"ssh:\" (got {})",
-            Sanitized::new(application)
-        )));
+        return Err(Error::Application(application.to_string()));
     }
     let mut pin: Option<Pin> = None;
     let existing = resident_cas(auth, ui, &mut pin, application)?
@@ -155,7 +149,7 @@ pub fn enroll(
             let fp = old.key_data()?.fingerprint(Default::default()).to_string();
             if !force {
                 return Err(Error::CaExists {
-                    application: Sanitized::new(application),
+                    application: application.to_string(),
                     fingerprint: fp,
                 });
             }
@@ -165,7 +159,7 @@ pub fn enroll(
     };
     let challenge: [u8; 32] = {
         let mut c = [0u8; 32];
-        getrandom::fill(&mut c).map_err(|e| Error::External(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut c).map_err(crate::error::randomness)?;
         c
     };
     let req = MakeCredential {
@@ -185,16 +179,16 @@ pub fn enroll(
     let made = with_pin(auth, ui, &mut pin, need_pin, Some(&touch), |a, p| {
         a.make_credential(&req, p)
     })?;
-    let ad = fido::parse_auth_data(&made.auth_data).map_err(bad)?;
+    let ad = sk::parse_auth_data(&made.auth_data).map_err(bad)?;
     if ad.rp_id_hash.as_slice() != Sha256::digest(application.as_bytes()).as_slice() {
         return Err(bad(FidoError::WrongRp));
     }
-    if ad.flags & fido::FLAG_UP == 0 {
+    if ad.flags & sk::FLAG_UP == 0 {
         return Err(Error::NoUserPresence { flags: ad.flags });
     }
     let att = ad.attested.ok_or_else(|| bad(FidoError::Truncated))?;
     if made.fmt == "packed" {
-        fido::verify_self_attestation(
+        sk::verify_self_attestation(
             &made.auth_data,
             &req.client_data_hash,
             &made.att_sig,
@@ -292,13 +286,13 @@ impl<A: Authenticator> CaSigner for SkCaSigner<A> {
             },
             other => other,
         })?;
-        let sk = fido::assertion_to_ssh(&answer.auth_data, &answer.signature, &self.ca.application)
+        let sk = sk::assertion_to_ssh(&answer.auth_data, &answer.signature, &self.ca.application)
             .map_err(bad)?;
         self.last = Some((sk.flags, sk.counter));
-        if sk.flags & fido::FLAG_UP == 0 {
+        if sk.flags & sk::FLAG_UP == 0 {
             return Err(Error::NoUserPresence { flags: sk.flags });
         }
-        if self.require_uv && sk.flags & fido::FLAG_UV == 0 {
+        if self.require_uv && sk.flags & sk::FLAG_UV == 0 {
             return Err(Error::NoUserVerification { flags: sk.flags });
         }
         // A signature that does not verify would make a certificate sshd refuses: catch it here.

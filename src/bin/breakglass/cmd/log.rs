@@ -1,30 +1,27 @@
 //! `breakglass log`.
 
-use crate::audit;
 use crate::cli::LogArgs;
-use crate::sanitize::sanitize;
-use crate::validity;
-use crate::Error;
+use crate::output::{self, say};
+use breakglass::delivery::audit;
+use breakglass::ssh::validity;
+use breakglass::Error;
 
-pub(super) fn run(a: LogArgs) -> Result<(), Error> {
+pub(super) fn run(a: LogArgs, json: bool) -> Result<(), Error> {
     let path = audit::default_path();
     if a.verify {
         let n = audit::verify(&path)?;
-        println!("{}: {n} entries, hash chain intact", path.display());
+        say!("{}: {n} entries, hash chain intact", path.display());
         return Ok(());
     }
     let entries = audit::read(&path)?;
-    if a.json {
+    if json {
         for e in &entries {
-            println!(
-                "{}",
-                serde_json::to_string(e).map_err(|e| Error::External(e.to_string()))?
-            );
+            output::json_line(e)?;
         }
         return Ok(());
     }
     if entries.is_empty() {
-        println!("{}: no entries yet", path.display());
+        say!("{}: no entries yet", path.display());
     }
     for e in &entries {
         let mut line = format!(
@@ -34,7 +31,7 @@ pub(super) fn run(a: LogArgs) -> Result<(), Error> {
         if let Some(fp) = &e.ca_fingerprint {
             line.push_str(&format!("  CA {fp}"));
         }
-        println!("{}", sanitize(&line));
+        say!("{line}");
         if let Some(s) = e.serial {
             let who = e.principals.join(",");
             let valid = match (e.valid_after, e.valid_before) {
@@ -45,13 +42,13 @@ pub(super) fn run(a: LogArgs) -> Result<(), Error> {
                 ),
                 _ => String::new(),
             };
-            println!("    serial {s}  principals {}  {valid}", sanitize(&who));
+            say!("    serial {s}  principals {who}  {valid}");
         }
         if let Some(id) = &e.key_id {
-            println!("    key id \"{}\"", sanitize(id));
+            say!("    key id \"{id}\"");
         }
         if let Some(r) = &e.reason {
-            println!("    reason: {}", sanitize(r));
+            say!("    reason: {r}");
         }
     }
     Ok(())

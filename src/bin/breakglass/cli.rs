@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::keyfile::KeyType;
-use crate::token::Backend;
+use breakglass::ssh::keyfile::KeyType;
+use breakglass::token::{Backend, BackendChoice};
 
 /// Emergency SSH access: a security key as an offline SSH user certificate authority.
 #[derive(Debug, Parser)]
@@ -15,12 +15,42 @@ Incident:    breakglass mint -n ubuntu   (one touch; then ssh -i emergency ubunt
 Runbook:     runbooks/incident.md")]
 pub struct Cli {
     /// Which token: fido2, piv or sim (the simulated key, for practice and tests).
-    #[arg(long, global = true, env = "BREAKGLASS_BACKEND", value_parser = parse_backend)]
+    #[arg(long, env = "BREAKGLASS_BACKEND", value_parser = parse_backend)]
     pub backend: Option<Backend>,
+
+    /// Print the result (or the error) as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
 
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--backend`, for the commands that use a token (`breakglass --backend X CMD` and
+/// `BREAKGLASS_BACKEND` work for every command).
+#[derive(Debug, Args, Default)]
+pub struct BackendArg {
+    /// Which token: fido2, piv or sim (the simulated key, for practice and tests).
+    #[arg(long, value_parser = parse_backend)]
+    pub backend: Option<Backend>,
+}
+
+impl BackendArg {
+    /// The choice: this command's `--backend`, else the one before the command (or the env).
+    pub fn or(&self, outer: Option<Backend>) -> BackendChoice {
+        BackendChoice(self.backend.or(outer))
+    }
+}
+
+/// How to reach the token: `--backend` and `--device`.
+#[derive(Debug, Args, Default)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub backend: BackendArg,
+    /// Which key, when several are connected: the HID path, product or serial `breakglass list` shows (a YubiKey serial for PIV).
+    #[arg(long)]
+    pub device: Option<String>,
 }
 
 fn parse_backend(s: &str) -> Result<Backend, String> {
@@ -32,7 +62,7 @@ fn parse_key_type(s: &str) -> Result<KeyType, String> {
 }
 
 fn parse_duration(s: &str) -> Result<u64, String> {
-    crate::validity::convtime(s)
+    breakglass::ssh::validity::convtime(s)
         .ok_or_else(|| format!("{s:?} is not a duration like 24h, 90m or 1d12h"))
 }
 
@@ -83,12 +113,8 @@ pub struct InitCaArgs {
     /// PIV slot for --backend piv, in hex (default 82, a retired slot).
     #[arg(long, default_value = "82", value_parser = parse_slot)]
     pub slot: u8,
-    /// Which key, when several are connected (YubiKey serial, as `breakglass list` shows).
-    #[arg(long)]
-    pub device: Option<String>,
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 fn parse_slot(s: &str) -> Result<u8, String> {
@@ -148,11 +174,11 @@ pub struct MintArgs {
     /// FIDO2 application to look for when there is no CA file.
     #[arg(long, default_value = "ssh:")]
     pub application: String,
-    /// Which key, when several are connected (as `breakglass list` shows it: HID path, product or serial).
-    #[arg(long)]
-    pub device: Option<String>,
+    #[command(flatten)]
+    pub token: TokenArgs,
     /// Put the key and certificate into ssh-agent (lifetime = the time the certificate has left) instead of writing files.
     #[arg(long)]
+    #[cfg_attr(feature = "wormhole", arg(conflicts_with = "send"))]
     pub agent: bool,
     /// With --agent: the agent asks for confirmation on every use.
     #[arg(long, requires = "agent")]
@@ -164,9 +190,6 @@ pub struct MintArgs {
     #[cfg(feature = "wormhole")]
     #[command(flatten)]
     pub wormhole: WormholeArgs,
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Where and how to reach the other side over magic-wormhole.
@@ -198,8 +221,8 @@ pub struct WormholeArgs {
 #[cfg(feature = "wormhole")]
 impl WormholeArgs {
     /// The transfer configuration.
-    pub fn config(&self) -> crate::transfer::WormholeConfig {
-        crate::transfer::WormholeConfig {
+    pub fn config(&self) -> breakglass::delivery::transfer::WormholeConfig {
+        breakglass::delivery::transfer::WormholeConfig {
             mailbox_url: self.mailbox_url.clone(),
             relay_url: self.relay_url.clone(),
             timeout: std::time::Duration::from_secs(self.timeout.max(1)),
@@ -217,9 +240,6 @@ pub struct SendArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub wormhole: WormholeArgs,
-    /// Print the result as one JSON object (the code goes to stderr).
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `receive`.
@@ -245,9 +265,6 @@ pub struct ReceiveArgs {
     pub confirm: bool,
     #[command(flatten)]
     pub wormhole: WormholeArgs,
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `inspect`.
@@ -259,9 +276,6 @@ pub struct InspectArgs {
     /// Check the certificates were signed by this CA.
     #[arg(long)]
     pub ca: Option<PathBuf>,
-    /// Print a JSON array.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `drill`.
@@ -270,17 +284,13 @@ pub struct DrillArgs {
     /// Keep the temporary directory for a look afterwards.
     #[arg(long)]
     pub keep: bool,
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub backend: BackendArg,
     /// Application (rp id) to look for on FIDO2 keys.
     #[arg(long, default_value = "ssh:")]
     pub application: String,
@@ -289,9 +299,6 @@ pub struct ListArgs {
 /// `log`.
 #[derive(Debug, Args)]
 pub struct LogArgs {
-    /// Print the entries as JSON lines, as stored.
-    #[arg(long)]
-    pub json: bool,
     /// Check the hash chain.
     #[arg(long)]
     pub verify: bool,
@@ -301,11 +308,7 @@ pub struct LogArgs {
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Show the simulated key: serial, counter, PIN tries, resident credentials.
-    Status {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
+    Status,
     /// Set (or change) the simulated key's PIN; the new PIN comes from BREAKGLASS_NEW_PIN or a prompt.
     SetPin,
     /// "Unplug and re-insert" the simulated key (clears the three-wrong-PINs block).

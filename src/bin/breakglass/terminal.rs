@@ -5,9 +5,8 @@ use std::io::{IsTerminal, Write};
 
 use zeroize::Zeroizing;
 
-use crate::token::TokenError;
-use crate::ui::Ui;
-use crate::Result;
+use breakglass::sanitize::sanitize;
+use breakglass::ui::{PinPrompt, Ui};
 
 /// Talks to the person at the terminal through stderr.
 pub struct TerminalUi {
@@ -33,27 +32,25 @@ impl Default for TerminalUi {
 
 impl Ui for TerminalUi {
     fn touch_prompt(&mut self, message: &str) {
-        eprintln!("{message}");
+        crate::output::err(message);
         let _ = std::io::stderr().flush();
     }
 
-    fn pin(&mut self, prompt: &str) -> Result<Zeroizing<String>> {
+    fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>> {
         if let Some(v) = std::env::var_os("BREAKGLASS_PIN") {
-            let s = Zeroizing::new(v.to_string_lossy().into_owned());
-            return Ok(s);
+            return Some(Zeroizing::new(v.to_string_lossy().into_owned()));
         }
         if !std::io::stdin().is_terminal() && !std::path::Path::new("/dev/tty").exists() {
-            return Err(TokenError::PinNeeded.into());
+            return None;
         }
-        match rpassword::prompt_password(prompt) {
-            Ok(p) => Ok(Zeroizing::new(p)),
-            Err(_) => Err(TokenError::PinNeeded.into()),
-        }
+        rpassword::prompt_password(sanitize(&prompt.text()))
+            .ok()
+            .map(Zeroizing::new)
     }
 
     fn note(&mut self, message: &str) {
         if !self.quiet {
-            eprintln!("{message}");
+            crate::output::err(message);
         }
     }
 }

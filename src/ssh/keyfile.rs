@@ -17,9 +17,7 @@ use crate::{Error, Result};
 /// this file only names the credential.
 pub fn key_handle_file(ca: &ResidentCa, flags: u8, comment: &str) -> Result<Zeroizing<String>> {
     let KeyData::SkEcdsaSha2NistP256(public) = ca.key_data()? else {
-        return Err(Error::External(
-            "internal: resident CA is not sk-ecdsa".into(),
-        ));
+        return Err(Error::Ssh(ssh_key::Error::AlgorithmUnknown));
     };
     let private = SkPrivate::new(public, flags, ca.credential_id.clone())?;
     let key = PrivateKey::new(KeypairData::SkEcdsaSha2NistP256(private), comment)?;
@@ -118,6 +116,33 @@ pub fn read_ca_public(path: &Path) -> Result<PublicKey> {
             "holds a {} key; a breakglass CA is sk-ecdsa-sha2-nistp256@openssh.com (FIDO2) or ecdsa-sha2-nistp256 (PIV)",
             other.as_str()
         ))),
+    }
+}
+
+/// The three files of a minted key: `OUT`, `OUT.pub`, `OUT-cert.pub` (ssh-keygen's names, so
+/// `ssh -i OUT` finds the certificate by itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFiles {
+    /// The private key, `OUT`.
+    pub key: PathBuf,
+    /// The public key, `OUT.pub`.
+    pub public: PathBuf,
+    /// The certificate, `OUT-cert.pub`.
+    pub cert: PathBuf,
+}
+
+impl KeyFiles {
+    /// The files for `-f OUT`.
+    pub fn new(out: &Path) -> Self {
+        let mut public = out.as_os_str().to_owned();
+        public.push(".pub");
+        let mut cert = out.as_os_str().to_owned();
+        cert.push("-cert.pub");
+        KeyFiles {
+            key: out.to_path_buf(),
+            public: public.into(),
+            cert: cert.into(),
+        }
     }
 }
 

@@ -1,22 +1,22 @@
 //! `mint`: a fresh key pair and a user certificate for it, signed by one touch of the token,
-//! written all together or not at all, recorded in the audit log before it is released.
+//! released (files or ssh-agent) only after the audit entry is on disk.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
-use ssh_key::{HashAlg, LineEnding};
+use ssh_key::HashAlg;
 
-use crate::atomic::{self, PlannedFile};
-use crate::audit::{self, AuditEntry};
-use crate::ca::{self, CaSource};
-use crate::cert::{self, CertFields};
-use crate::cert_options::CertOptions;
-use crate::inspect::{self, CertSummary};
-use crate::keyfile::{self, KeyType};
-use crate::sanitize::{is_dangerous, sanitize};
-use crate::token::BackendChoice;
+use crate::delivery::audit::AuditEntry;
+use crate::delivery::release::{Delivery, Release};
+use crate::sanitize::is_dangerous;
+use crate::shell;
+use crate::ssh::cert::{self, CertFields};
+use crate::ssh::cert_options::CertOptions;
+use crate::ssh::keyfile::{self, KeyFiles, KeyType};
+use crate::ssh::summary::{self, CertSummary};
+use crate::ssh::validity::{self, Validity};
+use crate::token::{self, BackendChoice, CaSource};
 use crate::ui::Ui;
-use crate::validity::{self, Validity};
 use crate::{clock, paths, Error, Result};
 
 /// The default lifetime policy: 24 hours.
@@ -45,10 +45,6 @@ pub struct MintRequest {
     pub options: Vec<String>,
     /// `-t`.
     pub key_type: KeyType,
-    /// `-f`.
-    pub out: PathBuf,
-    /// `--force`.
-    pub force: bool,
     /// `--reason`.
     pub reason: Option<String>,
     /// `--max-lifetime`, seconds.
@@ -57,8 +53,8 @@ pub struct MintRequest {
     pub allow_long: bool,
     /// Token choice.
     pub backend: BackendChoice,
-    /// Put the key into ssh-agent instead of writing files (`Some(confirm)`).
-    pub agent: Option<bool>,
+    /// Where the key and certificate go.
+    pub delivery: Delivery,
     /// Which key when several are connected.
     pub device: Option<String>,
 }
@@ -66,7 +62,7 @@ pub struct MintRequest {
 /// What `mint` made.
 #[derive(Debug, Clone, Serialize)]
 pub struct MintOutcome {
-    /// The private key file.
+    /// The key's files (written unless the key went into ssh-agent).
     pub key_file: PathBuf,
     /// The public key file.
     pub pub_file: PathBuf,
@@ -86,40 +82,28 @@ pub struct MintOutcome {
     pub agent_lifetime: Option<u32>,
 }
 
-/// The three output paths for `-f OUT`.
-pub fn output_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let s = out.display().to_string();
-    (
-        out.to_path_buf(),
-        PathBuf::from(format!("{s}.pub")),
-        PathBuf::from(format!("{s}-cert.pub")),
-    )
-}
-
 /// Splits and checks `-n`: no empty names, no blanks or control characters, at most 256.
 pub fn parse_principals(spec: &str) -> Result<Vec<String>> {
     if spec.trim().is_empty() {
-        return Err(Error::Usage(
+        return Err(Error::Principals(
             "-n needs at least one principal (the login name on the host)".into(),
         ));
     }
     let names: Vec<String> = spec.split(',').map(str::to_string).collect();
     for n in &names {
         if n.is_empty() {
-            return Err(Error::Usage(format!(
-                "empty principal name in -n {:?}",
-                sanitize(spec)
+            return Err(Error::Principals(format!(
+                "empty principal name in -n '{spec}'"
             )));
         }
         if n.chars().any(|c| c.is_whitespace() || is_dangerous(c)) {
-            return Err(Error::Usage(format!(
-                "principal {:?} contains blanks or control characters",
-                sanitize(n)
+            return Err(Error::Principals(format!(
+                "principal '{n}' contains blanks or control characters"
             )));
         }
     }
     if names.len() > MAX_PRINCIPALS {
-        return Err(Error::Usage(format!(
+        return Err(Error::Principals(format!(
             "-n lists {} principals; a certificate holds at most {MAX_PRINCIPALS}",
             names.len()
         )));
@@ -130,32 +114,28 @@ pub fn parse_principals(spec: &str) -> Result<Vec<String>> {
 /// Applies the lifetime policy.
 pub fn check_policy(v: &Validity, spec: &str, max: u64, allow_long: bool, now: u64) -> Result<()> {
     if v.valid_before <= now {
-        return Err(Error::Usage(format!(
-            "-V {} ends at {}, which is already past; the certificate would be useless",
-            sanitize(spec),
-            validity::format_time_utc(v.valid_before)
-        )));
+        return Err(Error::ValidityPast {
+            spec: spec.to_string(),
+            end: v.valid_before,
+        });
     }
     if allow_long {
         return Ok(());
     }
     match v.lifetime() {
         _ if v.is_open_ended() => Err(Error::Policy(format!(
-            "-V {} has no start or no end (always/forever); emergency certificates should expire",
-            sanitize(spec)
+            "-V {spec} has no start or no end (always/forever); emergency certificates should expire"
         ))),
         Some(life) if life > max => Err(Error::Policy(format!(
-            "-V {} gives a lifetime of {}, above the --max-lifetime of {}",
-            sanitize(spec),
-            inspect::human_duration(life),
-            inspect::human_duration(max)
+            "-V {spec} gives a lifetime of {}, above the --max-lifetime of {}",
+            summary::human_duration(life),
+            summary::human_duration(max)
         ))),
         // A short certificate that starts far in the future is a long-lived credential too.
         _ if v.valid_before - now > max => Err(Error::Policy(format!(
-            "-V {} ends {} from now, beyond the --max-lifetime of {}",
-            sanitize(spec),
-            inspect::human_duration(v.valid_before - now),
-            inspect::human_duration(max)
+            "-V {spec} ends {} from now, beyond the --max-lifetime of {}",
+            summary::human_duration(v.valid_before - now),
+            summary::human_duration(max)
         ))),
         _ => Ok(()),
     }
@@ -178,7 +158,7 @@ fn default_key_id(reason: Option<&str>, now: u64) -> String {
 fn random_serial() -> Result<u64> {
     loop {
         let mut b = [0u8; 8];
-        getrandom::fill(&mut b).map_err(|e| Error::External(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut b).map_err(crate::error::randomness)?;
         let n = u64::from_be_bytes(b);
         if n != 0 {
             return Ok(n);
@@ -209,17 +189,13 @@ fn check(req: &MintRequest, now: u64) -> Result<Checked> {
     let options = CertOptions::from_ssh_keygen_options(&req.options)?;
     if let Some(r) = &req.reason {
         if r.chars().any(is_dangerous) {
-            return Err(Error::Usage(
-                "--reason must not contain control characters".into(),
-            ));
+            return Err(Error::ControlCharacters { what: "--reason" });
         }
     }
     let key_id = match &req.key_id {
-        Some(id) if id.is_empty() => return Err(Error::Usage("-I must not be empty".into())),
+        Some(id) if id.is_empty() => return Err(Error::EmptyKeyId),
         Some(id) if id.chars().any(is_dangerous) => {
-            return Err(Error::Usage(
-                "-I must not contain control characters".into(),
-            ))
+            return Err(Error::ControlCharacters { what: "-I" })
         }
         Some(id) => id.clone(),
         None => default_key_id(req.reason.as_deref(), now),
@@ -252,22 +228,14 @@ fn check(req: &MintRequest, now: u64) -> Result<Checked> {
     })
 }
 
-/// Mints a certificate. Nothing is written unless everything succeeded, including the audit entry.
+/// Mints a certificate. Nothing is released unless everything succeeded, including the audit
+/// entry, which is on disk before the first byte of key or certificate.
 pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
     let now = clock::now();
     let c = check(req, now)?;
-    let (key_file, pub_file, cert_file) = output_paths(&req.out);
-    let agent = match req.agent {
-        Some(_) => Some(crate::agent::AgentClient::from_env()?),
-        None => {
-            atomic::preflight(&[&key_file, &pub_file, &cert_file], req.force)?;
-            None
-        }
-    };
-    let audit_path = audit::default_path();
-    audit::preflight(&audit_path)?;
-    let source = ca::ca_source(req.ca.as_deref(), &req.application);
-    let expected = ca::expected_ca(&source)?;
+    let release = Release::prepare(&req.delivery)?;
+    let source = CaSource::choose(req.ca.as_deref(), &req.application);
+    let expected = source.expected()?;
 
     let mut entry = AuditEntry::new("mint");
     entry.backend = Some(
@@ -286,40 +254,47 @@ pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
         .as_ref()
         .map(|k| k.fingerprint(HashAlg::Sha256).to_string());
 
-    let result = sign_and_write(
+    let audit_path = release.audit_path().to_path_buf();
+    let result = sign_and_release(
         req,
         &c,
         &source,
         expected.as_ref(),
         &mut entry,
-        &audit_path,
+        release,
         now,
-        agent,
         ui,
     );
     if let Err(e) = &result {
-        if !matches!(e, Error::Audit { .. }) {
+        // A failure before the release wrote nothing; record it (the release records its own).
+        if !matches!(e, Error::Audit { .. }) && entry.detail.is_none() {
             entry.result = format!("failed: {}", e.kind());
-            let _ = audit::append(&audit_path, &entry); // the original error matters more
+            let _ = crate::delivery::audit::append(&audit_path, &entry); // the original error matters more
         }
     }
     result
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sign_and_write(
+fn sign_and_release(
     req: &MintRequest,
     c: &Checked,
     source: &CaSource,
     expected: Option<&ssh_key::PublicKey>,
     entry: &mut AuditEntry,
-    audit_path: &Path,
+    release: Release,
     now: u64,
-    agent: Option<crate::agent::AgentClient>,
     ui: &mut dyn Ui,
 ) -> Result<MintOutcome> {
-    let (key_file, pub_file, cert_file) = output_paths(&req.out);
-    let mut signer = ca::open_signer(source, expected, req.backend, req.device.as_deref(), ui)?;
+    let token = token::open(
+        req.backend,
+        req.device.as_deref(),
+        match (source, expected) {
+            (CaSource::File(p), Some(k)) => Some((p.as_path(), k)),
+            _ => None,
+        },
+    )?;
+    let mut signer = token.find_ca(source, expected, ui)?;
     let ca_key = signer.public_key().key_data().clone();
     entry.ca_fingerprint = Some(ca_key.fingerprint(HashAlg::Sha256).to_string());
 
@@ -336,104 +311,43 @@ fn sign_and_write(
         comment: key.comment().to_string(),
     };
     let cert = cert::issue(key.public_key().key_data(), &fields, signer.as_mut(), ui)?;
-    let summary = inspect::summarize(
-        &cert_file.display().to_string(),
-        &cert,
-        None,
-        now,
-        Some(&ca_key),
-    );
+    let files = release.key_files();
+    let cert_name = files
+        .as_ref()
+        .map(|f| f.cert.display().to_string())
+        .unwrap_or_else(|| "(ssh-agent)".into());
+    let summary = summary::summarize(&cert_name, &cert, None, now, Some(&ca_key));
     if !summary.signature_valid {
-        return Err(Error::External(
-            "the certificate's CA signature does not verify; nothing was written".into(),
-        ));
+        return Err(Error::SignatureInvalid);
     }
     entry.cert_fingerprint = Some(summary.key_fingerprint.clone());
-    let token = signer.describe();
-    if let Some(mut client) = agent {
-        let lifetime =
-            crate::agent::remaining_lifetime(&cert, clock::now().max(now)).ok_or_else(|| {
-                Error::Usage(
-                    "the certificate is not valid now, so it cannot go into ssh-agent".into(),
-                )
-            })?;
-        entry.detail = Some(format!("ssh-agent, lifetime {lifetime} s"));
-        audit::append(audit_path, entry)?;
-        client.add_certificate(&key, &cert, &c.key_id, lifetime, req.agent.unwrap_or(false))?;
-        return Ok(MintOutcome {
-            key_file,
-            pub_file,
-            cert_file,
-            token,
-            certificate: summary,
-            ssh_commands: c
-                .principals
-                .iter()
-                .map(|p| format!("ssh {}@HOST", shell_word(p)))
-                .collect(),
-            warnings: c.warnings.clone(),
-            files: Vec::new(),
-            agent_lifetime: Some(lifetime),
-        });
-    }
-    entry.detail = Some(format!(
-        "{}, {}, {}",
-        key_file.display(),
-        pub_file.display(),
-        cert_file.display()
-    ));
-
-    let private = key.to_openssh(LineEnding::LF)?;
-    let public = keyfile::public_line(key.public_key())?;
     let mut cert_line = cert.to_openssh()?;
-    cert_line.push('\n');
-    let staged = atomic::stage(
-        &[
-            PlannedFile::private(&key_file, private.as_bytes().to_vec()),
-            PlannedFile::private(&pub_file, public.into_bytes()),
-            PlannedFile::private(&cert_file, cert_line.into_bytes()),
-        ],
-        req.force,
-    )?;
-    // The audit entry is on disk before the certificate is released; if it cannot be written,
-    // the staged files are dropped (removed) and nothing is released.
-    audit::append(audit_path, entry)?;
-    staged.commit()?;
-
+    cert_line.truncate(cert_line.trim_end().len());
+    let released = release.deliver(&key, &cert, &cert_line, entry, None, clock::now().max(now))?;
     let ssh_commands = c
         .principals
         .iter()
-        .map(|p| {
-            format!(
+        .map(|p| match &files {
+            Some(f) => format!(
                 "ssh -i {} {}@HOST",
-                shell_word(&key_file.display().to_string()),
-                shell_word(p)
-            )
+                shell::word(&f.key.display().to_string()),
+                shell::word(p)
+            ),
+            None => format!("ssh {}@HOST", shell::word(p)),
         })
         .collect();
+    let f = files.unwrap_or_else(|| KeyFiles::new(std::path::Path::new("")));
     Ok(MintOutcome {
-        files: vec![key_file.clone(), pub_file.clone(), cert_file.clone()],
-        key_file,
-        pub_file,
-        cert_file,
-        token,
+        key_file: f.key,
+        pub_file: f.public,
+        cert_file: f.cert,
+        token: signer.describe(),
         certificate: summary,
         ssh_commands,
         warnings: c.warnings.clone(),
-        agent_lifetime: None,
+        files: released.files,
+        agent_lifetime: released.agent_lifetime,
     })
-}
-
-/// Quotes `s` for a POSIX shell when it needs it.
-pub fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./@:+=,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", sanitize(s).replace('\'', "'\\''"))
-    }
 }
 
 #[cfg(test)]
@@ -483,7 +397,7 @@ mod tests {
         assert!(check_policy(&v(now, u64::MAX), "x", DEFAULT_MAX_LIFETIME, true, now).is_ok());
         assert!(matches!(
             check_policy(&v(1, 2), "x", DEFAULT_MAX_LIFETIME, true, now),
-            Err(Error::Usage(_))
+            Err(Error::ValidityPast { .. })
         ));
         // One hour long, but starting in 300 days: still beyond the policy.
         let later = now + 300 * 86400;
@@ -505,12 +419,5 @@ mod tests {
             now
         )
         .is_ok());
-    }
-
-    #[test]
-    fn shell_words_are_quoted_when_needed() {
-        assert_eq!(shell_word("emergency"), "emergency");
-        assert_eq!(shell_word("my key"), "'my key'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 }

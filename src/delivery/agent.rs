@@ -89,33 +89,36 @@ pub enum AgentError {
 }
 
 impl AgentError {
-    /// A short suggestion on what the user can do about this error, if there is one.
-    pub fn hint(&self) -> Option<String> {
+    /// What the user can do about this error.
+    pub fn hint(&self) -> String {
         match self {
-            AgentError::NoAgent => Some(
+            AgentError::NoAgent => {
                 "Start one with `eval \"$(ssh-agent)\"` and run again, or write the key to a file \
                  without --agent."
-                    .to_string(),
-            ),
-            AgentError::Connect { .. } => Some(
+                    .to_string()
+            }
+            AgentError::Connect { .. } => {
                 "SSH_AUTH_SOCK points to an agent that is gone; start a new one with \
                  `eval \"$(ssh-agent)\"`, or write the key to a file without --agent."
-                    .to_string(),
-            ),
-            AgentError::Refused => Some(
+                    .to_string()
+            }
+            AgentError::Refused => {
                 "Some agents (e.g. desktop keyrings) refuse certificates or key constraints; \
                  use OpenSSH's ssh-agent, or write the key to a file without --agent."
-                    .to_string(),
-            ),
-            AgentError::Protocol(_) => Some(
+                    .to_string()
+            }
+            AgentError::Protocol(_) => {
                 "Check that SSH_AUTH_SOCK points to a working ssh-agent, or write the key to a \
                  file without --agent."
-                    .to_string(),
-            ),
-            AgentError::Unsupported(_) => {
-                Some("Only ECDSA P-256 and Ed25519 keys can be added to the agent.".to_string())
+                    .to_string()
             }
-            AgentError::Mismatch => None,
+            AgentError::Unsupported(_) => {
+                "Only ECDSA P-256 and Ed25519 keys can be added to the agent.".to_string()
+            }
+            AgentError::Mismatch => {
+                "This is a bug in breakglass; please report it with the command you ran."
+                    .to_string()
+            }
         }
     }
 }
@@ -587,10 +590,7 @@ mod tests {
             socket_path_from_var(Some("/tmp/x".into())).unwrap(),
             std::ffi::OsString::from("/tmp/x")
         );
-        assert!(AgentError::NoAgent
-            .hint()
-            .unwrap()
-            .contains("eval \"$(ssh-agent)\""));
+        assert!(AgentError::NoAgent.hint().contains("eval \"$(ssh-agent)\""));
     }
 
     #[test]

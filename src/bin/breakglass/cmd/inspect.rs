@@ -1,22 +1,22 @@
 //! `breakglass inspect`.
 
-use super::print_json;
 use crate::cli::InspectArgs;
-use crate::inspect::{self, TimeStatus};
-use crate::{clock, keyfile, Error};
+use crate::output::{self, say, tell};
+use breakglass::ssh::summary::{self, TimeStatus};
+use breakglass::{ssh::keyfile, Error};
 
-pub(super) fn run(a: InspectArgs) -> Result<(), Error> {
+pub(super) fn run(a: InspectArgs, json: bool) -> Result<(), Error> {
     let expected = match &a.ca {
         Some(p) => Some(keyfile::read_ca_public(p)?),
         None => None,
     };
-    let now = clock::now();
+    let now = breakglass::now();
     let mut summaries = Vec::new();
     let mut failures = Vec::new();
     for f in &a.files {
-        match inspect::read_cert_line(f) {
+        match summary::read_cert_line(f) {
             Ok((cert, blob)) => {
-                let s = inspect::summarize(
+                let s = summary::summarize(
                     &f.display().to_string(),
                     &cert,
                     Some(&blob),
@@ -37,13 +37,13 @@ pub(super) fn run(a: InspectArgs) -> Result<(), Error> {
             Err(e) => failures.push(e.to_string()),
         }
     }
-    if a.json {
-        print_json(&summaries)?;
+    if json {
+        output::json(&summaries)?;
     } else {
         for s in &summaries {
-            print!("{}", inspect::render(s));
+            say!("{}", summary::render(s).trim_end_matches('\n'));
             if s.status != TimeStatus::Valid {
-                eprintln!(
+                tell!(
                     "breakglass: {}: {}",
                     s.file,
                     if s.status == TimeStatus::Expired {
@@ -57,8 +57,8 @@ pub(super) fn run(a: InspectArgs) -> Result<(), Error> {
     }
     match failures.len() {
         0 => Ok(()),
-        1 => Err(Error::Inspect(failures.remove(0))),
-        n => Err(Error::Inspect(format!(
+        1 => Err(Error::CertificatesInvalid(failures.remove(0))),
+        n => Err(Error::CertificatesInvalid(format!(
             "{n} files failed: {}",
             failures.join("; ")
         ))),

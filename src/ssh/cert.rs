@@ -7,10 +7,10 @@ use ssh_key::certificate::{Builder, CertType, Certificate};
 use ssh_key::public::KeyData;
 use ssh_key::Signature;
 
-use crate::cert_options::CertOptions;
+use crate::ssh::cert_options::CertOptions;
+use crate::ssh::validity::Validity;
 use crate::token::CaSigner;
 use crate::ui::Ui;
-use crate::validity::Validity;
 use crate::{Error, Result};
 
 /// Everything that goes into a user certificate besides the keys.
@@ -63,7 +63,7 @@ pub fn issue(
     ui: &mut dyn Ui,
 ) -> Result<Certificate> {
     let mut nonce = [0u8; 32]; // ssh-keygen uses 32 random bytes
-    getrandom::fill(&mut nonce).map_err(|e| Error::External(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut nonce).map_err(crate::error::randomness)?;
     let mut b = Builder::new(
         nonce.to_vec(),
         subject.clone(),

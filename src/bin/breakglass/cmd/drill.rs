@@ -1,15 +1,14 @@
 //! `breakglass drill`.
 
-use super::print_json;
 use crate::cli::DrillArgs;
-use crate::drill::{self, StepStatus};
-use crate::Error;
+use crate::output::{self, say};
+use breakglass::ops::drill::{self, StepStatus};
+use breakglass::Error;
 
-pub(super) fn run(a: DrillArgs) -> Result<(), Error> {
-    if !a.json {
-        println!("breakglass drill: the whole flow on a fresh SIMULATED key (nothing to plug in)");
+pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
+    if !json {
+        say!("breakglass drill: the whole flow on a fresh SIMULATED key (nothing to plug in)");
     }
-    let json = a.json;
     let mut show = |s: &drill::Step| {
         if !json {
             let tag = match s.status {
@@ -17,17 +16,17 @@ pub(super) fn run(a: DrillArgs) -> Result<(), Error> {
                 StepStatus::Fail => "FAIL",
                 StepStatus::Skipped => "SKIP",
             };
-            println!("  [{tag}] {:<46} {:>6} ms  {}", s.name, s.millis, s.detail);
+            say!("  [{tag}] {:<46} {:>6} ms  {}", s.name, s.millis, s.detail);
         }
     };
     let report = drill::run(a.keep, &mut show)?;
     if json {
-        print_json(&report)?;
+        output::json(&report)?;
     } else {
         if let Some(k) = &report.kept {
-            println!("  kept: {}", k.display());
+            say!("  kept: {}", k.display());
         }
-        println!(
+        say!(
             "{} in {} ms",
             if report.pass { "PASS" } else { "FAIL" },
             report.millis
@@ -36,8 +35,6 @@ pub(super) fn run(a: DrillArgs) -> Result<(), Error> {
     if report.pass {
         Ok(())
     } else {
-        Err(Error::External(
-            "the drill failed; the failing step above says why".into(),
-        ))
+        Err(Error::DrillFailed)
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ssh_key::LineEnding;
 
-use crate::keyfile::{self, KeyType};
+use crate::ssh::keyfile::{self, KeyType};
 use crate::{Error, Result};
 
 /// Where the OpenSSH server binary is, if installed.
@@ -40,11 +40,12 @@ pub struct TestSshd {
 }
 
 fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::External(format!("cannot find a free port: {e}")))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| Error::External(format!("cannot find a free port: {e}")))
+    let failed = |e: std::io::Error| Error::ProgramFailed {
+        program: "sshd".into(),
+        reason: format!("no free port on 127.0.0.1: {e}"),
+    };
+    let l = TcpListener::bind("127.0.0.1:0").map_err(failed)?;
+    l.local_addr().map(|a| a.port()).map_err(failed)
 }
 
 impl TestSshd {
@@ -59,15 +60,16 @@ impl TestSshd {
     /// Starts sshd trusting the CA file `ca` (sshd reads it at each login, so it may be written
     /// later).
     pub fn start_with_ca_file(dir: &Path, ca: &Path, extra: &[&str]) -> Result<TestSshd> {
-        let sshd = sshd_path().ok_or_else(|| {
-            Error::External("sshd is not installed (apt install openssh-server)".into())
+        let sshd = sshd_path().ok_or(Error::ProgramMissing {
+            program: "sshd",
+            package: "openssh-server",
         })?;
         fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         let host_key = dir.join("ssh_host_ed25519_key");
         if !host_key.exists() {
             let k = keyfile::generate(KeyType::Ed25519, "breakglass throwaway sshd")?;
-            crate::atomic::write_all(
-                &[crate::atomic::PlannedFile::private(
+            crate::delivery::atomic::write_all(
+                &[crate::delivery::atomic::PlannedFile::private(
                     &host_key,
                     k.to_openssh(LineEnding::LF)?.as_bytes().to_vec(),
                 )],
@@ -109,7 +111,10 @@ impl TestSshd {
                 .stderr(logf)
                 .env_remove("BREAKGLASS_PIN")
                 .spawn()
-                .map_err(|e| Error::External(format!("cannot start {}: {e}", sshd.display())))?;
+                .map_err(|e| Error::ProgramFailed {
+                    program: sshd.display().to_string(),
+                    reason: format!("could not start: {e}"),
+                })?;
             let mut s = TestSshd {
                 child,
                 port,
@@ -134,9 +139,10 @@ impl TestSshd {
             }
             drop(s);
         }
-        Err(Error::External(format!(
-            "the throwaway sshd did not start: {last_err}"
-        )))
+        Err(Error::ProgramFailed {
+            program: "the throwaway sshd".into(),
+            reason: last_err,
+        })
     }
 
     /// Everything sshd logged so far.
@@ -151,8 +157,9 @@ impl TestSshd {
     /// Runs `ssh -i key user@127.0.0.1 command` against this sshd (certificate picked up from
     /// `key-cert.pub`), with no user configuration, agent or known_hosts involved.
     pub fn ssh(&self, key: &Path, user: &str, command: &str) -> Result<Output> {
-        let ssh = ssh_path().ok_or_else(|| {
-            Error::External("ssh is not installed (apt install openssh-client)".into())
+        let ssh = ssh_path().ok_or(Error::ProgramMissing {
+            program: "ssh",
+            package: "openssh-client",
         })?;
         Command::new(ssh)
             .args(ssh_options(self.port))
@@ -164,7 +171,10 @@ impl TestSshd {
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("BREAKGLASS_PIN")
             .output()
-            .map_err(|e| Error::External(format!("cannot run ssh: {e}")))
+            .map_err(|e| Error::ProgramFailed {
+                program: "ssh".into(),
+                reason: e.to_string(),
+            })
     }
 }
 

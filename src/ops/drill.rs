@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::sshd::{self, TestSshd};
+use crate::ops::sshd::{self, TestSshd};
 use crate::{Error, Result};
 
 /// How a step ended.
@@ -109,26 +109,25 @@ fn summary_line(b: &[u8]) -> String {
         .map(str::trim)
         .find(|l| l.starts_with("Status:"))
     {
-        Some(l) => crate::sanitize::sanitize(l),
+        Some(l) => l.to_string(),
         None => first_line(b),
     }
 }
 
 fn first_line(b: &[u8]) -> String {
-    crate::sanitize::sanitize(
-        String::from_utf8_lossy(b)
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim(),
-    )
+    String::from_utf8_lossy(b)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// Runs the drill. `on_step` sees each step as it finishes (for live output).
 pub fn run(keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
     let started = Instant::now();
     let exe = std::env::current_exe()
-        .map_err(|e| Error::External(format!("cannot find the breakglass binary: {e}")))?;
+        .map_err(|e| Error::io("find", std::path::Path::new("the breakglass binary"), e))?;
     let tmp = tempfile::Builder::new()
         .prefix("breakglass-drill-")
         .tempdir()
@@ -338,7 +337,7 @@ fn login(d: &mut Drill<'_>, server: &TestSshd, user: &str) {
             let detail = if why.is_empty() {
                 first_line(&o.stderr)
             } else {
-                crate::sanitize::sanitize(&why)
+                why
             };
             d.record(&name, start, StepStatus::Fail, detail);
         }

@@ -68,7 +68,7 @@ impl AuditEntry {
     pub fn new(action: &str) -> Self {
         let now = crate::clock::now();
         AuditEntry {
-            time: crate::validity::format_time_utc(now),
+            time: crate::ssh::validity::format_time_utc(now),
             operator: paths::operator(),
             host: paths::hostname(),
             action: action.into(),

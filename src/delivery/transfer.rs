@@ -121,26 +121,40 @@ pub enum Received {
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
     #[error(
-        "That is not a wormhole code: a code is a number and words joined by dashes, like 7-guitarist-revenge."
+        "That is not a wormhole code: a code is a number and words joined by dashes, like 7-guitarist-revenge"
     )]
     BadCode,
-    #[error("The code did not match: the key exchange with the other side failed.")]
+    #[error("The code did not match: the key exchange with the other side failed")]
     WrongCode,
-    #[error("Could not reach the wormhole mailbox server: {0}.")]
+    #[error("Could not reach the wormhole mailbox server: {0}")]
     MailboxUnreachable(String),
-    #[error("The other side never showed up.")]
+    #[error("The other side never showed up")]
     PeerNeverCame,
-    #[error("The transfer was cut off before it completed.")]
+    #[error("The transfer was cut off before it completed")]
     Cut,
-    #[error("Timed out while {0}.")]
+    #[error("Timed out while {0}")]
     Timeout(&'static str),
-    #[error("Refused what the other side sent: {0}.")]
+    #[error("Refused what the other side sent: {0}")]
     Hostile(String),
-    #[error("The wormhole transfer failed: {0}.")]
+    #[error("The wormhole transfer failed: {0}")]
     Other(String),
 }
 
 impl TransferError {
+    /// Short machine-readable kind, for `--json` errors and the audit log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransferError::BadCode => "bad-code",
+            TransferError::WrongCode => "wrong-code",
+            TransferError::MailboxUnreachable(_) => "mailbox-unreachable",
+            TransferError::PeerNeverCame => "peer-never-came",
+            TransferError::Cut => "transfer-cut",
+            TransferError::Timeout(_) => "timeout",
+            TransferError::Hostile(_) => "hostile-peer",
+            TransferError::Other(_) => "transfer-failed",
+        }
+    }
+
     /// What to do next, one sentence.
     pub fn hint(&self) -> String {
         match self {
@@ -892,7 +906,7 @@ mod tests {
     }
 
     #[test]
-    fn messages_are_sentences_with_hints() {
+    fn messages_are_sentences_without_full_stop_and_hints_are_sentences() {
         let all = [
             TransferError::BadCode,
             TransferError::WrongCode,
@@ -905,11 +919,12 @@ mod tests {
         ];
         for e in all {
             let s = e.to_string();
+            // One sentence without its full stop (the printer adds it), and a hint that is one.
             assert!(
-                s.ends_with('.') && s.chars().next().unwrap().is_uppercase(),
+                !s.ends_with('.') && s.chars().next().unwrap().is_uppercase(),
                 "{s}"
             );
-            assert!(!e.hint().is_empty());
+            assert!(e.hint().ends_with('.'), "{}", e.hint());
         }
     }
 }

@@ -9,9 +9,8 @@ use ssh_key::certificate::{CertType, Certificate};
 use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, HashAlg, PublicKey};
 
-use crate::fido;
-use crate::sanitize::sanitize;
-use crate::validity::{self, Validity};
+use crate::ssh::sk;
+use crate::ssh::validity::{self, Validity};
 use crate::{Error, Result};
 
 /// Where a certificate stands in time.
@@ -170,8 +169,8 @@ pub fn verify_blob(cert: &Certificate, blob: &[u8]) -> bool {
 fn options(map: &ssh_key::certificate::OptionsMap) -> Vec<OptionView> {
     map.iter()
         .map(|(k, v)| OptionView {
-            name: sanitize(k),
-            value: sanitize(v),
+            name: k.to_string(),
+            value: v.to_string(),
         })
         .collect()
 }
@@ -199,13 +198,13 @@ pub fn summarize(
         Some(b) => verify_blob(cert, b),
         None => cert.verify_signature().is_ok(),
     };
-    let (sk_flags, sk_counter) = match fido::sk_flags_counter(cert.signature()) {
+    let (sk_flags, sk_counter) = match sk::sk_flags_counter(cert.signature()) {
         Some((f, c)) => (Some(f), Some(c)),
         None => (None, None),
     };
     let ca = cert.signature_key();
     CertSummary {
-        file: sanitize(file),
+        file: file.to_string(),
         cert_type: cert.algorithm().to_certificate_type().to_string(),
         role: match cert.cert_type() {
             CertType::User => "user".into(),
@@ -217,13 +216,9 @@ pub fn summarize(
         ca_algorithm: cert.signature().algorithm().as_str().to_string(),
         ca_fingerprint: ca.fingerprint(HashAlg::Sha256).to_string(),
         ca_public_key: PublicKey::from(ca.clone()).to_openssh().unwrap_or_default(),
-        key_id: sanitize(cert.key_id()),
+        key_id: cert.key_id().to_string(),
         serial: cert.serial(),
-        principals: cert
-            .valid_principals()
-            .iter()
-            .map(|p| sanitize(p))
-            .collect(),
+        principals: cert.valid_principals().iter().cloned().collect(),
         valid_after: validity.valid_after,
         valid_before: validity.valid_before,
         valid_local: validity::format_validity(&validity),
@@ -329,8 +324,8 @@ pub fn render(s: &CertSummary) -> String {
     match (s.sk_flags, s.sk_counter) {
         (Some(f), Some(c)) => out.push_str(&format!(
             "{pad}CA signature: {sig} (touch: {}, PIN: {}, counter {c})\n",
-            if f & fido::FLAG_UP != 0 { "yes" } else { "NO" },
-            if f & fido::FLAG_UV != 0 { "yes" } else { "no" },
+            if f & sk::FLAG_UP != 0 { "yes" } else { "NO" },
+            if f & sk::FLAG_UV != 0 { "yes" } else { "no" },
         )),
         _ => out.push_str(&format!("{pad}CA signature: {sig}\n")),
     }

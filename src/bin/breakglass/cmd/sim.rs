@@ -2,38 +2,38 @@
 
 use zeroize::Zeroizing;
 
-use super::{print_json, TerminalUi};
 use crate::cli::SimCommand;
-use crate::paths;
-use crate::token::sim::SimToken;
-use crate::token::TokenError;
-use crate::ui::Ui;
-use crate::Error;
+use crate::output::{self, say, tell};
+use crate::terminal::TerminalUi;
+use breakglass::token::sim::SimToken;
+use breakglass::token::TokenError;
+use breakglass::ui::{PinPrompt, Ui};
+use breakglass::Error;
 
-pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
+pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), Error> {
     if let SimCommand::ProviderPath = c {
-        println!("{}", crate::token::sim::provider_path()?.display());
+        say!("{}", breakglass::token::sim::provider_path()?.display());
         return Ok(());
     }
     if let SimCommand::PivCard(a) = c {
         return piv_card(a);
     }
-    let dir = paths::sim_dir();
+    let dir = breakglass::sim_dir();
     let mut token = SimToken::open(&dir)?;
     match c {
-        SimCommand::Status { json } => {
+        SimCommand::Status => {
             let s = token.status()?;
             if json {
-                return print_json(&s);
+                return output::json(&s);
             }
-            println!(
+            say!(
                 "simulated key {} (SIMULATED) in {}",
                 s.serial,
                 s.dir.display()
             );
-            println!("  signature counter: {}", s.counter);
+            say!("  signature counter: {}", s.counter);
             match s.pin_retries {
-                Some(n) => println!(
+                Some(n) => say!(
                     "  PIN: set, {n} tries left{}",
                     if s.needs_replug {
                         " (3 wrong in a row: run `breakglass sim replug`)"
@@ -41,18 +41,18 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
                         ""
                     }
                 ),
-                None => println!("  PIN: not set"),
+                None => say!("  PIN: not set"),
             }
             if s.credentials.is_empty() {
-                println!("  resident credentials: none");
+                say!("  resident credentials: none");
             }
             for c in &s.credentials {
-                println!(
+                say!(
                     "  resident credential: {} {} credProtect {} created {}",
-                    crate::sanitize::sanitize(&c.rp_id),
+                    c.rp_id,
                     c.fingerprint,
                     c.cred_protect,
-                    crate::validity::format_time_utc(c.created)
+                    breakglass::ssh::validity::format_time_utc(c.created)
                 );
             }
             Ok(())
@@ -69,19 +69,23 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
                     );
                     let a = Zeroizing::new(a);
                     if a != b {
-                        return Err(Error::Usage("the two PINs differ".into()));
+                        return Err(Error::PinsDiffer);
                     }
                     a
                 }
             };
             let status = token.status()?;
             let current = if status.pin_set {
-                Some(ui.pin("Current PIN of the simulated key: ")?)
+                let prompt = PinPrompt {
+                    device: format!("simulated key {} (current PIN)", token.serial()),
+                    tries_left: status.pin_retries,
+                };
+                Some(ui.pin(&prompt).ok_or(TokenError::PinNeeded)?)
             } else {
                 None
             };
             token.set_pin(current.as_ref(), &new)?;
-            println!(
+            say!(
                 "PIN {} on simulated key {}.",
                 if status.pin_set { "changed" } else { "set" },
                 token.serial()
@@ -90,13 +94,13 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
         }
         SimCommand::Replug => {
             token.replug()?;
-            println!("Simulated key {} re-inserted.", token.serial());
+            say!("Simulated key {} re-inserted.", token.serial());
             Ok(())
         }
         SimCommand::ProviderPath | SimCommand::PivCard(_) => Ok(()),
         SimCommand::Reset => {
             token.reset()?;
-            println!(
+            say!(
                 "Simulated key {} reset: every credential and the PIN are gone.",
                 token.serial()
             );
@@ -106,10 +110,10 @@ pub(super) fn run(c: SimCommand, ui: &mut TerminalUi) -> Result<(), Error> {
 }
 
 fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
-    use crate::token::piv_card::{run_card, CardConfig};
+    use breakglass::token::piv_card::{run_card, CardConfig};
     let state = a
         .state
-        .unwrap_or_else(|| paths::sim_dir().join("piv-card.json"));
+        .unwrap_or_else(|| breakglass::sim_dir().join("piv-card.json"));
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
@@ -119,16 +123,13 @@ fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
         .filter_map(|p| p.parse().ok())
         .collect();
     let [major, minor, patch] = v[..] else {
-        return Err(Error::Usage(format!(
-            "--firmware {:?} is not MAJOR.MINOR.PATCH",
-            a.firmware
-        )));
+        return Err(Error::Firmware(a.firmware.clone()));
     };
     let mut cfg = CardConfig::new(&state);
     cfg.vpcd_addr = a.vpcd.clone();
     cfg.serial = a.serial;
     cfg.version = (major, minor, patch);
-    eprintln!(
+    tell!(
         "virtual YubiKey PIV card (SIMULATED) serial {} firmware {} -> vpcd {}; state {}",
         a.serial,
         a.firmware,
@@ -136,5 +137,5 @@ fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
         state.display()
     );
     let stop = std::sync::atomic::AtomicBool::new(false);
-    run_card(&cfg, &stop).map_err(|e| Error::External(format!("the virtual card stopped: {e}")))
+    run_card(&cfg, &stop).map_err(|e| Error::VirtualCard(e.to_string()))
 }

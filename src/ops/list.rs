@@ -83,10 +83,7 @@ fn list_fido2(l: &mut Listing, application: &str, ui: &mut dyn Ui) {
         let mut key = match fido2::open(Some(&d.path)) {
             Ok(k) => k,
             Err(e) => {
-                l.problems.push(format!(
-                    "FIDO2 {}: {e}",
-                    crate::sanitize::sanitize(&d.label())
-                ));
+                l.problems.push(format!("FIDO2 {}: {e}", d.label()));
                 continue;
             }
         };
@@ -103,16 +100,14 @@ fn list_fido2(l: &mut Listing, application: &str, ui: &mut dyn Ui) {
                 })
                 .collect(),
             Err(e) => {
-                l.problems.push(format!(
-                    "FIDO2 {}: cannot list its CAs: {e}",
-                    crate::sanitize::sanitize(&d.label())
-                ));
+                l.problems
+                    .push(format!("FIDO2 {}: cannot list its CAs: {e}", d.label()));
                 Vec::new()
             }
         };
         l.keys.push(ListedKey {
             backend: Backend::Fido2,
-            device: crate::sanitize::sanitize(&key.describe()),
+            device: key.describe(),
             pin_tries_left: tries,
             cas,
         });
@@ -128,7 +123,6 @@ fn list_fido2(l: &mut Listing, _: &str, _: &mut dyn Ui) {
 #[cfg(feature = "piv")]
 fn list_piv(l: &mut Listing) {
     use crate::token::piv_ca;
-    use crate::token::TokenError;
     use ssh_key::HashAlg;
     match crate::token::piv::list() {
         Ok(keys) => {
@@ -149,22 +143,14 @@ fn list_piv(l: &mut Listing) {
                     backend: Backend::Piv,
                     device: format!(
                         "YubiKey {} (firmware {}.{}.{}, reader {})",
-                        k.serial,
-                        k.version.0,
-                        k.version.1,
-                        k.version.2,
-                        crate::sanitize::sanitize(&k.reader)
+                        k.serial, k.version.0, k.version.1, k.version.2, k.reader
                     ),
                     pin_tries_left: Some(k.pin_tries_left),
                     cas,
                 });
             }
         }
-        Err(e) => {
-            if let TokenError::Hardware { message, .. } = piv_ca::piv_err(e) {
-                l.problems.push(format!("PIV: {message}"));
-            }
-        }
+        Err(e) => l.problems.push(format!("PIV: {e}")),
     }
 }
 

@@ -3,22 +3,24 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::print_json;
 use crate::cli::{ReceiveArgs, SendArgs, WormholeArgs};
-use crate::handoff::{self, ReceiveRequest, SendRequest};
-use crate::inspect::{self, CertSummary};
-use crate::sanitize::sanitize;
-use crate::Error;
+use crate::output::{self, say, tell};
+use breakglass::delivery::release::Delivery;
+use breakglass::ops::handoff::{self, ReceiveRequest, SendRequest};
+use breakglass::shell;
+use breakglass::ssh::keyfile::KeyFiles;
+use breakglass::ssh::summary::{self, CertSummary};
+use breakglass::Error;
 
 fn describe(s: &CertSummary) {
-    eprintln!("  principals: {}", s.principals.join(", "));
-    eprintln!("  valid:      {} (local)", s.valid_local);
-    eprintln!("              {} (UTC)", s.valid_utc);
+    tell!("  principals: {}", s.principals.join(", "));
+    tell!("  valid:      {} (local)", s.valid_local);
+    tell!("              {} (UTC)", s.valid_utc);
     if let Some(left) = s.seconds_left.filter(|_| s.valid_before != u64::MAX) {
-        eprintln!("  time left:  {}", inspect::human_duration(left));
+        tell!("  time left:  {}", summary::human_duration(left));
     }
-    eprintln!("  CA:         {} {}", s.ca_type, s.ca_fingerprint);
-    eprintln!("  key id:     \"{}\"  serial {}", s.key_id, s.serial);
+    tell!("  CA:         {} {}", s.ca_type, s.ca_fingerprint);
+    tell!("  key id:     \"{}\"  serial {}", s.key_id, s.serial);
 }
 
 fn progress(json: bool, bytes: u64, millis: u128) {
@@ -26,14 +28,14 @@ fn progress(json: bool, bytes: u64, millis: u128) {
         return;
     }
     let secs = (millis as f64 / 1000.0).max(0.001);
-    eprintln!(
+    tell!(
         "transferred {bytes} bytes in {secs:.2} s ({:.1} KiB/s)",
         bytes as f64 / 1024.0 / secs
     );
 }
 
-pub(super) fn send(a: SendArgs) -> Result<(), Error> {
-    send_out(&a.out, &a.wormhole, a.json)
+pub(super) fn send(a: SendArgs, json: bool) -> Result<(), Error> {
+    send_out(&a.out, &a.wormhole, json)
 }
 
 /// Sends OUT (also used by `mint --send`).
@@ -50,7 +52,7 @@ pub(super) fn send_out(out: &Path, w: &WormholeArgs, json: bool) -> Result<(), E
     let o = handoff::send(
         &req,
         &mut |s| {
-            eprintln!(
+            tell!(
                 "Sending {} and its certificate ({relay_note}):",
                 out.display()
             );
@@ -65,68 +67,70 @@ pub(super) fn send_out(out: &Path, w: &WormholeArgs, json: bool) -> Result<(), E
             ];
             for l in lines {
                 if json {
-                    eprintln!("{l}");
+                    tell!("{l}");
                 } else {
-                    println!("{l}");
+                    say!("{l}");
                 }
             }
-            eprintln!("Waiting for the other side…");
+            tell!("Waiting for the other side…");
         },
     )?;
     progress(json, o.bytes, o.millis);
     if json {
-        return print_json(&o);
+        return output::json(&o);
     }
-    println!("Sent. The other side acknowledged every byte (sha256).");
+    say!("Sent. The other side acknowledged every byte (sha256).");
     Ok(())
 }
 
-pub(super) fn receive(a: ReceiveArgs) -> Result<(), Error> {
+pub(super) fn receive(a: ReceiveArgs, json: bool) -> Result<(), Error> {
+    let delivery = if a.agent {
+        Delivery::Agent { confirm: a.confirm }
+    } else {
+        Delivery::Files {
+            out: a.out.clone(),
+            force: a.force,
+        }
+    };
     let req = ReceiveRequest {
         code: a.code.trim().to_string(),
-        out: a.out,
-        force: a.force,
-        agent: a.agent,
-        confirm: a.confirm,
+        delivery,
         ca: a.ca,
         cfg: a.wormhole.config(),
     };
     let o = handoff::receive(&req)?;
-    progress(a.json, o.bytes, o.millis);
-    if a.json {
-        return print_json(&o);
+    progress(json, o.bytes, o.millis);
+    if json {
+        return output::json(&o);
     }
     if let Some(t) = &o.text {
-        println!("Received a text message (no key material):");
-        println!("{t}");
+        say!("Received a text message (no key material):");
+        say!("{t}");
         return Ok(());
     }
     if let Some(s) = &o.certificate {
-        eprintln!("Received a key and its certificate; the signature verifies:");
+        tell!("Received a key and its certificate; the signature verifies:");
         describe(s);
     }
     match o.agent_lifetime {
-        Some(l) => println!(
+        Some(l) => say!(
             "Added to ssh-agent for {} (nothing written to disk).",
-            inspect::human_duration(u64::from(l))
+            summary::human_duration(u64::from(l))
         ),
         None => {
-            println!(
+            say!(
                 "Wrote {}",
                 o.files
                     .iter()
-                    .map(|p| sanitize(&p.display().to_string()))
+                    .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
             if let Some(s) = &o.certificate {
+                let key = KeyFiles::new(&a.out).key.display().to_string();
                 for p in &s.principals {
-                    println!(
-                        "  ssh -i {} {}@HOST",
-                        crate::mint::shell_word(&req.out.display().to_string()),
-                        // Principals come from the peer: quoted before they become a command.
-                        crate::mint::shell_word(p)
-                    );
+                    // Principals come from the peer: quoted before they become a command.
+                    say!("  ssh -i {} {}@HOST", shell::word(&key), shell::word(p));
                 }
             }
         }

@@ -53,9 +53,7 @@ pub fn preflight(paths: &[&Path], force: bool) -> Result<()> {
             return Err(Error::DirMissing(dir.to_path_buf()));
         }
         match fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(Error::Usage(format!("{} is a directory", path.display())))
-            }
+            Ok(meta) if meta.is_dir() => return Err(Error::IsDirectory(path.to_path_buf())),
             Ok(_) if !force => return Err(Error::FileExists(path.to_path_buf())),
             _ => {}
         }
@@ -192,7 +190,7 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
         .unwrap_or_default();
     for _ in 0..16 {
         let mut rnd = [0u8; 6];
-        getrandom::fill(&mut rnd).map_err(|e| Error::External(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut rnd).map_err(crate::error::randomness)?;
         let suffix: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
         let temp = dir.join(format!(".{name}.tmp-{suffix}"));
         let opened = OpenOptions::new()
@@ -218,10 +216,11 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
         }
         return Ok(temp);
     }
-    Err(Error::External(format!(
-        "could not create a temporary file in {}",
-        dir.display()
-    )))
+    Err(Error::io(
+        "create a temporary file in",
+        dir,
+        std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+    ))
 }
 
 /// Appends one line to `path` (created 0600), then fsyncs it. Used by the audit log.

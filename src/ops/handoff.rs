@@ -9,39 +9,18 @@ use std::time::Instant;
 
 use serde::Serialize;
 use ssh_key::certificate::Certificate;
-use ssh_key::{LineEnding, PrivateKey};
+use ssh_key::PrivateKey;
 use zeroize::Zeroizing;
 
-use crate::agent::{self, AgentClient};
-use crate::atomic::{self, PlannedFile};
-use crate::audit::{self, AuditEntry};
-use crate::inspect::{self, CertSummary, TimeStatus};
-use crate::mint::output_paths;
-use crate::transfer::{self, OutFile, Received, TransferError, WormholeConfig};
-use crate::{clock, keyfile, validity, Error, Result};
+use crate::delivery::audit::{self, AuditEntry};
+use crate::delivery::release::{Delivery, Release, Released};
+use crate::delivery::transfer::{self, OutFile, Received, TransferError, WormholeConfig};
+use crate::ssh::keyfile::{self, KeyFiles};
+use crate::ssh::summary::{self, CertSummary};
+use crate::{clock, Error, Result};
 
 const PEM_BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
 const PEM_END: &str = "-----END OPENSSH PRIVATE KEY-----";
-
-impl From<TransferError> for Error {
-    fn from(e: TransferError) -> Self {
-        let kind = match &e {
-            TransferError::BadCode => "bad-code",
-            TransferError::WrongCode => "wrong-code",
-            TransferError::MailboxUnreachable(_) => "mailbox-unreachable",
-            TransferError::PeerNeverCame => "peer-never-came",
-            TransferError::Cut => "transfer-cut",
-            TransferError::Timeout(_) => "timeout",
-            TransferError::Hostile(_) => "hostile-peer",
-            TransferError::Other(_) => "transfer-failed",
-        };
-        Error::Transfer {
-            kind,
-            message: e.to_string().trim_end_matches('.').to_string(),
-            hint: e.hint(),
-        }
-    }
-}
 
 /// A key and its certificate, checked against each other.
 pub struct Bundle {
@@ -74,13 +53,13 @@ pub fn check_bundle(
         return Err(bad("the private key is passphrase-protected; ask for an unencrypted one (breakglass mint writes none)".into()));
     }
     let (cert, blob) =
-        inspect::parse_cert_line(cert_text).map_err(|r| bad(format!("the certificate {r}")))?;
+        summary::parse_cert_line(cert_text).map_err(|r| bad(format!("the certificate {r}")))?;
     if cert.public_key() != key.public_key().key_data() {
         return Err(bad(
             "the certificate is for another key than the private key".into(),
         ));
     }
-    let summary = inspect::summarize(label, &cert, Some(&blob), now, ca.map(|k| k.key_data()));
+    let summary = summary::summarize(label, &cert, Some(&blob), now, ca.map(|k| k.key_data()));
     if !summary.signature_valid {
         return Err(bad("the certificate's CA signature does not verify".into()));
     }
@@ -90,20 +69,8 @@ pub fn check_bundle(
             summary.ca_fingerprint
         )));
     }
-    match summary.status {
-        TimeStatus::Expired => {
-            return Err(Error::Usage(format!(
-                "the certificate expired at {}; mint a new one",
-                validity::format_time_utc(summary.valid_before)
-            )))
-        }
-        TimeStatus::NotYetValid => {
-            return Err(Error::Usage(format!(
-                "the certificate is not valid before {}; mint one that is valid now",
-                validity::format_time_utc(summary.valid_after)
-            )))
-        }
-        TimeStatus::Valid => {}
+    if let Some(e) = Error::unless_valid(summary.valid_after, summary.valid_before, now) {
+        return Err(e);
     }
     if cert.cert_type() != ssh_key::certificate::CertType::User {
         return Err(bad(
@@ -178,7 +145,11 @@ pub fn send(
     preview: &mut dyn FnMut(&CertSummary),
     on_code: &mut dyn FnMut(&str),
 ) -> Result<SendOutcome> {
-    let (key_file, pub_file, cert_file) = output_paths(&req.out);
+    let KeyFiles {
+        key: key_file,
+        public: pub_file,
+        cert: cert_file,
+    } = KeyFiles::new(&req.out);
     let now = clock::now();
     let key_pem = read_file(&key_file)?;
     let cert_text = String::from_utf8_lossy(&read_file(&cert_file)?).into_owned();
@@ -273,14 +244,8 @@ fn entry_for(action: &str, s: &CertSummary) -> AuditEntry {
 pub struct ReceiveRequest {
     /// The code.
     pub code: String,
-    /// `-f OUT`.
-    pub out: PathBuf,
-    /// Replace existing files.
-    pub force: bool,
-    /// Put the key into ssh-agent instead of writing files.
-    pub agent: bool,
-    /// Ask the agent to confirm each use.
-    pub confirm: bool,
+    /// Where the key and certificate go.
+    pub delivery: Delivery,
     /// Refuse a certificate from another CA.
     pub ca: Option<PathBuf>,
     /// Servers and timeouts.
@@ -351,15 +316,8 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
         Some(p) => Some(keyfile::read_ca_public(p)?),
         None => None,
     };
-    let (key_file, pub_file, cert_file) = output_paths(&req.out);
-    let mut client = None;
-    if req.agent {
-        client = Some(AgentClient::from_env()?);
-    } else {
-        atomic::preflight(&[&key_file, &pub_file, &cert_file], req.force)?;
-    }
+    let mut release = Some(Release::prepare(&req.delivery)?);
     let audit_path = audit::default_path();
-    audit::preflight(&audit_path)?;
     let started = Instant::now();
     let np = nameplate(&req.code);
     let received = match async_io::block_on(transfer::receive(&req.cfg, &req.code)) {
@@ -380,7 +338,7 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
         Received::Text(t) => (vec![t.as_bytes()], Some(t.as_str())),
     };
     let bytes = blobs.iter().map(|b| b.len() as u64).sum();
-    let result = (|| {
+    let result: Result<ReceiveOutcome> = (|| {
         let (key, cert) = find_material(&blobs)?;
         match (key, cert, text) {
             (None, None, Some(t)) => Ok(ReceiveOutcome {
@@ -388,14 +346,24 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
                 files: Vec::new(),
                 agent: false,
                 agent_lifetime: None,
-                text: Some(crate::sanitize::sanitize_lines(t)),
+                text: Some(t.to_string()),
                 bytes,
                 millis,
             }),
             (Some(key), Some(cert), _) => {
                 let now = clock::now().max(now0);
                 let b = check_bundle(&key, &cert, "received certificate", now, expected.as_ref())?;
-                finish(req, client.take(), b, now, bytes, millis, &audit_path, &np)
+                let release = release.take().ok_or(Error::SignatureInvalid)?;
+                let released = finish(release, &b, now, &np)?;
+                Ok(ReceiveOutcome {
+                    agent: released.agent_lifetime.is_some(),
+                    agent_lifetime: released.agent_lifetime,
+                    files: released.files,
+                    certificate: Some(b.summary),
+                    text: None,
+                    bytes,
+                    millis,
+                })
             }
             (k, c, _) => Err(TransferError::Hostile(format!(
                 "expected a private key and its certificate, got {} and {}",
@@ -426,67 +394,22 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
     result
 }
 
-/// Releases a checked bundle (files or agent), with its audit entry on disk first.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    req: &ReceiveRequest,
-    client: Option<AgentClient>,
-    b: Bundle,
-    now: u64,
-    bytes: u64,
-    millis: u128,
-    audit_path: &Path,
-    np: &str,
-) -> Result<ReceiveOutcome> {
+/// Releases a checked bundle (files or agent), with its audit entry on disk first. Nothing the
+/// peer sent beyond the parsed key and the verified certificate blob reaches the disk, and the
+/// key's comment is sanitised like the certificate's.
+fn finish(release: Release, b: &Bundle, now: u64, np: &str) -> Result<Released> {
     let mut entry = entry_for("receive", &b.summary);
-    if let Some(mut c) = client {
-        let lifetime = agent::remaining_lifetime(&b.cert, now)
-            .ok_or_else(|| Error::Usage("the certificate is not valid now".into()))?;
-        entry.detail = Some(format!("nameplate {np}, into ssh-agent for {lifetime} s"));
-        audit::append(audit_path, &entry)?;
-        c.add_certificate(&b.key, &b.cert, &b.summary.key_id, lifetime, req.confirm)?;
-        return Ok(ReceiveOutcome {
-            certificate: Some(b.summary),
-            files: Vec::new(),
-            agent: true,
-            agent_lifetime: Some(lifetime),
-            text: None,
-            bytes,
-            millis,
-        });
-    }
-    let (key_file, pub_file, cert_file) = output_paths(&req.out);
-    // Re-encode the key ourselves: nothing the peer sent beyond the parsed key reaches the disk.
-    let key_text = b.key.to_openssh(LineEnding::LF)?;
-    let mut public = b.key.public_key().clone();
-    public.set_comment(
+    let mut key = b.key.clone();
+    key.set_comment(
         crate::sanitize::sanitize_bytes(b.key.comment().as_bytes())
             .replace(char::is_whitespace, "_"),
     );
-    let pub_line = keyfile::public_line(&public)?;
-    let staged = atomic::stage(
-        &[
-            PlannedFile::private(&key_file, key_text.as_bytes().to_vec()),
-            PlannedFile::private(&pub_file, pub_line.into_bytes()),
-            PlannedFile::private(&cert_file, format!("{}\n", b.cert_line).into_bytes()),
-        ],
-        req.force,
-    )?;
-    entry.detail = Some(format!(
-        "nameplate {np}, {}, {}, {}",
-        key_file.display(),
-        pub_file.display(),
-        cert_file.display()
-    ));
-    audit::append(audit_path, &entry)?;
-    staged.commit()?;
-    Ok(ReceiveOutcome {
-        certificate: Some(b.summary),
-        files: vec![key_file, pub_file, cert_file],
-        agent: false,
-        agent_lifetime: None,
-        text: None,
-        bytes,
-        millis,
-    })
+    release.deliver(
+        &key,
+        &b.cert,
+        &b.cert_line,
+        &mut entry,
+        Some(&format!("nameplate {np}")),
+        now,
+    )
 }

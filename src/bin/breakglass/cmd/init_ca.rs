@@ -1,0 +1,53 @@
+//! `breakglass init-ca`.
+
+use crate::cli::InitCaArgs;
+use crate::output::{self, say, tell};
+use crate::terminal::TerminalUi;
+use breakglass::ops::init_ca::{self, InitCaRequest};
+use breakglass::token::Backend;
+use breakglass::Error;
+
+pub(super) fn run(
+    a: InitCaArgs,
+    outer: Option<Backend>,
+    json: bool,
+    ui: &mut TerminalUi,
+) -> Result<(), Error> {
+    let req = InitCaRequest {
+        file: a.file,
+        comment: a.comment,
+        application: a.application,
+        verify_required: a.verify_required,
+        force: a.force,
+        backend: a.token.backend.or(outer),
+        slot: a.slot,
+        device: a.token.device,
+    };
+    let o = init_ca::init_ca(&req, ui)?;
+    if json {
+        return output::json(&o);
+    }
+    if let Some(old) = &o.replaced {
+        tell!(
+            "Replaced the key's previous CA {old}; hosts trusting it will refuse new certificates."
+        );
+    }
+    say!("Created SSH user CA on {}", o.token);
+    say!("  fingerprint: {}", o.fingerprint);
+    say!(
+        "  key handle:  {} (the private key stays on the key)",
+        o.key_file.display()
+    );
+    say!("  public key:  {}", o.pub_file.display());
+    if o.simulated {
+        say!("  SIMULATED: practice only; never trust this CA on a real host.");
+    }
+    say!();
+    say!("On each host, append the CA line to /etc/ssh/breakglass_user_ca.pub:");
+    say!("  {}", o.public_key);
+    say!("and add to /etc/ssh/sshd_config (then `touch /etc/ssh/breakglass.krl` and reload sshd):");
+    for l in &o.sshd_lines {
+        say!("  {l}");
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `breakglass mint`.
+
+use crate::cli::MintArgs;
+use crate::output::{self, say};
+use crate::terminal::TerminalUi;
+use breakglass::delivery::release::Delivery;
+use breakglass::ops::mint::{self, MintRequest};
+use breakglass::ssh::summary::{self, TimeStatus};
+use breakglass::token::Backend;
+use breakglass::ui::Ui;
+use breakglass::Error;
+
+pub(super) fn run(
+    a: MintArgs,
+    outer: Option<Backend>,
+    json: bool,
+    ui: &mut TerminalUi,
+) -> Result<(), Error> {
+    let delivery = if a.agent {
+        Delivery::Agent { confirm: a.confirm }
+    } else {
+        Delivery::Files {
+            out: a.out.clone(),
+            force: a.force,
+        }
+    };
+    let req = MintRequest {
+        ca: a.ca,
+        application: a.application,
+        principals: a.principals,
+        validity: a.validity,
+        key_id: a.key_id,
+        serial: a.serial,
+        options: a.options,
+        key_type: a.key_type,
+        reason: a.reason,
+        max_lifetime: a.max_lifetime,
+        allow_long: a.allow_long,
+        backend: a.token.backend.or(outer),
+        delivery,
+        device: a.token.device,
+    };
+    let o = mint::mint(&req, ui)?;
+    for w in &o.warnings {
+        ui.note(&format!("warning: {w}"));
+    }
+    #[cfg(feature = "wormhole")]
+    let send = a.send;
+    #[cfg(not(feature = "wormhole"))]
+    let send = false;
+    if json && !send {
+        return output::json(&o);
+    }
+    if !json {
+        print_minted(&o);
+    }
+    #[cfg(feature = "wormhole")]
+    if a.send {
+        if !json {
+            say!();
+        }
+        return super::handoff::send_out(&a.out, &a.wormhole, json);
+    }
+    Ok(())
+}
+
+fn print_minted(o: &mint::MintOutcome) {
+    let c = &o.certificate;
+    match o.agent_lifetime {
+        Some(l) => say!(
+            "Minted a certificate into ssh-agent for {} (signed by {}; nothing written to disk)",
+            summary::human_duration(u64::from(l)),
+            o.token
+        ),
+        None => {
+            say!("Minted {} (signed by {})", o.cert_file.display(), o.token);
+            say!(
+                "  key:        {} ({})",
+                o.key_file.display(),
+                c.key_fingerprint
+            );
+        }
+    }
+    say!("  principals: {}", c.principals.join(", "));
+    say!("  key id:     \"{}\"  serial {}", c.key_id, c.serial);
+    say!("  valid:      {} (local)", c.valid_local);
+    say!("              {} (UTC)", c.valid_utc);
+    match (c.status, c.seconds_left) {
+        (TimeStatus::Valid, Some(left)) if c.valid_before != u64::MAX => {
+            say!("  time left:  {}", summary::human_duration(left))
+        }
+        (TimeStatus::NotYetValid, _) => say!("  time left:  NOT YET VALID"),
+        _ => {}
+    }
+    say!("  CA:         {} {}", c.ca_type, c.ca_fingerprint);
+    say!();
+    say!("Log in with:");
+    for cmd in &o.ssh_commands {
+        say!("  {cmd}");
+    }
+}

@@ -1,0 +1,66 @@
+//! The CLI layer: turns parsed arguments into library calls and prints the results. With
+//! `main.rs` and `output.rs`, the only code that writes to stdout/stderr.
+
+mod drill;
+#[cfg(feature = "wormhole")]
+mod handoff;
+mod init_ca;
+mod inspect;
+mod list;
+mod log;
+mod mint;
+mod sim;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::output::{self, tell};
+use crate::terminal::TerminalUi;
+use breakglass::Error;
+
+/// Runs the parsed command line and maps the outcome to an exit code and a message.
+pub fn main(cli: Cli) -> ExitCode {
+    let json = cli.json;
+    let mut ui = TerminalUi::new();
+    ui.set_quiet(json);
+    match run(cli, &mut ui) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, json);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Dispatches one command.
+fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
+    let outer = cli.backend;
+    let json = cli.json;
+    match cli.command {
+        Command::InitCa(a) => init_ca::run(a, outer, json, ui),
+        Command::Mint(a) => mint::run(a, outer, json, ui),
+        Command::Inspect(a) => inspect::run(a, json),
+        Command::Drill(a) => drill::run(a, json),
+        Command::Log(a) => log::run(a, json),
+        Command::List(a) => list::run(a, outer, json, ui),
+        #[cfg(feature = "wormhole")]
+        Command::Send(a) => handoff::send(a, json),
+        #[cfg(feature = "wormhole")]
+        Command::Receive(a) => handoff::receive(a, json),
+        Command::Sim(c) => sim::run(c, json, ui),
+    }
+}
+
+/// Prints an error: one sentence, then what to do; under `--json` also one JSON document on
+/// stdout.
+fn report(e: &Error, json: bool) {
+    let message = e.to_string();
+    let hint = e.hint();
+    if json {
+        let v =
+            serde_json::json!({ "error": { "kind": e.kind(), "message": message, "hint": hint } });
+        let _ = output::json(&v);
+    }
+    tell!("breakglass: {message}.");
+    tell!("{hint}");
+}

@@ -1,0 +1,9 @@
+//! How a signed certificate leaves the process: files written atomically, the audit entry that
+//! is durable before anything is released, ssh-agent, and the magic-wormhole hand-off.
+
+pub mod agent;
+pub mod atomic;
+pub mod audit;
+pub mod release;
+#[cfg(feature = "wormhole")]
+pub mod transfer;

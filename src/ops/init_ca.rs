@@ -1,0 +1,139 @@
+//! `init-ca`: the CA files and the audit entry. Creating the CA itself is the token's job
+//! ([`crate::token::Token::enroll`]).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use ssh_key::{HashAlg, PublicKey};
+
+use crate::delivery::atomic::{self, PlannedFile};
+use crate::delivery::audit::{self, AuditEntry};
+use crate::sanitize::is_dangerous;
+use crate::ssh::keyfile;
+use crate::token::{self, BackendChoice, EnrollRequest};
+use crate::ui::Ui;
+use crate::{Error, Result};
+
+/// Default CA file name, as in the manual procedure (REFERENCE.md §1).
+pub const DEFAULT_CA_FILE: &str = "sk-user-ca";
+
+/// What `init-ca` is asked to do.
+#[derive(Debug, Clone)]
+pub struct InitCaRequest {
+    /// Key-handle file; `FILE.pub` beside it.
+    pub file: PathBuf,
+    /// Comment; default names the operator and host (and says SIMULATED on the sim).
+    pub comment: Option<String>,
+    /// Application (rp id), `ssh:` or `ssh:NAME`.
+    pub application: String,
+    /// Require the PIN for every signature (`-O verify-required`).
+    pub verify_required: bool,
+    /// Replace an existing CA on the token and existing files.
+    pub force: bool,
+    /// Token choice.
+    pub backend: BackendChoice,
+    /// PIV slot for `--backend piv` (default 0x82, a retired slot).
+    pub slot: u8,
+    /// Which key when several are connected (serial).
+    pub device: Option<String>,
+}
+
+/// What `init-ca` made.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitCaOutcome {
+    /// Key-handle file.
+    pub key_file: PathBuf,
+    /// Public key file.
+    pub pub_file: PathBuf,
+    /// CA fingerprint.
+    pub fingerprint: String,
+    /// CA public key line.
+    pub public_key: String,
+    /// The token.
+    pub token: String,
+    /// True for the simulated key.
+    pub simulated: bool,
+    /// Fingerprint of a CA it destroyed (with --force).
+    pub replaced: Option<String>,
+    /// sshd_config lines for hosts.
+    pub sshd_lines: Vec<String>,
+}
+
+/// Creates the CA on the token and writes `FILE` and `FILE.pub` atomically; the audit entry
+/// records the outcome either way.
+pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
+    let pub_file = PathBuf::from(format!("{}.pub", req.file.display()));
+    atomic::preflight(&[&req.file, &pub_file], req.force)?;
+    if let Some(c) = &req.comment {
+        if c.chars().any(is_dangerous) {
+            return Err(Error::ControlCharacters { what: "-C" });
+        }
+    }
+    let audit_path = audit::default_path();
+    audit::preflight(&audit_path)?;
+    let result = create(req, &pub_file, ui);
+    let mut entry = AuditEntry::new("init-ca");
+    entry.backend = Some(
+        req.backend
+            .0
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "auto".into()),
+    );
+    match &result {
+        Ok(o) => {
+            entry.ca_fingerprint = Some(o.fingerprint.clone());
+            entry.detail = Some(format!("{} on {}", o.pub_file.display(), o.token));
+        }
+        Err(e) => entry.result = format!("failed: {}", e.kind()),
+    }
+    let logged = audit::append(&audit_path, &entry);
+    let outcome = result?;
+    logged?;
+    Ok(outcome)
+}
+
+fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
+    let mut token = token::open(req.backend, req.device.as_deref(), None)?;
+    let simulated = token.is_simulated();
+    let new = token.enroll(
+        &EnrollRequest {
+            application: req.application.clone(),
+            verify_required: req.verify_required,
+            force: req.force,
+            slot: req.slot,
+        },
+        ui,
+    )?;
+    let mut comment = req.comment.clone().unwrap_or(new.default_comment);
+    if simulated && !comment.contains("SIMULATED") {
+        comment.push_str(" SIMULATED");
+    }
+    let public = PublicKey::new(new.public.clone(), comment.as_str());
+    let pub_line = keyfile::public_line(&public)?;
+    let handle = new.handle.file_text(&comment)?;
+    atomic::write_all(
+        &[
+            PlannedFile::private(&req.file, handle.as_bytes().to_vec()),
+            PlannedFile::public(pub_file, pub_line.as_bytes().to_vec()),
+        ],
+        req.force,
+    )?;
+    Ok(InitCaOutcome {
+        key_file: req.file.clone(),
+        pub_file: pub_file.to_path_buf(),
+        fingerprint: new.public.fingerprint(HashAlg::Sha256).to_string(),
+        public_key: pub_line.trim_end().to_string(),
+        token: new.token,
+        simulated,
+        replaced: new.replaced,
+        sshd_lines: sshd_lines(),
+    })
+}
+
+fn sshd_lines() -> Vec<String> {
+    vec![
+        "TrustedUserCAKeys /etc/ssh/breakglass_user_ca.pub".into(),
+        "RevokedKeys /etc/ssh/breakglass.krl".into(),
+        "LogLevel VERBOSE".into(),
+    ]
+}

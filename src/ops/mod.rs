@@ -1,0 +1,10 @@
+//! The library half of each command: what it does, without a terminal. The binary's `cmd/`
+//! turns command-line arguments into these calls and prints what they return.
+
+pub mod drill;
+#[cfg(feature = "wormhole")]
+pub mod handoff;
+pub mod init_ca;
+pub mod list;
+pub mod mint;
+pub mod sshd;
