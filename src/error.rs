@@ -211,6 +211,24 @@ pub enum Error {
         reason: String,
     },
 
+    /// The security key has signed more than the audit log records.
+    #[error("the key's signature counter is {key}, but the audit log's last entry records {}: the key has signed more than the log shows (the log's end was cut, or the key signed outside breakglass)", .logged.map_or("no counter".to_string(), |l| l.to_string()))]
+    CounterAhead {
+        /// The last counter in the log.
+        logged: Option<u64>,
+        /// The key's counter now.
+        key: u64,
+    },
+
+    /// The audit log records a counter the key never reached.
+    #[error("the audit log records signature counter {logged}, but the key's counter is only {key}: the log was written for another key, or rewritten")]
+    CounterBehind {
+        /// The highest counter in the log.
+        logged: u64,
+        /// The key's counter now.
+        key: u64,
+    },
+
     /// Encoding or decoding an SSH structure failed (should not happen with our own data).
     #[error("SSH encoding failed: {0}")]
     Ssh(#[from] ssh_key::Error),
@@ -311,6 +329,8 @@ impl Error {
             Error::CertNotYetValid { .. } => "Mint one that is valid now, or check this machine's clock.".into(),
             Error::Audit { .. } => "Make the audit log writable (or set BREAKGLASS_AUDIT_LOG to a writable file) and run again.".into(),
             Error::AuditDamaged { .. } => "Keep a copy of the log as evidence and investigate; do not edit it.".into(),
+            Error::CounterBehind { .. } => "Check that this is the key the log belongs to (--ca); if it is, keep the log as evidence and investigate.".into(),
+            Error::CounterAhead { .. } => "Keep the log and the key as evidence and compare with the hosts' sshd logs; if this key also signs for other services, run with --shared-key.".into(),
             Error::Ssh(_) | Error::Json(_) => "This is a bug in breakglass; please report it with the command you ran.".into(),
             Error::Randomness(_) => "Check the system (getrandom failed), then run the command again.".into(),
             Error::ProgramMissing { package, .. } => format!("Install it (apt install {package}) and run again."),
@@ -377,6 +397,8 @@ impl Error {
             Error::CertNotYetValid { .. } => "not-yet-valid",
             Error::Audit { .. } => "audit",
             Error::AuditDamaged { .. } => "audit-damaged",
+            Error::CounterAhead { .. } => "counter-ahead",
+            Error::CounterBehind { .. } => "counter-behind",
             Error::Ssh(_) => "ssh-encoding",
             Error::Json(_) => "json",
             Error::Randomness(_) => "randomness",

@@ -44,14 +44,33 @@ pub fn operator() -> String {
             }
         }
     }
-    std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+    login_name().unwrap_or_else(|| "unknown".into())
+}
+
+/// The login name of the real user from the password database (`getpwuid_r`), without
+/// spawning `id -un`.
+fn login_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: passwd is plain data; getpwuid_r writes into it and into buf (of the size we
+    // pass), and sets result to null or to &pw.
+    unsafe {
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pw,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
+        if rc != 0 || result.is_null() || pw.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pw.pw_name)
+            .to_string_lossy()
+            .into_owned();
+        (!name.is_empty()).then_some(name)
+    }
 }
 
 /// This machine's host name, for key ids and the audit log.
@@ -62,4 +81,17 @@ pub fn hostname() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_database_names_the_user_running_the_tests() {
+        let name = super::login_name().expect("a passwd entry for the test user");
+        let id = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        assert_eq!(name, String::from_utf8_lossy(&id.stdout).trim());
+    }
 }

@@ -1,10 +1,19 @@
-//! Files that appear all together or not at all.
+//! Files that appear all together or not at all — also across a crash.
 //!
-//! Each file is first written to a temporary file in its target directory, created with its
-//! final mode from the first byte (`O_CREAT|O_EXCL`, 0600 for secrets) and fsync'd. Only then are
-//! the files moved into place: without `force` by `link(2)` (which refuses to replace anything,
-//! even a file that appeared since we checked), with `force` by `rename(2)`. The directory is
-//! fsync'd last. Any error removes every temporary file and every file already placed.
+//! Each file is first written to a temporary file in its target directory (`.NAME.tmp-R`),
+//! created with its final mode from the first byte (`O_CREAT|O_EXCL`, 0600 for secrets); one
+//! `syncfs` makes all of them durable. Then an intent file (`.NAME.set-R`, naming every final
+//! path, its temporary file and the inode that will stand there) is written, the files are moved
+//! into place in the order given (callers put the certificate last): without `force` by `link(2)`
+//! (which refuses to replace anything, even a file that appeared since we checked), with `force`
+//! by `rename(2)` after keeping each replaced file as `.NAME.old-R`. SIGINT, SIGTERM and SIGHUP
+//! wait until the set is in place. The directory is fsync'd last, then the temporaries, the
+//! copies of replaced files and the intent file go.
+//!
+//! A process killed half-way (SIGKILL, power loss) leaves an intent file behind; [`recover`],
+//! run before a command writes into a directory, finishes a set that is wholly in place, or puts
+//! back the old set, and removes every temporary file (they may hold private keys). An error
+//! without a crash rolls back at once.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -67,7 +76,7 @@ pub struct Staged {
     force: bool,
 }
 
-/// Writes every file to a temporary file beside its target and syncs it.
+/// Writes every file to a temporary file beside its target; one `syncfs` makes them durable.
 pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
     preflight(
         &files.iter().map(|f| f.path.as_path()).collect::<Vec<_>>(),
@@ -81,73 +90,305 @@ pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
         let temp = write_temp(file)?;
         staged.temps.push((temp, file.path.clone()));
     }
+    if let Some((temp, _)) = staged.temps.first() {
+        sync_filesystem(temp)?;
+    }
     Ok(staged)
+}
+
+/// One barrier for all staged data: `syncfs(2)` on the filesystem holding `path`.
+fn sync_filesystem(path: &Path) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    // SAFETY: syncfs on a file descriptor we own.
+    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+        return Err(Error::io("sync", path, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// One line of an intent file: the final path, the temporary file, the inode that will stand at
+/// the final path, and the copy of the file it replaces (force only).
+struct Step {
+    target: PathBuf,
+    temp: PathBuf,
+    ino: u64,
+    backup: Option<PathBuf>,
 }
 
 impl Staged {
     /// Moves every staged file into place, or none of them.
     pub fn commit(mut self) -> Result<()> {
-        let mut placed: Vec<PathBuf> = Vec::new();
-        let mut backups: Vec<(PathBuf, PathBuf)> = Vec::new(); // (backup, original path)
         let temps = std::mem::take(&mut self.temps);
-        let mut result = Ok(());
+        let Some((_, last)) = temps.last() else {
+            return Ok(());
+        };
+        let dir = parent_dir(last).to_path_buf();
+        let mut steps = Vec::new();
         for (temp, target) in &temps {
-            let r = if self.force {
-                // Keep what we replace until the whole set is in place.
-                if fs::symlink_metadata(target).is_ok_and(|m| !m.is_dir()) {
-                    let backup = backup_name(target);
-                    match fs::hard_link(target, &backup) {
-                        Ok(()) => backups.push((backup, target.clone())),
-                        Err(e) => {
-                            result = Err(Error::io("keep a copy of", target, e));
-                            break;
-                        }
-                    }
-                }
-                fs::rename(temp, target).map_err(|e| Error::io("replace", target, e))
-            } else {
-                match fs::hard_link(temp, target) {
-                    Ok(()) => {
-                        let _ = fs::remove_file(temp);
-                        Ok(())
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                        Err(Error::FileExists(target.clone()))
-                    }
-                    Err(e) => Err(Error::io("create", target, e)),
-                }
-            };
-            match r {
-                Ok(()) => placed.push(target.clone()),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+            use std::os::unix::fs::MetadataExt;
+            let ino = fs::metadata(temp)
+                .map_err(|e| Error::io("read", temp, e))?
+                .ino();
+            let backup = (self.force && fs::symlink_metadata(target).is_ok_and(|m| !m.is_dir()))
+                .then(|| backup_name(target));
+            steps.push(Step {
+                target: target.clone(),
+                temp: temp.clone(),
+                ino,
+                backup,
+            });
+        }
+        let _signals = HeldSignals::new();
+        let intent = write_intent(&dir, last, self.force, &steps).inspect_err(|_| {
+            for s in &steps {
+                let _ = fs::remove_file(&s.temp);
+            }
+        })?;
+        let mut result = Ok(());
+        for (i, s) in steps.iter().enumerate() {
+            let r = place(s, self.force, i, &steps[0].target);
+            if let Err(e) = r {
+                result = Err(e);
+                break;
             }
         }
         if let Err(e) = result {
-            for (temp, _) in &temps {
-                let _ = fs::remove_file(temp);
-            }
-            for target in placed {
-                let _ = fs::remove_file(target);
-            }
-            for (backup, original) in &backups {
-                let _ = fs::rename(backup, original);
-            }
+            roll_back(&steps);
+            let _ = fs::remove_file(&intent);
             return Err(e);
         }
-        for (backup, _) in &backups {
-            let _ = fs::remove_file(backup);
+        fault("commit-placed", &steps[0].target);
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
         }
-        let mut dirs: Vec<&Path> = temps.iter().map(|(_, t)| parent_dir(t)).collect();
-        dirs.dedup();
-        for dir in dirs {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
+        for s in &steps {
+            let _ = fs::remove_file(&s.temp);
+            if let Some(b) = &s.backup {
+                let _ = fs::remove_file(b);
             }
         }
+        let _ = fs::remove_file(&intent);
         Ok(())
+    }
+}
+
+/// Moves one file into place (the `i`th of its set, whose first file is `first`).
+fn place(s: &Step, force: bool, i: usize, first: &Path) -> Result<()> {
+    fault(&format!("commit-place-{}", i + 1), first);
+    if force {
+        if let Some(b) = &s.backup {
+            fs::hard_link(&s.target, b).map_err(|e| Error::io("keep a copy of", &s.target, e))?;
+        }
+        // Link first, so the temporary name stays until the whole set is in place: recovery
+        // and rollback find the new file by it.
+        let tmp2 = new_name(&s.temp);
+        fs::hard_link(&s.temp, &tmp2).map_err(|e| Error::io("replace", &s.target, e))?;
+        fs::rename(&tmp2, &s.target).map_err(|e| {
+            let _ = fs::remove_file(&tmp2);
+            Error::io("replace", &s.target, e)
+        })
+    } else {
+        match fs::hard_link(&s.temp, &s.target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(Error::FileExists(s.target.clone()))
+            }
+            Err(e) => Err(Error::io("create", &s.target, e)),
+        }
+    }
+}
+
+/// The second name of a temporary file while it replaces its target (`force`).
+fn new_name(temp: &Path) -> PathBuf {
+    let mut n = temp.as_os_str().to_owned();
+    n.push(".new");
+    PathBuf::from(n)
+}
+
+/// True when the file at `target` is the one this set put there.
+fn is_ours(target: &Path, ino: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::symlink_metadata(target).is_ok_and(|m| m.ino() == ino)
+}
+
+/// Puts back what was there before the set: our files go, replaced files return.
+fn roll_back(steps: &[Step]) {
+    for s in steps {
+        if is_ours(&s.target, s.ino) {
+            match &s.backup {
+                Some(b) if b.exists() => {
+                    let _ = fs::rename(b, &s.target);
+                }
+                _ => {
+                    let _ = fs::remove_file(&s.target);
+                }
+            }
+        } else if let Some(b) = &s.backup {
+            let _ = fs::remove_file(b);
+        }
+        let _ = fs::remove_file(&s.temp);
+        let _ = fs::remove_file(new_name(&s.temp));
+    }
+}
+
+const INTENT_MAGIC: &str = "breakglass-file-set-v1";
+
+fn write_intent(dir: &Path, last: &Path, force: bool, steps: &[Step]) -> Result<PathBuf> {
+    let mut text = format!(
+        "{INTENT_MAGIC} {}\n",
+        if force { "force" } else { "create" }
+    );
+    for s in steps {
+        let name = |p: &Path| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            name(&s.target),
+            name(&s.temp),
+            s.ino,
+            s.backup.as_deref().map(name).unwrap_or_else(|| "-".into())
+        ));
+    }
+    let intent = hidden_name(last, "set");
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&intent)
+        .map_err(|e| Error::io("create a file in", dir, e))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_data())
+        .map_err(|e| Error::io("write", &intent, e))?;
+    fault("commit-intent", &steps[0].target);
+    Ok(intent)
+}
+
+/// Finishes or undoes what a killed process left in `dir`: for each intent file, a set wholly in
+/// place is kept, any other is rolled back to what was there before; temporary files (which may
+/// hold private keys) and copies of replaced files are removed. Returns one line per thing done.
+pub fn recover(dir: &Path) -> Vec<String> {
+    let mut done = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return done;
+    };
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for n in names.iter().filter(|n| is_debris(n, "set")) {
+        let path = dir.join(n);
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let mut lines = text.lines();
+        if !lines.next().is_some_and(|l| l.starts_with(INTENT_MAGIC)) {
+            continue;
+        }
+        let steps: Vec<Step> = lines
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                let [target, temp, ino, backup] = f[..] else {
+                    return None;
+                };
+                Some(Step {
+                    target: dir.join(target),
+                    temp: dir.join(temp),
+                    ino: ino.parse().ok()?,
+                    backup: (backup != "-").then(|| dir.join(backup)),
+                })
+            })
+            .collect();
+        let complete = !steps.is_empty() && steps.iter().all(|s| is_ours(&s.target, s.ino));
+        let what = steps
+            .iter()
+            .map(|s| s.target.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if complete {
+            for s in &steps {
+                let _ = fs::remove_file(&s.temp);
+                let _ = fs::remove_file(new_name(&s.temp));
+                if let Some(b) = &s.backup {
+                    let _ = fs::remove_file(b);
+                }
+            }
+            done.push(format!("finished writing {what}, interrupted by a crash"));
+        } else {
+            roll_back(&steps);
+            done.push(format!(
+                "undid the unfinished writing of {what}, interrupted by a crash"
+            ));
+        }
+        let _ = fs::remove_file(&path);
+    }
+    // Debris without an intent: staging interrupted before the commit began.
+    let Ok(entries) = fs::read_dir(dir) else {
+        return done;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if (is_debris(&n, "tmp") || is_debris(&n, "old")) && fs::remove_file(e.path()).is_ok() {
+            done.push(format!("removed {} left by a crash", e.path().display()));
+        }
+    }
+    done
+}
+
+/// `.NAME.KIND-HEX[.new]`, as this module names its temporary files.
+fn is_debris(name: &str, kind: &str) -> bool {
+    let name = name.strip_suffix(".new").unwrap_or(name);
+    name.starts_with('.')
+        && name
+            .rsplit_once(&format!(".{kind}-"))
+            .is_some_and(|(_, r)| r.len() == 12 && r.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The crash tests' hook: in debug builds `BREAKGLASS_FAULT=kill:STEP@NAME` kills this process
+/// with SIGKILL at the step STEP of writing the set whose first file is named NAME (nothing runs
+/// after it, as with a real crash). Release builds ignore it.
+fn fault(step: &str, first: &Path) {
+    let name = first
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if cfg!(debug_assertions)
+        && std::env::var("BREAKGLASS_FAULT")
+            .is_ok_and(|v| v.strip_prefix("kill:") == Some(&format!("{step}@{name}")))
+    {
+        // SAFETY: sending a signal to ourselves.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP blocked while a set is being placed; delivered when dropped.
+struct HeldSignals(libc::sigset_t);
+
+impl HeldSignals {
+    fn new() -> Self {
+        // SAFETY: sigset manipulation on local values and pthread_sigmask on this thread.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, s);
+            }
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            HeldSignals(old)
+        }
+    }
+}
+
+impl Drop for HeldSignals {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in new().
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut());
+        }
     }
 }
 
@@ -165,13 +406,18 @@ pub fn write_all(files: &[PlannedFile], force: bool) -> Result<()> {
 }
 
 fn backup_name(path: &Path) -> PathBuf {
+    hidden_name(path, "old")
+}
+
+/// `.NAME.KIND-R` beside `path`, R 12 random hex digits.
+fn hidden_name(path: &Path, kind: &str) -> PathBuf {
     let mut rnd = [0u8; 6];
     let _ = getrandom::fill(&mut rnd);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    parent_dir(path).join(format!(".{name}.old-{}", crate::hex::encode(&rnd)))
+    parent_dir(path).join(format!(".{name}.{kind}-{}", crate::hex::encode(&rnd)))
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -208,12 +454,12 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
         use std::os::unix::fs::PermissionsExt;
         let written = f
             .set_permissions(fs::Permissions::from_mode(file.mode))
-            .and_then(|()| f.write_all(&file.bytes))
-            .and_then(|()| f.sync_all());
+            .and_then(|()| f.write_all(&file.bytes));
         if let Err(e) = written {
             let _ = fs::remove_file(&temp);
             return Err(Error::io("write", &temp, e));
         }
+        fault("stage-temp", &file.path);
         return Ok(temp);
     }
     Err(Error::io(
@@ -221,20 +467,6 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
         dir,
         std::io::Error::from(std::io::ErrorKind::AlreadyExists),
     ))
-}
-
-/// Appends one line to `path` (created 0600), then fsyncs it. Used by the audit log.
-pub fn append_line_synced(path: &Path, line: &str) -> std::io::Result<()> {
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)?;
-    let mut buf = Vec::with_capacity(line.len() + 1);
-    buf.extend_from_slice(line.as_bytes());
-    buf.push(b'\n');
-    f.write_all(&buf)?;
-    f.sync_all()
 }
 
 #[cfg(test)]

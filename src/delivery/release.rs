@@ -36,6 +36,8 @@ pub enum Delivery {
 pub struct Release {
     target: Target,
     audit_path: PathBuf,
+    /// What recovery from an earlier crash did in the output directory (shown as warnings).
+    pub recovered: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -56,6 +58,7 @@ pub struct Released {
 impl Release {
     /// Checks everything that does not need the key: call before the touch.
     pub fn prepare(delivery: &Delivery) -> Result<Release> {
+        let mut recovered = Vec::new();
         let target = match delivery {
             Delivery::Agent { confirm } => Target::Agent {
                 client: AgentClient::from_env()?,
@@ -63,6 +66,10 @@ impl Release {
             },
             Delivery::Files { out, force } => {
                 let files = KeyFiles::new(out);
+                recovered = atomic::recover(match out.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                });
                 atomic::preflight(&[&files.key, &files.public, &files.cert], *force)?;
                 Target::Files {
                     files,
@@ -72,7 +79,11 @@ impl Release {
         };
         let audit_path = audit::default_path();
         audit::preflight(&audit_path)?;
-        Ok(Release { target, audit_path })
+        Ok(Release {
+            target,
+            audit_path,
+            recovered,
+        })
     }
 
     /// The audit log this release writes to.

@@ -57,6 +57,9 @@ pub struct InitCaOutcome {
     pub replaced: Option<String>,
     /// sshd_config lines for hosts.
     pub sshd_lines: Vec<String>,
+    /// The key's signature counter after the enrolment, for the audit log.
+    #[serde(skip)]
+    pub counter: Option<u64>,
 }
 
 /// Creates the CA on the token and writes `FILE` and `FILE.pub` atomically; the audit entry
@@ -82,6 +85,7 @@ pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
     match &result {
         Ok(o) => {
             entry.ca_fingerprint = Some(o.fingerprint.clone());
+            entry.counter = o.counter;
             entry.detail = Some(format!("{} on {}", o.pub_file.display(), o.token));
         }
         Err(e) => entry.result = format!("failed: {}", e.kind()),
@@ -118,6 +122,7 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
         ],
         req.force,
     )?;
+    let counter = new.counter;
     Ok(InitCaOutcome {
         key_file: req.file.clone(),
         pub_file: pub_file.to_path_buf(),
@@ -127,6 +132,7 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
         simulated,
         replaced: new.replaced,
         sshd_lines: sshd_lines(),
+        counter,
     })
 }
 

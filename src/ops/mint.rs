@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use ssh_key::HashAlg;
 
-use crate::delivery::audit::AuditEntry;
+use crate::delivery::audit::{self, AuditEntry, Head};
 use crate::delivery::release::{Delivery, Release};
 use crate::sanitize::is_dangerous;
 use crate::shell;
@@ -15,7 +15,7 @@ use crate::ssh::cert_options::CertOptions;
 use crate::ssh::keyfile::{self, KeyFiles, KeyType};
 use crate::ssh::summary::{self, CertSummary};
 use crate::ssh::validity::{self, Validity};
-use crate::token::{self, BackendChoice, CaSource};
+use crate::token::{self, Backend, BackendChoice, CaSource};
 use crate::ui::Ui;
 use crate::{clock, paths, Error, Result};
 
@@ -141,13 +141,19 @@ pub fn check_policy(v: &Validity, spec: &str, max: u64, allow_long: bool, now: u
     }
 }
 
-fn default_key_id(reason: Option<&str>, now: u64) -> String {
+/// The default key id: who, where, when, the audit chain head it was minted on (so every
+/// host's sshd log keeps a copy of it), SIMULATED for the simulator, and the reason.
+fn default_key_id(reason: Option<&str>, now: u64, head: &Head, simulated: bool) -> String {
     let mut id = format!(
-        "breakglass {}@{} {}",
+        "breakglass {}@{} {} {}",
         paths::operator(),
         paths::hostname(),
-        validity::format_time_utc(now)
+        validity::format_time_utc(now),
+        head.short()
     );
+    if simulated {
+        id.push_str(" SIMULATED");
+    }
     if let Some(r) = reason {
         id.push_str(": ");
         id.push_str(r);
@@ -176,7 +182,7 @@ struct Checked {
     warnings: Vec<String>,
 }
 
-fn check(req: &MintRequest, now: u64) -> Result<Checked> {
+fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
     let principals = parse_principals(&req.principals)?;
     let validity = validity::parse_validity(&req.validity, now)?;
     check_policy(
@@ -198,7 +204,12 @@ fn check(req: &MintRequest, now: u64) -> Result<Checked> {
             return Err(Error::ControlCharacters { what: "-I" })
         }
         Some(id) => id.clone(),
-        None => default_key_id(req.reason.as_deref(), now),
+        None => default_key_id(
+            req.reason.as_deref(),
+            now,
+            head,
+            req.backend.0 == Some(Backend::Sim),
+        ),
     };
     let mut warnings = Vec::new();
     let serial = match req.serial {
@@ -232,8 +243,11 @@ fn check(req: &MintRequest, now: u64) -> Result<Checked> {
 /// entry, which is on disk before the first byte of key or certificate.
 pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
     let now = clock::now();
-    let c = check(req, now)?;
+    let head = audit::head(&audit::default_path())?;
+    let c = check(req, now, &head)?;
     let release = Release::prepare(&req.delivery)?;
+    let mut c = c;
+    c.warnings.extend(release.recovered.iter().cloned());
     let source = CaSource::choose(req.ca.as_deref(), &req.application);
     let expected = source.expected()?;
 
@@ -269,7 +283,7 @@ pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
         // A failure before the release wrote nothing; record it (the release records its own).
         if !matches!(e, Error::Audit { .. }) && entry.detail.is_none() {
             entry.result = format!("failed: {}", e.kind());
-            let _ = crate::delivery::audit::append(&audit_path, &entry); // the original error matters more
+            let _ = audit::append(&audit_path, &entry); // the original error matters more
         }
     }
     result
@@ -316,10 +330,8 @@ fn sign_and_release(
         .as_ref()
         .map(|f| f.cert.display().to_string())
         .unwrap_or_else(|| "(ssh-agent)".into());
-    let summary = summary::summarize(&cert_name, &cert, None, now, Some(&ca_key));
-    if !summary.signature_valid {
-        return Err(Error::SignatureInvalid);
-    }
+    let summary = summary::summarize_issued(&cert_name, &cert, now);
+    entry.counter = summary.sk_counter.map(u64::from);
     entry.cert_fingerprint = Some(summary.key_fingerprint.clone());
     let mut cert_line = cert.to_openssh()?;
     cert_line.truncate(cert_line.trim_end().len());

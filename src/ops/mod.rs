@@ -6,5 +6,6 @@ pub mod drill;
 pub mod handoff;
 pub mod init_ca;
 pub mod list;
+pub mod log;
 pub mod mint;
 pub mod sshd;

@@ -175,11 +175,32 @@ fn options(map: &ssh_key::certificate::OptionsMap) -> Vec<OptionView> {
         .collect()
 }
 
-/// Summarises `cert` at `now`; `expected_ca` checks the CA.
+/// Summarises `cert` at `now`, verifying its CA signature (over `blob`, the bytes as read, when
+/// given); `expected_ca` checks the CA.
 pub fn summarize(
     file: &str,
     cert: &Certificate,
     blob: Option<&[u8]>,
+    now: u64,
+    expected_ca: Option<&KeyData>,
+) -> CertSummary {
+    let signature_valid = match blob {
+        Some(b) => verify_blob(cert, b),
+        None => cert.verify_signature().is_ok(),
+    };
+    build(file, cert, signature_valid, now, expected_ca)
+}
+
+/// Summarises a certificate this process has just had signed: every [`crate::token::CaSigner`]
+/// verifies the signature it returns, so it is not verified a second time.
+pub fn summarize_issued(file: &str, cert: &Certificate, now: u64) -> CertSummary {
+    build(file, cert, true, now, None)
+}
+
+fn build(
+    file: &str,
+    cert: &Certificate,
+    signature_valid: bool,
     now: u64,
     expected_ca: Option<&KeyData>,
 ) -> CertSummary {
@@ -193,10 +214,6 @@ pub fn summarize(
         TimeStatus::Expired
     } else {
         TimeStatus::Valid
-    };
-    let signature_valid = match blob {
-        Some(b) => verify_blob(cert, b),
-        None => cert.verify_signature().is_ok(),
     };
     let (sk_flags, sk_counter) = match sk::sk_flags_counter(cert.signature()) {
         Some((f, c)) => (Some(f), Some(c)),
@@ -218,7 +235,7 @@ pub fn summarize(
         ca_public_key: PublicKey::from(ca.clone()).to_openssh().unwrap_or_default(),
         key_id: cert.key_id().to_string(),
         serial: cert.serial(),
-        principals: cert.valid_principals().iter().cloned().collect(),
+        principals: cert.valid_principals().to_vec(),
         valid_after: validity.valid_after,
         valid_before: validity.valid_before,
         valid_local: validity::format_validity(&validity),

@@ -112,6 +112,8 @@ pub struct NewCa {
     pub token: String,
     /// Fingerprint of a CA it destroyed (with `force`).
     pub replaced: Option<String>,
+    /// The key's signature counter after the enrolment (FIDO2 and the simulator).
+    pub counter: Option<u64>,
 }
 
 /// A security key (or the simulated one) that can hold an SSH CA.
@@ -122,6 +124,14 @@ pub trait Token {
     fn is_simulated(&self) -> bool;
     /// Creates the CA on the token (one touch; the PIN when the token needs it).
     fn enroll(&mut self, req: &EnrollRequest, ui: &mut dyn Ui) -> Result<NewCa>;
+    /// The key's signature counter, read (and, as with any assertion, advanced) through the CA
+    /// `source` names; `None` for tokens without one (PIV).
+    fn signature_counter(
+        self: Box<Self>,
+        source: &CaSource,
+        expected: Option<&PublicKey>,
+        ui: &mut dyn Ui,
+    ) -> Result<Option<u64>>;
     /// Binds a signer to the CA `source` names (`expected` is its public key, when known).
     fn find_ca(
         self: Box<Self>,
@@ -200,7 +210,20 @@ impl Token for SkToken {
             ),
             token: self.auth.describe(),
             replaced: e.replaced,
+            counter: Some(u64::from(e.counter)),
         })
+    }
+
+    fn signature_counter(
+        mut self: Box<Self>,
+        source: &CaSource,
+        expected: Option<&PublicKey>,
+        ui: &mut dyn Ui,
+    ) -> Result<Option<u64>> {
+        let mut pin: Option<Pin> = None;
+        let (ca, require_uv) = self.locate(source, expected, ui, &mut pin)?;
+        let c = sk_ca::probe_counter(&mut *self.auth, ui, &mut pin, &ca, require_uv)?;
+        Ok(Some(u64::from(c)))
     }
 
     fn find_ca(
@@ -210,23 +233,34 @@ impl Token for SkToken {
         ui: &mut dyn Ui,
     ) -> Result<Box<dyn CaSigner>> {
         let mut pin: Option<Pin> = None;
-        let (ca, require_uv) = match (source, expected) {
-            (CaSource::File(path), Some(expected)) => {
-                find_expected(&mut *self.auth, ui, &mut pin, path, expected)?
-            }
-            (CaSource::Token { application }, _) => {
-                find_only(&mut *self.auth, ui, &mut pin, application)?
-            }
-            (CaSource::File(path), None) => {
-                return Err(Error::CaFile {
-                    path: path.clone(),
-                    reason: "could not be read".into(),
-                })
-            }
-        };
+        let (ca, require_uv) = self.locate(source, expected, ui, &mut pin)?;
         let mut signer = SkCaSigner::new(self.auth, ca, require_uv, pin)?;
         signer.ca_label = source.label();
         Ok(Box::new(signer))
+    }
+}
+
+impl SkToken {
+    /// The resident credential `source` names, and whether it needs the PIN.
+    fn locate(
+        &mut self,
+        source: &CaSource,
+        expected: Option<&PublicKey>,
+        ui: &mut dyn Ui,
+        pin: &mut Option<Pin>,
+    ) -> Result<(ResidentCa, bool)> {
+        match (source, expected) {
+            (CaSource::File(path), Some(expected)) => {
+                find_expected(&mut *self.auth, ui, pin, path, expected)
+            }
+            (CaSource::Token { application }, _) => {
+                find_only(&mut *self.auth, ui, pin, application)
+            }
+            (CaSource::File(path), None) => Err(Error::CaFile {
+                path: path.clone(),
+                reason: "could not be read".into(),
+            }),
+        }
     }
 }
 

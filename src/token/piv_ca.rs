@@ -193,7 +193,17 @@ impl Token for PivToken {
             ),
             token: format!("YubiKey {} PIV slot {:02x}", ca.serial, ca.slot),
             replaced: None,
+            counter: None,
         })
+    }
+
+    fn signature_counter(
+        self: Box<Self>,
+        _source: &CaSource,
+        _expected: Option<&PublicKey>,
+        _ui: &mut dyn Ui,
+    ) -> Result<Option<u64>> {
+        Ok(None) // PIV signatures carry no counter
     }
 
     fn find_ca(

@@ -232,11 +232,16 @@ impl SimToken {
         &mut self,
         f: impl FnOnce(&mut State) -> Result<T, TokenError>,
     ) -> Result<T, TokenError> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| state_err(&self.dir, format!("cannot create it: {e}")))?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
+        crate::delivery::atomic::recover(&self.dir);
+        // Every directory we create is 0700 from the start, whatever the umask; one that
+        // already exists (BREAKGLASS_SIM_DIR=/tmp, say) is never chmodded.
+        if !self.dir.is_dir() {
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)
+                .map_err(|e| state_err(&self.dir, format!("cannot create it: {e}")))?;
         }
         let lock = OpenOptions::new()
             .create(true)

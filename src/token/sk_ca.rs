@@ -126,6 +126,8 @@ pub struct Enrolled {
     pub key_file_flags: u8,
     /// Fingerprint of the CA it replaced, if any.
     pub replaced: Option<String>,
+    /// The key's signature counter in the attestation.
+    pub counter: u32,
 }
 
 /// Creates the resident CA like `ssh-keygen -t ecdsa-sk -O resident [-O verify-required]`.
@@ -213,7 +215,32 @@ pub fn enroll(
         },
         key_file_flags,
         replaced,
+        counter: ad.counter,
     })
+}
+
+/// Reads the key's signature counter by an assertion without user presence (no touch; the PIN
+/// only when the CA requires it). Like any assertion it advances the counter, as a real key's
+/// does: the caller records the value it returns.
+pub fn probe_counter(
+    auth: &mut dyn Authenticator,
+    ui: &mut dyn Ui,
+    pin: &mut Option<Pin>,
+    ca: &ResidentCa,
+    require_uv: bool,
+) -> Result<u32> {
+    const MSG: &[u8] = b"breakglass audit log counter check";
+    let req = GetAssertion {
+        rp_id: ca.application.clone(),
+        message: MSG.to_vec(),
+        client_data_hash: Sha256::digest(MSG).into(),
+        allow_list: vec![ca.credential_id.clone()],
+        up: false,
+    };
+    let answer = with_pin(auth, ui, pin, require_uv, None, |a, p| {
+        a.get_assertion(&req, p)
+    })?;
+    Ok(sk::parse_auth_data(&answer.auth_data).map_err(bad)?.counter)
 }
 
 /// A CA signer over an authenticator holding the resident credential.

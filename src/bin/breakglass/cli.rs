@@ -299,9 +299,17 @@ pub struct ListArgs {
 /// `log`.
 #[derive(Debug, Args)]
 pub struct LogArgs {
-    /// Check the hash chain.
+    /// Check the hash chain, and that the key's signature counter agrees with the last entry.
     #[arg(long)]
     pub verify: bool,
+    /// With --verify: the CA whose key's counter to compare (default ./sk-user-ca.pub).
+    #[arg(long, requires = "verify")]
+    pub ca: Option<PathBuf>,
+    /// With --verify: the key also signs for other services, so a counter ahead of the log is a warning.
+    #[arg(long, requires = "verify")]
+    pub shared_key: bool,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// `sim ...`.

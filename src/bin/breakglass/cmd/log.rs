@@ -1,16 +1,56 @@
 //! `breakglass log`.
 
 use crate::cli::LogArgs;
-use crate::output::{self, say};
+use crate::output::{self, say, tell};
+use crate::terminal::TerminalUi;
 use breakglass::delivery::audit;
+use breakglass::ops::log::{self, CounterCheck, VerifyRequest};
 use breakglass::ssh::validity;
+use breakglass::token::Backend;
 use breakglass::Error;
 
-pub(super) fn run(a: LogArgs, json: bool) -> Result<(), Error> {
+pub(super) fn run(
+    a: LogArgs,
+    outer: Option<Backend>,
+    json: bool,
+    ui: &mut TerminalUi,
+) -> Result<(), Error> {
     let path = audit::default_path();
     if a.verify {
-        let n = audit::verify(&path)?;
-        say!("{}: {n} entries, hash chain intact", path.display());
+        let r = log::verify(
+            &VerifyRequest {
+                path: path.clone(),
+                ca: a.ca,
+                backend: a.token.backend.or(outer),
+                device: a.token.device,
+                shared_key: a.shared_key,
+            },
+            ui,
+        )?;
+        if json {
+            return output::json(&r);
+        }
+        say!(
+            "{}: {} entries, hash chain intact",
+            path.display(),
+            r.chain.entries
+        );
+        say!("  head: {} (write it down with the count)", r.chain.head);
+        for n in &r.chain.fragments {
+            tell!("warning: line {n} is an unfinished entry left by a crash or a full disk (not part of the chain)");
+        }
+        match &r.counter {
+            CounterCheck::Matches { key } => {
+                say!("  key signature counter {key}: agrees with the log (nothing signed outside it)")
+            }
+            CounterCheck::KeyAhead { logged, key } => tell!(
+                "warning: the key's signature counter is {key}, the log's last is {}: the key signed more than the log records (expected on a key shared with other services)",
+                logged.map_or("none".into(), |l| l.to_string())
+            ),
+            CounterCheck::NotChecked { reason } => {
+                say!("  key signature counter not checked: {reason}")
+            }
+        }
         return Ok(());
     }
     let entries = audit::read(&path)?;

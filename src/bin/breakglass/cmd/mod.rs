@@ -41,7 +41,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Mint(a) => mint::run(a, outer, json, ui),
         Command::Inspect(a) => inspect::run(a, json),
         Command::Drill(a) => drill::run(a, json),
-        Command::Log(a) => log::run(a, json),
+        Command::Log(a) => log::run(a, outer, json, ui),
         Command::List(a) => list::run(a, outer, json, ui),
         #[cfg(feature = "wormhole")]
         Command::Send(a) => handoff::send(a, json),
