@@ -130,6 +130,10 @@ pub enum Error {
     /// ssh-agent refused or is missing.
     #[error(transparent)]
     Agent(#[from] crate::agent::AgentError),
+
+    /// `sim piv-card` found no `vpiv-card` program beside breakglass.
+    #[error("the virtual PIV card program {} is missing", .0.display())]
+    CardProgramMissing(PathBuf),
 }
 
 impl Error {
@@ -160,6 +164,7 @@ impl Error {
             Error::External(_) | Error::Inspect(_) => return None,
             Error::Transfer { hint, .. } => hint.clone(),
             Error::Agent(a) => return a.hint(),
+            Error::CardProgramMissing(_) => "Build it beside breakglass with `cargo build --workspace` (it is the vpiv-card crate of this repository), then run the command again.".into(),
         })
     }
 
@@ -197,6 +202,7 @@ impl Error {
             Error::Inspect(_) => "inspect",
             Error::Transfer { kind, .. } => kind,
             Error::Agent(_) => "agent",
+            Error::CardProgramMissing(_) => "card-program-missing",
         }
     }
 

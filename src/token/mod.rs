@@ -10,7 +10,6 @@ pub mod fido2;
 pub mod piv;
 #[cfg(feature = "piv")]
 pub mod piv_ca;
-pub mod piv_card;
 pub mod select;
 pub mod sim;
 pub mod sk_ca;
