@@ -8,6 +8,8 @@
 //! handlers) and `vpcd` (the socket server). It is a device, not a client: breakglass does not
 //! link it; `breakglass sim piv-card` runs this crate's `vpiv-card` binary.
 
+#![deny(missing_docs)]
+
 pub mod apdu;
 mod card;
 mod ecc;
