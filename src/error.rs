@@ -280,9 +280,9 @@ pub enum Error {
     #[error("the two PINs differ")]
     PinsDiffer,
 
-    /// The virtual PIV card stopped with an error.
-    #[error("the virtual card stopped: {0}")]
-    VirtualCard(String),
+    /// `sim piv-card` found no `vpiv-card` program beside breakglass.
+    #[error("the virtual PIV card program {} is missing", .0.display())]
+    CardProgramMissing(PathBuf),
 
     /// The wormhole transfer failed.
     #[cfg(feature = "wormhole")]
@@ -339,7 +339,7 @@ impl Error {
             Error::CertificatesInvalid(_) => "Each file's problem is shown above.".into(),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
-            Error::VirtualCard(_) => "Check that vpcd is listening (pcscd with vsmartcard-vpcd) and run again.".into(),
+            Error::CardProgramMissing(_) => "Build it beside breakglass with `cargo build --workspace` (it is the vpiv-card crate of this repository), then run the command again.".into(),
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
@@ -408,7 +408,7 @@ impl Error {
             Error::CertificatesInvalid(_) => "inspect",
             Error::DrillFailed => "drill-failed",
             Error::PinsDiffer => "pins-differ",
-            Error::VirtualCard(_) => "virtual-card",
+            Error::CardProgramMissing(_) => "card-program-missing",
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use breakglass::token::piv::{self, PivError};
-use breakglass::token::piv_card::{self, CardConfig, TouchMode};
+use vpiv_card::{CardConfig, TouchMode};
 
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 const PORT: u16 = 40000;
@@ -146,7 +146,7 @@ impl VirtualCard {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
-        let thread = std::thread::spawn(move || piv_card::run_card(&cfg, &s));
+        let thread = std::thread::spawn(move || vpiv_card::run_card(&cfg, &s));
         let card = VirtualCard {
             stop,
             thread: Some(thread),
@@ -251,6 +251,14 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     let _pcscd = start_pcscd(dir.path());
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
+    // `sim piv-card` runs the vpiv-card binary beside breakglass; cargo builds it for
+    // `cargo test --workspace` (vpiv-card has integration tests), not for this package alone.
+    let vpiv = Path::new(env!("CARGO_BIN_EXE_breakglass")).with_file_name("vpiv-card");
+    assert!(
+        vpiv.is_file(),
+        "{} is missing: run this test with `cargo test --workspace`, or `cargo build -p vpiv-card` first",
+        vpiv.display()
+    );
     let card = Command::new(env!("CARGO_BIN_EXE_breakglass"))
         .args([
             "sim",
@@ -491,19 +499,19 @@ fn piv_backend_through_real_pcscd_and_vpcd() {
     ));
 
     // Touch refused / timed out → 69 82 from the card → TouchTimeout.
-    piv_card::set_touch_mode(&state, TouchMode::Deny, None).unwrap();
+    vpiv_card::set_touch_mode(&state, TouchMode::Deny, None).unwrap();
     assert!(matches!(
         piv::sign_digest(None, 0x82, PIN, &d),
         Err(PivError::TouchTimeout)
     ));
-    piv_card::set_touch_mode(&state, TouchMode::Timeout, Some(1500)).unwrap();
+    vpiv_card::set_touch_mode(&state, TouchMode::Timeout, Some(1500)).unwrap();
     let t = Instant::now();
     assert!(matches!(
         piv::sign_digest(None, 0x82, PIN, &d),
         Err(PivError::TouchTimeout)
     ));
     assert!(t.elapsed() >= Duration::from_millis(1500));
-    piv_card::set_touch_mode(&state, TouchMode::Approve, None).unwrap();
+    vpiv_card::set_touch_mode(&state, TouchMode::Approve, None).unwrap();
     piv::sign_digest(None, 0x82, PIN, &d).unwrap();
 
     // Wrong PIN: counts down, a right PIN resets, three wrong in a row block it.
@@ -545,7 +553,7 @@ fn piv_backend_through_real_pcscd_and_vpcd() {
 
     // PIN-protected management key (non-default): used without the warning.
     {
-        let mut st = piv_card::CardState::load(&state).unwrap();
+        let mut st = vpiv_card::CardState::load(&state).unwrap();
         st.mgm_key = "0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a09080".into();
         st.protected_mgm = Some(st.mgm_key.clone());
         st.save(&state).unwrap();
@@ -557,7 +565,7 @@ fn piv_backend_through_real_pcscd_and_vpcd() {
     piv::verify_der(&ca3.point, &d, &der).unwrap();
     // Neither protected nor default: a clear management-key error.
     {
-        let mut st = piv_card::CardState::load(&state).unwrap();
+        let mut st = vpiv_card::CardState::load(&state).unwrap();
         st.protected_mgm = None;
         st.save(&state).unwrap();
     }
@@ -595,7 +603,7 @@ fn piv_backend_through_real_pcscd_and_vpcd() {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
-        let t = std::thread::spawn(move || piv_card::run_card(&cfg, &s));
+        let t = std::thread::spawn(move || vpiv_card::run_card(&cfg, &s));
         VirtualCard {
             stop,
             thread: Some(t),

@@ -12,7 +12,6 @@ mod open;
 pub mod piv;
 #[cfg(feature = "piv")]
 pub mod piv_ca;
-pub mod piv_card;
 pub mod select;
 pub mod sim;
 pub mod sk_ca;

@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use crate::cli::SimCommand;
-use crate::output::{self, say, tell};
+use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::token::sim::SimToken;
 use breakglass::token::TokenError;
@@ -109,33 +109,44 @@ pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), 
     }
 }
 
+/// `sim piv-card`: the virtual card is its own program (the `vpiv-card` crate of this
+/// workspace), so its 3DES/AES code stays out of breakglass. This resolves the default state
+/// path, then execs the `vpiv-card` binary installed beside breakglass, keeping the pid: a
+/// script that started `breakglass sim piv-card` stops the card by that pid.
 fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
-    use breakglass::token::piv_card::{run_card, CardConfig};
+    use std::os::unix::process::CommandExt;
+    let v: Vec<u8> = a
+        .firmware
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    if v.len() != 3 {
+        return Err(Error::Firmware(a.firmware.clone()));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::io("find", std::path::Path::new("the breakglass program"), e))?;
+    let card = exe.with_file_name("vpiv-card");
+    if !card.is_file() {
+        return Err(Error::CardProgramMissing(card));
+    }
     let state = a
         .state
         .unwrap_or_else(|| breakglass::sim_dir().join("piv-card.json"));
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
-    let v: Vec<u8> = a
-        .firmware
-        .split('.')
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let [major, minor, patch] = v[..] else {
-        return Err(Error::Firmware(a.firmware.clone()));
-    };
-    let mut cfg = CardConfig::new(&state);
-    cfg.vpcd_addr = a.vpcd.clone();
-    cfg.serial = a.serial;
-    cfg.version = (major, minor, patch);
-    tell!(
-        "virtual YubiKey PIV card (SIMULATED) serial {} firmware {} -> vpcd {}; state {}",
-        a.serial,
-        a.firmware,
-        a.vpcd,
-        state.display()
-    );
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    run_card(&cfg, &stop).map_err(|e| Error::VirtualCard(e.to_string()))
+    // `--flag=value`, so that no value is ever read as a flag.
+    let mut state_arg = std::ffi::OsString::from("--state=");
+    state_arg.push(&state);
+    let e = std::process::Command::new(&card)
+        .arg(state_arg)
+        .arg(format!("--vpcd={}", a.vpcd))
+        .arg(format!("--serial={}", a.serial))
+        .arg(format!("--firmware={}", a.firmware))
+        .exec();
+    // exec returns only when it failed.
+    Err(match e.kind() {
+        std::io::ErrorKind::NotFound => Error::CardProgramMissing(card),
+        _ => Error::io("run", &card, e),
+    })
 }
