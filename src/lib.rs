@@ -16,6 +16,7 @@ pub mod ui;
 
 mod clock;
 mod hex;
+pub mod input;
 mod paths;
 
 pub use clock::now;

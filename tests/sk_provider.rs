@@ -402,3 +402,58 @@ fn provider_path_points_at_the_library() {
     let p = w.ok(&["sim", "provider-path"]);
     assert_eq!(PathBuf::from(p.trim()), lib.canonicalize().unwrap());
 }
+
+#[test]
+fn a_certificate_whose_ca_signature_lacks_the_touch_flag_fails_inspect() {
+    let w = World::new();
+    let lib = provider();
+    // A CA enrolled with no-touch-required signs without user presence.
+    let o = openssh(
+        &w,
+        "ssh-keygen",
+        &[
+            "-t",
+            "ecdsa-sk",
+            "-O",
+            "resident",
+            "-O",
+            "no-touch-required",
+            "-f",
+            "notouch",
+            "-N",
+            "",
+            "-w",
+            lib.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = ssh_keygen(&["-t", "ed25519", "-f", "k", "-N", "", "-q"], &w.work);
+    assert!(o.status.success());
+    let o = openssh(
+        &w,
+        "ssh-keygen",
+        &[
+            "-s",
+            "notouch",
+            "-I",
+            "x",
+            "-n",
+            "u",
+            "-V",
+            "-5m:+1h",
+            "-w",
+            lib.to_str().unwrap(),
+            "k.pub",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = w.run(&["inspect", "k-cert.pub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        err(&o).contains("k-cert.pub: its CA signature was made without a touch (flags 0x00)"),
+        "{}",
+        err(&o)
+    );
+}

@@ -69,6 +69,9 @@ pub fn check_bundle(
             summary.ca_fingerprint
         )));
     }
+    if let Some(why) = summary::distrust(&cert) {
+        return Err(bad(format!("the certificate is refused: {why}")));
+    }
     if let Some(e) = Error::unless_valid(summary.valid_after, summary.valid_before, now) {
         return Err(e);
     }
@@ -120,13 +123,16 @@ pub struct SendOutcome {
 }
 
 fn read_file(p: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    match std::fs::read(p) {
-        Ok(b) => Ok(Zeroizing::new(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::BadFile {
+    match crate::input::read_bounded(p, crate::ssh::keyfile::MAX_KEY_FILE) {
+        Ok(b) => Ok(b),
+        Err(crate::input::ReadError::NotFound) => Err(Error::BadFile {
             path: p.to_path_buf(),
             reason: "no such file (mint first, or name the key with `send OUT`)".into(),
         }),
-        Err(e) => Err(Error::io("read", p, e)),
+        Err(e) => Err(Error::BadFile {
+            path: p.to_path_buf(),
+            reason: e.reason(),
+        }),
     }
 }
 
@@ -147,7 +153,7 @@ pub fn send(
 ) -> Result<SendOutcome> {
     let KeyFiles {
         key: key_file,
-        public: pub_file,
+        public: _,
         cert: cert_file,
     } = KeyFiles::new(&req.out);
     let now = clock::now();
@@ -168,10 +174,8 @@ pub fn send(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "emergency".into());
-    let pub_line = match std::fs::read_to_string(&pub_file) {
-        Ok(t) => t,
-        Err(_) => keyfile::public_line(bundle.key.public_key())?,
-    };
+    // The .pub is derived from the key we checked, not read back from disk.
+    let pub_line = keyfile::public_line(bundle.key.public_key())?;
     let files = vec![
         OutFile {
             name: base.clone(),
@@ -248,6 +252,10 @@ pub struct ReceiveRequest {
     pub delivery: Delivery,
     /// Refuse a certificate from another CA.
     pub ca: Option<PathBuf>,
+    /// The longest lifetime accepted without `allow_long`, seconds (as mint's policy).
+    pub max_lifetime: u64,
+    /// Accept a longer or open-ended certificate.
+    pub allow_long: bool,
     /// Servers and timeouts.
     pub cfg: WormholeConfig,
 }
@@ -353,6 +361,17 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
             (Some(key), Some(cert), _) => {
                 let now = clock::now().max(now0);
                 let b = check_bundle(&key, &cert, "received certificate", now, expected.as_ref())?;
+                let validity = crate::ssh::validity::Validity {
+                    valid_after: b.summary.valid_after,
+                    valid_before: b.summary.valid_before,
+                };
+                crate::ops::mint::check_lifetime(
+                    &validity,
+                    "the received certificate",
+                    req.max_lifetime,
+                    req.allow_long,
+                    now,
+                )?;
                 let release = release.take().ok_or(Error::SignatureInvalid)?;
                 let released = finish(release, &b, now, &np)?;
                 Ok(ReceiveOutcome {

@@ -111,7 +111,7 @@ pub fn parse_principals(spec: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Applies the lifetime policy.
+/// Applies the lifetime policy to `-V spec`.
 pub fn check_policy(v: &Validity, spec: &str, max: u64, allow_long: bool, now: u64) -> Result<()> {
     if v.valid_before <= now {
         return Err(Error::ValidityPast {
@@ -119,21 +119,33 @@ pub fn check_policy(v: &Validity, spec: &str, max: u64, allow_long: bool, now: u
             end: v.valid_before,
         });
     }
+    check_lifetime(v, &format!("-V {spec}"), max, allow_long, now)
+}
+
+/// The lifetime policy for any validity (`subject` names it in the message): no open ends, at
+/// most `max` long, ending at most `max` from now, unless `allow_long`.
+pub fn check_lifetime(
+    v: &Validity,
+    subject: &str,
+    max: u64,
+    allow_long: bool,
+    now: u64,
+) -> Result<()> {
     if allow_long {
         return Ok(());
     }
     match v.lifetime() {
         _ if v.is_open_ended() => Err(Error::Policy(format!(
-            "-V {spec} has no start or no end (always/forever); emergency certificates should expire"
+            "{subject} has no start or no end (always/forever); emergency certificates should expire"
         ))),
         Some(life) if life > max => Err(Error::Policy(format!(
-            "-V {spec} gives a lifetime of {}, above the --max-lifetime of {}",
+            "{subject} gives a lifetime of {}, above the --max-lifetime of {}",
             summary::human_duration(life),
             summary::human_duration(max)
         ))),
         // A short certificate that starts far in the future is a long-lived credential too.
-        _ if v.valid_before - now > max => Err(Error::Policy(format!(
-            "-V {spec} ends {} from now, beyond the --max-lifetime of {}",
+        _ if v.valid_before.saturating_sub(now) > max => Err(Error::Policy(format!(
+            "{subject} ends {} from now, beyond the --max-lifetime of {}",
             summary::human_duration(v.valid_before - now),
             summary::human_duration(max)
         ))),

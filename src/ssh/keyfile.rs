@@ -37,10 +37,15 @@ pub struct KeyHandle {
 
 /// Reads a key-handle file; `Ok(None)` when `path` does not exist.
 pub fn read_key_handle(path: &Path) -> Result<Option<KeyHandle>> {
-    let text = match std::fs::read(path) {
-        Ok(t) => Zeroizing::new(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    let text = match crate::input::read_bounded(path, MAX_KEY_FILE) {
+        Ok(t) => t,
+        Err(crate::input::ReadError::NotFound) => return Ok(None),
+        Err(e) => {
+            return Err(Error::CaFile {
+                path: path.to_path_buf(),
+                reason: e.reason(),
+            })
+        }
     };
     let key = PrivateKey::from_openssh(&*text).map_err(|_| Error::CaFile {
         path: path.to_path_buf(),
@@ -55,6 +60,9 @@ pub fn read_key_handle(path: &Path) -> Result<Option<KeyHandle>> {
         _ => Err(Error::CaFile { path: path.to_path_buf(), reason: "is a private key, not a security-key handle; a CA private key must never be on disk".into() }),
     }
 }
+
+/// The largest key, key-handle or CA file we read.
+pub const MAX_KEY_FILE: u64 = 64 * 1024;
 
 /// A public key as one OpenSSH line (`type base64 comment\n`, the space kept for an empty comment).
 pub fn public_line(key: &PublicKey) -> Result<String> {
@@ -80,17 +88,7 @@ pub fn read_ca_public(path: &Path) -> Result<PublicKey> {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let text = match std::fs::read(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(err("no such file")),
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-            return Err(err("is a directory"))
-        }
-        Err(e) => return Err(Error::io("read", path, e)),
-    };
-    if text.len() > 64 * 1024 {
-        return Err(err("is too large to be a public key"));
-    }
+    let text = crate::input::read_bounded(path, MAX_KEY_FILE).map_err(|e| err(&e.reason()))?;
     let text = String::from_utf8_lossy(&text);
     let line = text
         .lines()
@@ -223,7 +221,8 @@ impl PivReference {
     /// Reads the reference file beside a CA `.pub`, if there is one.
     pub fn beside(ca_pub: &Path) -> Option<Self> {
         let p = key_handle_path_for(ca_pub)?;
-        let text = std::fs::read_to_string(p).ok()?;
+        let bytes = crate::input::read_bounded(&p, MAX_KEY_FILE).ok()?;
+        let text = std::str::from_utf8(&bytes).ok()?;
         Self::parse(&text)
     }
 }

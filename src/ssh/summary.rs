@@ -105,20 +105,47 @@ pub fn display_type(alg: &Algorithm, cert: bool) -> String {
     }
 }
 
+/// Why a certificate that verifies should still not be trusted, if it should not: its CA
+/// signature was made without a touch (an sk signature without the user-presence flag; sshd
+/// never checks that on CA signatures), or a string field holds NUL or control characters
+/// (OpenSSH refuses such certificates later as "invalid format").
+pub fn distrust(cert: &Certificate) -> Option<String> {
+    if let Some((flags, _)) = sk::sk_flags_counter(cert.signature()) {
+        if flags & sk::FLAG_UP == 0 {
+            return Some(format!(
+                "its CA signature was made without a touch (flags {flags:#04x})"
+            ));
+        }
+    }
+    let bad = |s: &str| s.chars().any(char::is_control);
+    if bad(cert.key_id()) {
+        return Some("its key id holds control characters".into());
+    }
+    if cert.valid_principals().iter().any(|p| bad(p)) {
+        return Some("a principal holds control characters".into());
+    }
+    let options = cert
+        .critical_options()
+        .iter()
+        .chain(cert.extensions().iter());
+    for (k, v) in options {
+        if bad(k) || bad(v) {
+            return Some("a certificate option holds control characters".into());
+        }
+    }
+    None
+}
+
+/// The largest `-cert.pub` we read (OpenSSH certificates are a few KiB at most).
+pub const MAX_CERT_FILE: u64 = 256 * 1024;
+
 /// Reads a `-cert.pub` file: the certificate and its raw blob (the base64 field).
 pub fn read_cert_line(path: &Path) -> Result<(Certificate, Vec<u8>)> {
     let bad = |reason: &str| Error::BadFile {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(bad("no such file")),
-        Err(e) => return Err(Error::io("read", path, e)),
-    };
-    if bytes.len() > 1024 * 1024 {
-        return Err(bad("is too large to be a certificate"));
-    }
+    let bytes = crate::input::read_bounded(path, MAX_CERT_FILE).map_err(|e| bad(&e.reason()))?;
     parse_cert_line(&String::from_utf8_lossy(&bytes)).map_err(bad)
 }
 

@@ -263,6 +263,12 @@ pub struct ReceiveArgs {
     /// With --agent: the agent asks for confirmation on every use.
     #[arg(long, requires = "agent")]
     pub confirm: bool,
+    /// Longest certificate lifetime accepted without --allow-long.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub max_lifetime: u64,
+    /// Accept a certificate longer than --max-lifetime, or without an end.
+    #[arg(long)]
+    pub allow_long: bool,
     #[command(flatten)]
     pub wormhole: WormholeArgs,
 }

@@ -96,6 +96,8 @@ pub(super) fn receive(a: ReceiveArgs, json: bool) -> Result<(), Error> {
         code: a.code.trim().to_string(),
         delivery,
         ca: a.ca,
+        max_lifetime: a.max_lifetime,
+        allow_long: a.allow_long,
         cfg: a.wormhole.config(),
     };
     let o = handoff::receive(&req)?;

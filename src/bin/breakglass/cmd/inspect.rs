@@ -26,6 +26,9 @@ pub(super) fn run(a: InspectArgs, json: bool) -> Result<(), Error> {
                 if !s.signature_valid {
                     failures.push(format!("{}: the CA signature does not verify", s.file));
                 }
+                if let Some(why) = summary::distrust(&cert) {
+                    failures.push(format!("{}: {why}", s.file));
+                }
                 if s.ca_matches == Some(false) {
                     failures.push(format!(
                         "{}: signed by another CA ({})",

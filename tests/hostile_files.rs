@@ -1,0 +1,104 @@
+//! Files we are pointed at are read as regular files through a size bound: a device, a FIFO or
+//! a directory is a clear error at once, never a hang or gigabytes of memory.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Runs the binary, killing it (by its pid) if it is still running after 20 s.
+fn run_bounded(w: &World, args: &[&str]) -> (std::process::Output, Duration) {
+    let started = Instant::now();
+    let child = w
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        // SAFETY: signalling the child we started (if it already exited, nothing happens to it).
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    });
+    let o = child.wait_with_output().unwrap();
+    drop(watchdog);
+    (o, started.elapsed())
+}
+
+#[test]
+fn inspect_refuses_devices_fifos_and_directories_without_reading_them() {
+    let w = World::new();
+    let fifo = w.path("cert-fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path in our temporary directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::create_dir(w.path("adir")).unwrap();
+    for (file, kind) in [
+        ("/dev/zero", "a device"),
+        ("cert-fifo", "a FIFO"),
+        ("adir", "a directory"),
+    ] {
+        let (o, took) = run_bounded(&w, &["inspect", file]);
+        assert_eq!(o.status.code(), Some(1), "{file}: {}", err(&o));
+        assert!(took < Duration::from_secs(15), "{file} took {took:?}");
+        assert!(
+            err(&o).contains(&format!("{file}: is {kind}, not a regular file")),
+            "{file}: {}",
+            err(&o)
+        );
+    }
+}
+
+#[test]
+fn a_ca_file_that_is_a_device_or_too_big_is_refused_before_the_touch() {
+    let w = World::new();
+    w.init_ca();
+    let (o, _) = run_bounded(&w, &["mint", "-n", "u", "--ca", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        err(&o).starts_with("breakglass: /dev/zero: is a device, not a regular file."),
+        "{}",
+        err(&o)
+    );
+    assert!(!err(&o).contains("Touch"), "{}", err(&o));
+    std::fs::write(w.path("big.pub"), vec![b'a'; 100_000]).unwrap();
+    let (o, _) = run_bounded(&w, &["mint", "-n", "u", "--ca", "big.pub"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("big.pub: is larger than 65536 bytes"),
+        "{}",
+        err(&o)
+    );
+    assert!(!w.path("emergency").exists());
+}
+
+#[test]
+fn the_sim_never_chmods_a_directory_it_did_not_create() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let shared = w.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = w.run_env(
+        &["sim", "status"],
+        &[("BREAKGLASS_SIM_DIR", shared.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let mode = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755);
+    // One it creates, parents included, is 0700 whatever the umask.
+    let nested = w.tmp.path().join("a/b/sim");
+    let o = w.run_env(
+        &["sim", "status"],
+        &[("BREAKGLASS_SIM_DIR", nested.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    for d in [w.tmp.path().join("a"), w.tmp.path().join("a/b"), nested] {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{}: {mode:o}", d.display());
+    }
+}
