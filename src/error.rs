@@ -130,6 +130,10 @@ pub enum Error {
     /// ssh-agent refused or is missing.
     #[error(transparent)]
     Agent(#[from] crate::agent::AgentError),
+
+    /// `host-config` failed.
+    #[error(transparent)]
+    HostConfig(#[from] crate::host_config::HostConfigError),
 }
 
 impl Error {
@@ -160,6 +164,7 @@ impl Error {
             Error::External(_) | Error::Inspect(_) => return None,
             Error::Transfer { hint, .. } => hint.clone(),
             Error::Agent(a) => return a.hint(),
+            Error::HostConfig(h) => return h.hint(),
         })
     }
 
@@ -197,6 +202,7 @@ impl Error {
             Error::Inspect(_) => "inspect",
             Error::Transfer { kind, .. } => kind,
             Error::Agent(_) => "agent",
+            Error::HostConfig(h) => h.kind(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod fido;
 #[cfg(feature = "wormhole")]
 pub mod handoff;
 pub mod hex;
+pub mod host_config;
 pub mod inspect;
 pub mod keyfile;
 pub mod list;

@@ -4,6 +4,7 @@
 mod drill;
 #[cfg(feature = "wormhole")]
 mod handoff;
+mod host_config;
 mod init_ca;
 mod inspect;
 mod list;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         #[cfg(feature = "wormhole")]
         Command::Receive(a) => handoff::receive(a),
         Command::Sim(c) => sim::run(c, ui),
+        Command::HostConfig(a) => host_config::run(a),
     }
 }
 
@@ -66,6 +68,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Receive(a) => a.json,
         Command::Sim(crate::cli::SimCommand::Status { json }) => *json,
         Command::Sim(_) => false,
+        Command::HostConfig(_) => false,
     }
 }
 

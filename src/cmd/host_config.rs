@@ -1,0 +1,39 @@
+//! `breakglass host-config`.
+
+use crate::cli::HostConfigArgs;
+use crate::host_config::{self, HostConfigRequest};
+use crate::sanitize::sanitize;
+use crate::Error;
+
+pub(super) fn run(a: HostConfigArgs) -> Result<(), Error> {
+    if let Some(pattern) = &a.known_hosts {
+        let mut cas = Vec::new();
+        for f in &a.cas {
+            cas.extend(host_config::read_ca_file(f)?);
+        }
+        for l in host_config::known_hosts_lines(&cas, pattern)? {
+            println!("{}", sanitize(&l));
+        }
+        return Ok(());
+    }
+    let req = HostConfigRequest {
+        ca_files: a.cas,
+        etc: a.etc,
+        sshd_config: a.sshd_config,
+        principals: a.principals,
+        alert: a.alert,
+    };
+    let plan = host_config::plan(&req)?;
+    if a.cloud_init {
+        print!("{}", host_config::cloud_init::render(&plan));
+        return Ok(());
+    }
+    match &a.out {
+        Some(out) => {
+            let w = host_config::write(&plan, out, a.force)?;
+            print!("{}", host_config::render(&plan, Some((out, &w))));
+        }
+        None => print!("{}", host_config::render(&plan, None)),
+    }
+    Ok(())
+}
