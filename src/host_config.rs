@@ -252,23 +252,31 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CaKey>, HostConfigError> {
     Ok(keys)
 }
 
+/// What an existing `TrustedUserCAKeys` file holds, as sshd reads it.
+struct TrustedFile {
+    /// Every key sshd trusts from it.
+    all: Vec<CaKey>,
+    /// The keys after [`KEPT_MARKER`] (carried over by an earlier run).
+    kept_section: Vec<CaKey>,
+    /// What was not carried over, and why.
+    note: Option<String>,
+}
+
 /// The CA keys sshd trusts from an existing `TrustedUserCAKeys` file: every key up to the first
 /// line it cannot parse (sshd's scan stops there too, REFERENCE.md §10). Also returns a note on
 /// what was not carried over, and which keys follow [`KEPT_MARKER`].
-fn read_trusted_file(
-    path: &Path,
-) -> Result<(Vec<CaKey>, Vec<CaKey>, Option<String>), HostConfigError> {
+fn read_trusted_file(path: &Path) -> Result<TrustedFile, HostConfigError> {
     let text = match std::fs::read(path) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((
-                Vec::new(),
-                Vec::new(),
-                Some(format!(
+            return Ok(TrustedFile {
+                all: Vec::new(),
+                kept_section: Vec::new(),
+                note: Some(format!(
                     "{} does not exist, so sshd trusts no CA from it; nothing to carry over",
                     path.display()
                 )),
-            ))
+            })
         }
         Err(e) => return Err(HostConfigError::io("read", path, e)),
     };
@@ -305,7 +313,11 @@ fn read_trusted_file(
             }
         }
     }
-    Ok((all, after_marker, note))
+    Ok(TrustedFile {
+        all,
+        kept_section: after_marker,
+        note,
+    })
 }
 
 fn push_unique(list: &mut Vec<CaKey>, k: CaKey, also_not_in: &[CaKey]) -> bool {
@@ -466,8 +478,8 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
     // 3. CA keys the host already trusts stay trusted.
     let mut kept_cas: Vec<CaKey> = Vec::new();
     if let Some(existing) = &settings.trusted_user_ca_keys.value {
-        let (keys, _, note) = read_trusted_file(Path::new(existing))?;
-        let n = keys
+        let TrustedFile { all, note, .. } = read_trusted_file(Path::new(existing))?;
+        let n = all
             .into_iter()
             .filter(|k| push_unique(&mut kept_cas, k.clone(), &breakglass_cas))
             .count();
@@ -479,8 +491,8 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
         warnings.extend(note);
     }
     if Path::new(&ca_install).exists() {
-        let (_, previously_kept, _) = read_trusted_file(&ca_install)?;
-        let n = previously_kept
+        let n = read_trusted_file(&ca_install)?
+            .kept_section
             .into_iter()
             .filter(|k| push_unique(&mut kept_cas, k.clone(), &breakglass_cas))
             .count();
