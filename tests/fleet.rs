@@ -240,6 +240,8 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         etc.to_str().unwrap(),
         "--sshd-config",
         config.to_str().unwrap(),
+        "--principals",
+        &format!("{u}=bg-{u}"),
         "sk-user-ca.pub",
         "backup-ca.pub",
     ]);
@@ -282,6 +284,7 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         "breakglass_user_ca.pub",
         "sshd_config.d/00-breakglass.conf",
         "breakglass_revoked.krl",
+        &format!("breakglass_principals/{u}"),
     ] {
         assert_eq!(
             fs::read(etc.join(f)).unwrap(),
