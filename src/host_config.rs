@@ -907,3 +907,64 @@ pub fn render(plan: &HostPlan, wrote: Option<(&Path, &Written)>) -> String {
     ));
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_krl_is_the_44_bytes_of_protocol_krl() {
+        let k = empty_krl(0x0102030405060708);
+        assert_eq!(k.len(), 44);
+        assert_eq!(&k[..8], b"SSHKRL\n\0");
+        assert_eq!(&k[8..12], &[0, 0, 0, 1]);
+        assert_eq!(&k[20..28], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(k[28..].iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn a_trusted_ca_file_is_read_like_sshd_up_to_the_first_bad_line() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ca.pub");
+        let a =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICy8Ll7d2IlxitXSIxA2WNToo/LkxRto7q/bN2KLcNnc a";
+        std::fs::write(&p, format!("# c\n\n{a}\ngarbage\n{a}\n")).unwrap();
+        let t = read_trusted_file(&p).unwrap();
+        assert_eq!(t.all.len(), 1);
+        assert!(t.note.unwrap().contains("line 4 is not a public key"));
+        let t = read_trusted_file(&d.path().join("missing")).unwrap();
+        assert!(t.all.is_empty() && t.note.unwrap().contains("does not exist"));
+    }
+
+    #[test]
+    fn principals_mappings_parse_and_refuse_what_sshd_would_misread() {
+        let m: PrincipalMapping = "root=bg-root,oncall".parse().unwrap();
+        assert_eq!(m.user, "root");
+        assert_eq!(m.names, ["bg-root", "oncall"]);
+        assert!("root".parse::<PrincipalMapping>().is_err());
+        assert!("ro ot=x".parse::<PrincipalMapping>().is_err());
+        assert!("root=a b".parse::<PrincipalMapping>().is_err());
+        assert!("root=#x".parse::<PrincipalMapping>().is_err());
+        assert!("root=a,,b".parse::<PrincipalMapping>().is_err());
+    }
+
+    #[test]
+    fn principals_paths_expand_like_sshd() {
+        assert_eq!(
+            expand_principals_path("/etc/ssh/p/%u-%%", "alice").unwrap(),
+            PathBuf::from("/etc/ssh/p/alice-%")
+        );
+        assert_eq!(
+            expand_principals_path("%h/.ssh/principals", "root").unwrap(),
+            PathBuf::from("/root/.ssh/principals")
+        );
+        assert_eq!(
+            expand_principals_path(".ssh/p", "root").unwrap(),
+            PathBuf::from("/root/.ssh/p")
+        );
+        assert!(matches!(
+            expand_principals_path("%h/p", "no-such-user-here-xyz"),
+            Err(HostConfigError::UnknownUser { .. })
+        ));
+    }
+}

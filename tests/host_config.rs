@@ -719,6 +719,13 @@ fn bad_inputs_are_refused_with_exact_errors_and_nothing_written() {
         );
         fs::set_permissions(&outdir, fs::Permissions::from_mode(0o755)).unwrap();
     }
+    // An --sshd-config that is not there.
+    let mut a = base("sk-user-ca.pub");
+    a[6] = format!("{o}/no_config");
+    run(
+        &a,
+        &format!("breakglass: cannot read the sshd configuration {o}/no_config: no such file.\nPoint --sshd-config at the host's sshd_config (run as a user who can read it).\n"),
+    );
     // A mistyped --principals is a usage error (exit 2).
     let o3 = w.run(&["host-config", "--principals", "root", "sk-user-ca.pub"]);
     assert_eq!(o3.status.code(), Some(2));
@@ -952,4 +959,96 @@ fn port_of(line: &str) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+/// Runs the generated alert script on `lines` (as omprog would feed them) and returns the calls.
+fn run_alert_script(w: &World, h: &Host, lines: &[String], expect: usize) -> String {
+    let calls = w.tmp.path().join("script-calls");
+    let _ = fs::remove_file(&calls);
+    let pager = w.tmp.path().join("script-pager");
+    fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let mut input = String::new();
+    for l in lines {
+        input.push_str(l);
+        input.push('\n');
+    }
+    let mut child = Command::new(h.etc.join("breakglass_alert.sh"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    // The pager runs in the background: wait for the calls expected, then a little longer so
+    // that one too many would show.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fs::read_to_string(&calls)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < expect
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    fs::read_to_string(&calls).unwrap_or_default()
+}
+
+#[test]
+fn the_alert_script_reads_ca_serial_and_key_id_from_the_end_of_the_line() {
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let other = "SHA256:Y5H/rKB/wiHSjulEK+TzasaLvZ5Qg8nxuKeOoWZYXAk";
+    let head = "Accepted publickey for root from 192.0.2.7 port 50022 ssh2: ECDSA-CERT SHA256:kkkk";
+    let lines = vec![
+        // Not ours: plain key, another CA (even with our line inside the key id), a failure.
+        "Accepted publickey for root from 192.0.2.7 port 50022 ssh2: ED25519 SHA256:kkkk".to_string(),
+        format!("{head} ID a (serial 1) CA ECDSA-SK {fp} (serial 2) CA ED25519 {other}"),
+        format!("Failed publickey for root from 192.0.2.7 port 50022 ssh2: ECDSA-CERT SHA256:kkkk ID x (serial 3) CA ECDSA-SK {fp}"),
+        format!("Accepted certificate ID \"x\" (serial 4) signed by ECDSA-SK CA {fp} via /etc/ssh/ca.pub"),
+        // Ours: an empty key id, one that imitates another CA first, one with leading spaces.
+        format!(" {head} ID  (serial 5) CA ECDSA-SK {fp}"),
+        format!("{head} ID y (serial 9) CA ED25519 {other} (serial 6) CA ECDSA-SK {fp}"),
+        format!("{head} ID   two  spaces  (serial 7) CA ECDSA-SK {fp}"),
+    ];
+    let calls = run_alert_script(&w, &h, &lines, 3);
+    let mut got: Vec<&str> = calls.lines().collect();
+    got.sort();
+    let mut want = vec![
+        format!("CALL [root] [192.0.2.7] [50022] [] [5] [{fp}]"),
+        format!("CALL [root] [192.0.2.7] [50022] [y (serial 9) CA ED25519 {other}] [6] [{fp}]"),
+        format!("CALL [root] [192.0.2.7] [50022] [  two  spaces ] [7] [{fp}]"),
+    ];
+    want.sort();
+    assert_eq!(got, want);
 }
