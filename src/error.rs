@@ -292,6 +292,10 @@ pub enum Error {
     /// ssh-agent refused or is missing.
     #[error(transparent)]
     Agent(#[from] AgentError),
+
+    /// `host-config` failed.
+    #[error(transparent)]
+    HostConfig(#[from] crate::ops::host_config::HostConfigError),
 }
 
 impl Error {
@@ -343,6 +347,7 @@ impl Error {
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
+            Error::HostConfig(h) => h.hint(),
         }
     }
 
@@ -412,6 +417,7 @@ impl Error {
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",
+            Error::HostConfig(h) => h.kind(),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod drill;
 #[cfg(feature = "wormhole")]
 pub mod handoff;
+pub mod host_config;
 pub mod init_ca;
 pub mod list;
 pub mod log;

@@ -223,7 +223,7 @@ impl PivReference {
         let p = key_handle_path_for(ca_pub)?;
         let bytes = crate::input::read_bounded(&p, MAX_KEY_FILE).ok()?;
         let text = std::str::from_utf8(&bytes).ok()?;
-        Self::parse(&text)
+        Self::parse(text)
     }
 }
 

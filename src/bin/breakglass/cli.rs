@@ -90,6 +90,8 @@ pub enum Command {
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Everything a host needs to trust the CAs, merged with what its sshd already trusts.
+    HostConfig(HostConfigArgs),
 }
 
 /// `init-ca`.
@@ -350,4 +352,40 @@ pub struct PivCardArgs {
     /// Firmware version the card reports (5.7.0 and later use an AES-192 management key).
     #[arg(long, default_value = "5.4.3")]
     pub firmware: String,
+}
+
+/// `host-config`.
+#[derive(Debug, Args)]
+pub struct HostConfigArgs {
+    /// The break-glass CA public keys (a primary and a backup key, each its own CA).
+    #[arg(required = true, value_name = "CA.pub")]
+    pub cas: Vec<PathBuf>,
+    /// Write the files into DIR (default: print the plan).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["known_hosts", "cloud_init"])]
+    pub out: Option<PathBuf>,
+    /// Where the files live on the host; the drop-in names them there.
+    #[arg(long, value_name = "DIR", default_value = "/etc/ssh")]
+    pub etc: PathBuf,
+    /// The host's sshd configuration, whose CAs, KRL and principals files are merged.
+    #[arg(long, value_name = "FILE")]
+    pub sshd_config: Option<PathBuf>,
+    /// USER=NAME[,NAME…]: certificates naming NAME may log in as USER (repeatable).
+    #[arg(long, value_name = "USER=NAME[,NAME…]", value_parser = parse_principals)]
+    pub principals: Vec<breakglass::ops::host_config::PrincipalMapping>,
+    /// Print the `@cert-authority PATTERN …` line(s) for clients' known_hosts instead.
+    #[arg(long, value_name = "PATTERN", conflicts_with = "cloud_init")]
+    pub known_hosts: Option<String>,
+    /// Print the files as a #cloud-config document for new VMs instead.
+    #[arg(long)]
+    pub cloud_init: bool,
+    /// Run PROGRAM (absolute path) with USER ADDRESS PORT KEY_ID SERIAL CA_FINGERPRINT for every break-glass login (an rsyslog rule).
+    #[arg(long, value_name = "PROGRAM")]
+    pub alert: Option<String>,
+    /// Replace files that exist in --out (an existing KRL is always kept).
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+fn parse_principals(s: &str) -> Result<breakglass::ops::host_config::PrincipalMapping, String> {
+    s.parse()
 }

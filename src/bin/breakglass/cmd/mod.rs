@@ -4,6 +4,7 @@
 mod drill;
 #[cfg(feature = "wormhole")]
 mod handoff;
+mod host_config;
 mod init_ca;
 mod inspect;
 mod list;
@@ -48,6 +49,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         #[cfg(feature = "wormhole")]
         Command::Receive(a) => handoff::receive(a, json),
         Command::Sim(c) => sim::run(c, json, ui),
+        Command::HostConfig(a) => host_config::run(a),
     }
 }
 

@@ -1,0 +1,1054 @@
+//! `breakglass host-config` through the built binary, checked by the real programs that read its
+//! output: `sshd -t` and a real sshd on 127.0.0.1 (certificates from either break-glass CA and
+//! from the host's pre-existing online CA log in), `sshd -T` (the `00-` ordering),
+//! `cloud-init schema`, and a real `rsyslogd -n` running the `--alert` rule on a real sshd's log
+//! lines.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn user() -> String {
+    breakglass::operator()
+}
+
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
+/// breakglass), an authorized_keys file and a Debian-shaped `sshd_config` that Includes
+/// `etc/sshd_config.d/*.conf` first and trusts the online CA.
+struct Host {
+    etc: PathBuf,
+    config: PathBuf,
+    port: u16,
+}
+
+impl Host {
+    fn new(w: &World) -> Host {
+        if is_root() {
+            // sshd's privilege separation directory, which sshd -t/-T/-D need as root.
+            let _ = fs::create_dir_all("/run/sshd");
+        }
+        let etc = w.tmp.path().join("etc");
+        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
+        for (name, comment) in [("ssh_host_ed25519_key", "host"), ("online_ca", "online-ca")] {
+            let o = ssh_keygen(
+                &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", name],
+                &etc,
+            );
+            assert!(o.status.success(), "{}", err(&o));
+        }
+        let port = free_port();
+        let config = etc.join("sshd_config");
+        let e = etc.display();
+        fs::write(
+            &config,
+            format!(
+                "Include {e}/sshd_config.d/*.conf\n\
+                 Port {port}\nListenAddress 127.0.0.1\nHostKey {e}/ssh_host_ed25519_key\n\
+                 PidFile {e}/sshd.pid\nAuthorizedKeysFile {e}/authorized_keys\n\
+                 TrustedUserCAKeys {e}/online_ca.pub\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+            ),
+        )
+        .unwrap();
+        Host { etc, config, port }
+    }
+
+    fn etc_str(&self) -> &str {
+        self.etc.to_str().unwrap()
+    }
+
+    fn config_str(&self) -> &str {
+        self.config.to_str().unwrap()
+    }
+
+    /// `sshd -t -f sshd_config`.
+    fn sshd_t(&self) -> std::process::Output {
+        Command::new("/usr/sbin/sshd")
+            .args(["-t", "-f", self.config_str()])
+            .output()
+            .unwrap()
+    }
+
+    /// `sshd -T -f sshd_config [-C user=U,host=h,addr=127.0.0.1]`, the value of `keyword`.
+    fn sshd_big_t(&self, keyword: &str, user: Option<&str>) -> String {
+        let mut c = Command::new("/usr/sbin/sshd");
+        c.args(["-T", "-f", self.config_str()]);
+        if let Some(u) = user {
+            c.arg("-C")
+                .arg(format!("user={u},host=localhost,addr=127.0.0.1"));
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "sshd -T: {}", err(&o));
+        out(&o)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{keyword} ")).map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    fn start(&self) -> RunningSshd {
+        let log = self.etc.join("sshd.log");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f", self.config_str()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let s = RunningSshd {
+            child,
+            log,
+            port: self.port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !s.log().contains("Server listening on") {
+            assert!(Instant::now() < deadline, "sshd did not start: {}", s.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s
+    }
+}
+
+struct RunningSshd {
+    child: Child,
+    log: PathBuf,
+    port: u16,
+}
+
+impl RunningSshd {
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn login(&self, key: &Path, user: &str) -> bool {
+        let o = Command::new("ssh")
+            .args(breakglass::ops::sshd::ssh_options(self.port))
+            .arg("-i")
+            .arg(key)
+            .arg(format!("{user}@127.0.0.1"))
+            .arg("echo in")
+            .stdin(Stdio::null())
+            .env_remove("SSH_AUTH_SOCK")
+            .output()
+            .unwrap();
+        o.status.success() && out(&o).trim() == "in"
+    }
+}
+
+impl Drop for RunningSshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // our own child, by pid
+        let _ = self.child.wait();
+    }
+}
+
+/// Skips (one line) unless sshd can run here.
+fn sshd_usable() -> bool {
+    if !Path::new("/usr/sbin/sshd").exists() {
+        eprintln!("skipped: /usr/sbin/sshd is not installed (apt install openssh-server)");
+        return false;
+    }
+    true
+}
+
+/// Two simulated keys, each with its own CA: `sk-user-ca.pub` and `backup-ca.pub` in work/.
+fn two_cas(w: &World) -> (String, String) {
+    let primary = w.init_ca();
+    let o = w.run_env(
+        &["init-ca", "-f", "backup-ca"],
+        &[("BREAKGLASS_SIM_DIR", w.other_sim("sim2").to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    (
+        primary,
+        fs::read_to_string(w.path("backup-ca.pub")).unwrap(),
+    )
+}
+
+fn fingerprint(pub_file: &Path) -> String {
+    let o = ssh_keygen(&["-l", "-f", pub_file.to_str().unwrap()], Path::new("/"));
+    assert!(o.status.success(), "{}", err(&o));
+    out(&o).split_whitespace().nth(1).unwrap().to_string()
+}
+
+/// A certificate from the online CA (ssh-keygen -s) for `principal`, with key id `id`.
+fn online_cert(h: &Host, w: &World, name: &str, principal: &str, id: &str) -> PathBuf {
+    let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", name], &w.work);
+    assert!(o.status.success(), "{}", err(&o));
+    let ca = h.etc.join("online_ca");
+    let o = ssh_keygen(
+        &[
+            "-q",
+            "-s",
+            ca.to_str().unwrap(),
+            "-I",
+            id,
+            "-n",
+            principal,
+            "-z",
+            "77",
+            "-V",
+            "-5m:+1h",
+            &format!("{name}.pub"),
+        ],
+        &w.work,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    w.path(name)
+}
+
+#[test]
+fn sshd_accepts_both_break_glass_cas_and_still_the_online_ca_it_merged() {
+    if !sshd_usable() {
+        return;
+    }
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    let u = user();
+    let bg = format!("bg-{u}");
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--principals",
+        &format!("{u}={bg}"),
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(
+        text.contains(&format!(
+            "TrustedUserCAKeys {}/online_ca.pub (set in {} line 7): 1 CA key already trusted, kept in breakglass_user_ca.pub",
+            h.etc_str(),
+            h.config_str()
+        )),
+        "{text}"
+    );
+    let t = h.sshd_t();
+    assert!(t.status.success(), "sshd -t refused: {}", err(&t));
+    // sshd now reads our drop-in first.
+    assert_eq!(
+        h.sshd_big_t("trustedusercakeys", None),
+        format!("{}/breakglass_user_ca.pub", h.etc_str())
+    );
+    assert_eq!(
+        h.sshd_big_t("revokedkeys", None),
+        format!("{}/breakglass_revoked.krl", h.etc_str())
+    );
+
+    // A break-glass certificate from each key, carrying the mapped principal.
+    w.ok(&["mint", "-n", &bg, "-f", "primary"]);
+    let o = w.run_env(
+        &["mint", "--ca", "backup-ca.pub", "-n", &bg, "-f", "backup"],
+        &[("BREAKGLASS_SIM_DIR", w.other_sim("sim2").to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // The online CA's certificate names the login itself, as it did before.
+    let online = online_cert(&h, &w, "online", &u, "online-user");
+    // A certificate from an unrelated CA, and a break-glass one without the mapped principal.
+    fs::create_dir_all(w.tmp.path().join("rogue")).unwrap();
+    let o = ssh_keygen(
+        &["-q", "-t", "ed25519", "-N", "", "-f", "rogue_ca"],
+        &w.work,
+    );
+    assert!(o.status.success());
+    let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "rogue"], &w.work);
+    assert!(o.status.success());
+    let o = ssh_keygen(
+        &["-q", "-s", "rogue_ca", "-I", "rogue", "-n", &u, "rogue.pub"],
+        &w.work,
+    );
+    assert!(o.status.success());
+    w.ok(&["mint", "-n", "someone-else", "-f", "unmapped"]);
+
+    let sshd = h.start();
+    assert!(
+        sshd.login(&w.path("primary"), &u),
+        "primary CA refused:\n{}",
+        sshd.log()
+    );
+    assert!(
+        sshd.login(&w.path("backup"), &u),
+        "backup CA refused:\n{}",
+        sshd.log()
+    );
+    assert!(
+        sshd.login(&online, &u),
+        "online CA refused:\n{}",
+        sshd.log()
+    );
+    assert!(!sshd.login(&w.path("rogue"), &u), "rogue CA accepted");
+    assert!(
+        !sshd.login(&w.path("unmapped"), &u),
+        "unmapped principal accepted"
+    );
+    let log = sshd.log();
+    assert_eq!(log.matches("Accepted publickey for").count(), 3, "{log}");
+    assert!(
+        log.contains("Certificate does not contain an authorized principal"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_00_drop_in_wins_over_later_drop_ins_and_a_late_name_would_lose() {
+    if !sshd_usable() {
+        return;
+    }
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    // Another drop-in (a cloud image's, say) sets TrustedUserCAKeys too.
+    let other = h.etc.join("other_ca.pub");
+    let o = ssh_keygen(
+        &[
+            "-q", "-t", "ed25519", "-N", "", "-C", "other", "-f", "other_ca",
+        ],
+        &h.etc,
+    );
+    assert!(o.status.success());
+    fs::write(
+        h.etc.join("sshd_config.d/50-cloud.conf"),
+        format!("TrustedUserCAKeys {}\n", other.display()),
+    )
+    .unwrap();
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    // The effective value before was 50-cloud.conf's: its CA is the one carried over.
+    let ca_file = fs::read_to_string(h.etc.join("breakglass_user_ca.pub")).unwrap();
+    let other_line = fs::read_to_string(&other).unwrap();
+    assert!(ca_file.contains(other_line.trim()), "{ca_file}");
+    let online_line = fs::read_to_string(h.etc.join("online_ca.pub")).unwrap();
+    assert!(!ca_file.contains(online_line.trim()), "{ca_file}");
+    let ours = format!("{}/breakglass_user_ca.pub", h.etc_str());
+    assert_eq!(h.sshd_big_t("trustedusercakeys", None), ours);
+    // Named so that it sorts after 50-cloud.conf, the same drop-in is silently ignored.
+    fs::rename(
+        h.etc.join("sshd_config.d/00-breakglass.conf"),
+        h.etc.join("sshd_config.d/breakglass.conf"),
+    )
+    .unwrap();
+    assert_eq!(
+        h.sshd_big_t("trustedusercakeys", None),
+        other.display().to_string()
+    );
+}
+
+#[test]
+fn a_main_config_that_sets_the_keyword_before_its_include_or_never_includes_is_refused() {
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let e = h.etc_str();
+    let cfg = fs::read_to_string(&h.config).unwrap();
+    let before = format!("TrustedUserCAKeys {e}/online_ca.pub\n{cfg}");
+    fs::write(&h.config, &before).unwrap();
+    let args = [
+        "host-config",
+        "--out",
+        e,
+        "--etc",
+        e,
+        "--sshd-config",
+        h.config_str(),
+        "sk-user-ca.pub",
+    ];
+    let snap = snapshot(&h.etc);
+    let o = w.run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        err(&o),
+        format!(
+            "breakglass: {} line 1 sets TrustedUserCAKeys before {e}/sshd_config.d/00-breakglass.conf is read, so sshd would ignore the drop-in's value.\n\
+             Move the Include of sshd_config.d/*.conf above that line, or delete the line: host-config carries its CAs and KRL over into the drop-in.\n",
+            h.config_str()
+        )
+    );
+    assert_eq!(snapshot(&h.etc), snap, "files changed");
+    let without: String = cfg.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    fs::write(&h.config, without).unwrap();
+    let snap = snapshot(&h.etc);
+    let o = w.run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        err(&o),
+        format!(
+            "breakglass: {} does not Include {e}/sshd_config.d/00-breakglass.conf, so sshd would never read it.\n\
+             Add `Include /etc/ssh/sshd_config.d/*.conf` (with your --etc) at the top of sshd_config, as Debian does, or pass the right --sshd-config / --etc.\n",
+            h.config_str()
+        )
+    );
+    assert_eq!(snapshot(&h.etc), snap, "files changed");
+}
+
+#[test]
+fn the_plan_shows_what_was_read_merged_and_would_be_written() {
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    let e = h.etc_str();
+    // The host also has a KRL already and a principals file for the user.
+    let krl = h.etc.join("revoked.krl");
+    fs::write(&krl, "").unwrap();
+    let pdir = h.etc.join("principals");
+    fs::create_dir(&pdir).unwrap();
+    fs::write(pdir.join("alice"), "alice\nfrom=\"10.0.0.0/8\" oncall\n").unwrap();
+    let cfg = fs::read_to_string(&h.config).unwrap();
+    fs::write(
+        &h.config,
+        format!("{cfg}RevokedKeys {e}/revoked.krl\nAuthorizedPrincipalsFile {e}/principals/%u\n"),
+    )
+    .unwrap();
+    let snap = snapshot(&h.etc);
+    let o = w.run(&[
+        "host-config",
+        "--etc",
+        e,
+        "--sshd-config",
+        h.config_str(),
+        "--principals",
+        "alice=bg-alice,oncall",
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(snapshot(&h.etc), snap, "the plan wrote something");
+    let text = out(&o);
+    let line = |p: &str| fs::read_to_string(w.path(p)).unwrap().trim().to_string();
+    let online = fs::read_to_string(h.etc.join("online_ca.pub")).unwrap();
+    let c = h.config_str();
+    let fp1 = fingerprint(&w.path("sk-user-ca.pub"));
+    let fp2 = fingerprint(&w.path("backup-ca.pub"));
+    let fpo = fingerprint(&h.etc.join("online_ca.pub"));
+    let comment1 = line("sk-user-ca.pub")
+        .splitn(3, ' ')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    let comment2 = line("backup-ca.pub")
+        .splitn(3, ' ')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    // How the settings were read depends on whether sshd -T can run here.
+    let (how, rest) = text
+        .split_once('\n')
+        .and_then(|(a, r)| r.split_once('\n').map(|(_, r)| (a, r)))
+        .unwrap();
+    assert_eq!(how, "Plan (nothing written; --out DIR writes these files):");
+    let rest = rest.split_once('\n').unwrap();
+    assert!(
+        rest.0 == format!("The host's sshd today: sshd -T -f {c}")
+            || rest.0.starts_with(&format!(
+                "The host's sshd today: read from {c} and its Includes ("
+            )),
+        "{}",
+        rest.0
+    );
+    let expected = format!(
+        "  TrustedUserCAKeys        {e}/online_ca.pub
+  RevokedKeys              {e}/revoked.krl
+  AuthorizedPrincipalsFile {e}/principals/%u
+
+Merged:
+  - TrustedUserCAKeys {e}/online_ca.pub (set in {c} line 7): 1 CA key already trusted, kept in breakglass_user_ca.pub
+  - RevokedKeys {e}/revoked.krl (set in {c} line 12): stays the RevokedKeys file (breakglass revoke --krl {e}/revoked.krl adds to it); no new KRL
+  - AuthorizedPrincipalsFile {e}/principals/%u (set in {c} line 13): 2 lines of {e}/principals/alice kept in breakglass_principals/alice
+
+Trusted CAs:
+  break-glass  sk-ecdsa-sha2-nistp256@openssh.com {fp1} {comment1}
+  break-glass  sk-ecdsa-sha2-nistp256@openssh.com {fp2} {comment2}
+  kept         ssh-ed25519 {fpo} online-ca
+
+Files:
+  breakglass_user_ca.pub -> {e}/breakglass_user_ca.pub (0644)
+      {l1}
+      {l2}
+      {lo}
+  sshd_config.d/00-breakglass.conf -> {e}/sshd_config.d/00-breakglass.conf (0644)
+      TrustedUserCAKeys {e}/breakglass_user_ca.pub
+      RevokedKeys {e}/revoked.krl
+      Match User alice
+          AuthorizedPrincipalsFile {e}/breakglass_principals/%u
+  breakglass_principals/alice -> {e}/breakglass_principals/alice (0644)
+      alice
+      from=\"10.0.0.0/8\" oncall
+      bg-alice
+
+On the host: install the files, then `sshd -t` and reload sshd (deploy/ansible does both).
+",
+        l1 = line("sk-user-ca.pub"),
+        l2 = line("backup-ca.pub"),
+        lo = online.trim(),
+    );
+    assert_eq!(rest.1, expected);
+}
+
+#[test]
+fn known_hosts_prints_a_cert_authority_line_per_ca() {
+    let w = World::new();
+    let (p, b) = two_cas(&w);
+    let o = w.run(&[
+        "host-config",
+        "--known-hosts",
+        "*.example.com",
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        format!(
+            "@cert-authority *.example.com {}\n@cert-authority *.example.com {}\n",
+            p.trim(),
+            b.trim()
+        )
+    );
+}
+
+#[test]
+fn cloud_init_output_passes_cloud_init_schema() {
+    if !have("cloud-init") {
+        eprintln!("skipped: cloud-init is not installed (apt install cloud-init)");
+        return;
+    }
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    let o = w.run(&[
+        "host-config",
+        "--cloud-init",
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--principals",
+        &format!("{}=bg", user()),
+        "--alert",
+        "/usr/local/bin/page-oncall",
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let doc = out(&o);
+    assert!(doc.starts_with("#cloud-config\n"), "{doc}");
+    assert!(doc.contains("encoding: b64"), "{doc}");
+    assert!(
+        doc.contains("runcmd:\n  - [sh, -c, \"/usr/sbin/sshd -t && "),
+        "{doc}"
+    );
+    let file = w.tmp.path().join("cloud.yaml");
+    fs::write(&file, &doc).unwrap();
+    let s = Command::new("cloud-init")
+        .args(["schema", "--config-file", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}\n{}\n{doc}", out(&s), err(&s));
+    assert!(out(&s).contains("Valid cloud-config"), "{}", out(&s));
+    // And a broken document is refused by the same check (the check can fail).
+    fs::write(&file, doc.replace("write_files:", "write_files: 7\nx:")).unwrap();
+    let s = Command::new("cloud-init")
+        .args(["schema", "--config-file", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!s.status.success());
+}
+
+/// Runs one bad-input case: exact stderr, exit 1, and `dir` unchanged.
+fn refused(w: &World, args: &[&str], dir: &Path, stderr: &str) {
+    let snap = snapshot(dir);
+    let o = w.run(args);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {}", err(&o));
+    assert_eq!(err(&o), stderr, "{args:?}");
+    assert_eq!(out(&o), "");
+    assert_eq!(snapshot(dir), snap, "{args:?}: files changed");
+}
+
+#[test]
+fn bad_inputs_are_refused_with_exact_errors_and_nothing_written() {
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let outdir = w.tmp.path().join("out");
+    fs::create_dir(&outdir).unwrap();
+    let o = outdir.to_str().unwrap();
+    let base = |ca: &str| -> Vec<String> {
+        [
+            "host-config",
+            "--out",
+            o,
+            "--etc",
+            h.etc_str(),
+            "--sshd-config",
+            h.config_str(),
+            ca,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |args: &[String], stderr: &str| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&w, &a, &outdir, stderr);
+    };
+    let hint = "Pass the CAs' public keys (the .pub files init-ca wrote), one key per line.";
+    // A private key where a CA public key belongs.
+    fs::copy(h.etc.join("online_ca"), w.path("private")).unwrap();
+    run(
+        &base("private"),
+        &format!("breakglass: private: is a private key file; pass the CA's public key (the .pub file).\n{hint}\n"),
+    );
+    // Garbage after a good key: nothing unvalidated is ever written.
+    let good = fs::read_to_string(w.path("sk-user-ca.pub")).unwrap();
+    fs::write(
+        w.path("garbage.pub"),
+        format!("{good}# fine\nnot a key at all\n"),
+    )
+    .unwrap();
+    run(
+        &base("garbage.pub"),
+        &format!("breakglass: garbage.pub: line 3 is not an OpenSSH public key.\n{hint}\n"),
+    );
+    fs::write(w.path("empty.pub"), "# nothing\n\n").unwrap();
+    run(
+        &base("empty.pub"),
+        &format!("breakglass: empty.pub: holds no public key.\n{hint}\n"),
+    );
+    // A certificate is not a CA key.
+    w.ok(&["mint", "-n", "x", "-f", "em"]);
+    run(
+        &base("em-cert.pub"),
+        &format!(
+            "breakglass: em-cert.pub: line 1 is a certificate, not a CA public key.\n{hint}\n"
+        ),
+    );
+    // A file already there, without --force.
+    fs::write(outdir.join("breakglass_user_ca.pub"), "old\n").unwrap();
+    run(
+        &base("sk-user-ca.pub"),
+        &format!(
+            "breakglass: {o}/breakglass_user_ca.pub already exists.\nPass --force to replace it, or pick another --out.\n"
+        ),
+    );
+    fs::remove_file(outdir.join("breakglass_user_ca.pub")).unwrap();
+    // --out that does not exist, and an --out that cannot be written.
+    let mut a = base("sk-user-ca.pub");
+    a[2] = format!("{o}/missing");
+    run(
+        &a,
+        &format!("breakglass: --out {o}/missing does not exist.\nCreate the directory first, or pick another --out.\n"),
+    );
+    if is_root() {
+        // Root may write anywhere a mode allows; sysfs refuses new files even to root.
+        let a: Vec<String> = [
+            "host-config",
+            "--out",
+            "/sys",
+            "--etc",
+            h.etc_str(),
+            "--sshd-config",
+            h.config_str(),
+            "sk-user-ca.pub",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let o2 = w.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o2.status.code(), Some(1));
+        let e2 = err(&o2);
+        assert!(
+            e2.starts_with("breakglass: could not create the directory /sys/sshd_config.d: ")
+                && e2.ends_with(
+                    ".\nCheck the path and its permissions, then run the command again.\n"
+                ),
+            "{e2}"
+        );
+        assert!(!Path::new("/sys/breakglass_user_ca.pub").exists());
+        assert!(!Path::new("/sys/sshd_config.d").exists());
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&outdir, fs::Permissions::from_mode(0o555)).unwrap();
+        run(
+            &base("sk-user-ca.pub"),
+            &format!("breakglass: could not create the directory {o}/sshd_config.d: Permission denied (os error 13).\nCheck the path and its permissions, then run the command again.\n"),
+        );
+        fs::set_permissions(&outdir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // An --sshd-config that is not there.
+    let mut a = base("sk-user-ca.pub");
+    a[6] = format!("{o}/no_config");
+    run(
+        &a,
+        &format!("breakglass: cannot read the sshd configuration {o}/no_config: no such file.\nPoint --sshd-config at the host's sshd_config (run as a user who can read it).\n"),
+    );
+    // A mistyped --principals is a usage error (exit 2).
+    let o3 = w.run(&["host-config", "--principals", "root", "sk-user-ca.pub"]);
+    assert_eq!(o3.status.code(), Some(2));
+    assert!(
+        err(&o3).contains("'root' is not USER=NAME[,NAME…]"),
+        "{}",
+        err(&o3)
+    );
+    assert!(fs::read_dir(&outdir).unwrap().next().is_none());
+}
+
+#[test]
+fn force_replaces_the_files_but_never_an_existing_krl() {
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let outdir = w.tmp.path().join("out");
+    fs::create_dir(&outdir).unwrap();
+    let args = [
+        "host-config",
+        "--out",
+        outdir.to_str().unwrap(),
+        "--sshd-config",
+        h.config_str(),
+        "sk-user-ca.pub",
+    ];
+    let first = w.run(&args);
+    // The default --etc is /etc/ssh, which this host's sshd_config does not include.
+    assert_eq!(first.status.code(), Some(1), "{}", err(&first));
+    let args = [
+        "host-config",
+        "--out",
+        outdir.to_str().unwrap(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "sk-user-ca.pub",
+    ];
+    w.ok(&args);
+    let krl = outdir.join("breakglass_revoked.krl");
+    let q = ssh_keygen(
+        &["-Q", "-f", krl.to_str().unwrap(), "sk-user-ca.pub"],
+        &w.work,
+    );
+    assert!(
+        q.status.success(),
+        "ssh-keygen -Q on the empty KRL: {}",
+        err(&q)
+    );
+    assert!(out(&q).ends_with(": ok\n"), "{}", out(&q));
+    fs::write(&krl, b"a KRL with revocations by now").unwrap();
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let text = w.ok(&forced);
+    assert!(
+        text.contains("breakglass_revoked.krl (exists, kept)"),
+        "{text}"
+    );
+    assert_eq!(fs::read(&krl).unwrap(), b"a KRL with revocations by now");
+}
+
+// ---- --alert: a real sshd's log lines through a real rsyslogd running the generated rule ----
+
+struct Rsyslogd {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Drop for Rsyslogd {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // our own child, by pid
+        let _ = self.child.wait();
+    }
+}
+
+fn start_rsyslogd(dir: &Path, rule: &Path) -> Rsyslogd {
+    let socket = dir.join("log.sock");
+    let conf = dir.join("rsyslog.conf");
+    fs::write(
+        &conf,
+        format!(
+            "global(workDirectory=\"{d}\")\n\
+             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imuxsock\" Socket=\"{s}\" CreatePath=\"on\")\n\
+             include(file=\"{r}\")\n",
+            d = dir.display(),
+            s = socket.display(),
+            r = rule.display()
+        ),
+    )
+    .unwrap();
+    let check = Command::new("rsyslogd")
+        .args(["-N1", "-f"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "rsyslogd -N1: {}", err(&check));
+    let child = Command::new("rsyslogd")
+        .args(["-n", "-f"])
+        .arg(&conf)
+        .arg("-i")
+        .arg(dir.join("rsyslogd.pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(dir.join("rsyslogd.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "rsyslogd did not open its socket"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Rsyslogd { child, socket }
+}
+
+#[test]
+fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
+    if !sshd_usable() {
+        return;
+    }
+    for p in ["rsyslogd", "logger"] {
+        if !have(p) {
+            eprintln!("skipped: {p} is not installed (apt install rsyslog bsdutils)");
+            return;
+        }
+    }
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let u = user();
+    let calls = w.tmp.path().join("calls");
+    let pwned = w.tmp.path().join("pwned");
+    // The pager: one line per call, every argument in brackets.
+    let pager = w.tmp.path().join("page-oncall");
+    fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+
+    // Three real logins: a plain key (authorized_keys), an online-CA certificate whose key id
+    // imitates a break-glass line, and a break-glass certificate with a hostile key id.
+    let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "plain"], &w.work);
+    assert!(o.status.success());
+    fs::copy(w.path("plain.pub"), h.etc.join("authorized_keys")).unwrap();
+    let spoof_id = format!("x (serial 5) CA ECDSA-SK {fp}");
+    let online = online_cert(&h, &w, "online", &u, &spoof_id);
+    let hostile = format!("inc $(touch {}) \"q\" 'x' `id` ;", pwned.display());
+    w.ok(&["mint", "-n", &u, "-I", &hostile, "-z", "4242", "-f", "bg"]);
+    let sshd = h.start();
+    assert!(sshd.login(&w.path("plain"), &u), "{}", sshd.log());
+    assert!(sshd.login(&online, &u), "{}", sshd.log());
+    assert!(sshd.login(&w.path("bg"), &u), "{}", sshd.log());
+    let log = sshd.log();
+    let accepted: Vec<String> = log
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with("Accepted publickey for "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(accepted.len(), 3, "{log}");
+    assert!(
+        accepted[2].ends_with(&format!("ID {hostile} (serial 4242) CA ECDSA-SK {fp}")),
+        "{}",
+        accepted[2]
+    );
+
+    // Fed, in order, to rsyslogd as sshd's syslog messages, with the generated rule in force.
+    let rs_dir = w.tmp.path().join("rsyslog");
+    fs::create_dir(&rs_dir).unwrap();
+    let rsyslogd = start_rsyslogd(&rs_dir, &h.etc.join("rsyslog.d/30-breakglass-alert.conf"));
+    for line in &accepted {
+        let s = Command::new("logger")
+            .arg("-u")
+            .arg(&rsyslogd.socket)
+            .args(["-t", "sshd[4711]", "-p", "auth.info", "--"])
+            .arg(line)
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fs::read_to_string(&calls).unwrap_or_default().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the alert never fired; rsyslogd said: {}",
+            fs::read_to_string(rs_dir.join("rsyslogd.err")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    drop(rsyslogd);
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap(),
+        format!(
+            "CALL [{u}] [127.0.0.1] [{port}] [{hostile}] [4242] [{fp}]\n",
+            port = port_of(&accepted[2])
+        ),
+    );
+    assert!(!pwned.exists(), "the key id was executed");
+}
+
+fn port_of(line: &str) -> String {
+    line.split(" port ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Runs the generated alert script on `lines` (as omprog would feed them) and returns the calls.
+fn run_alert_script(w: &World, h: &Host, lines: &[String], expect: usize) -> String {
+    let calls = w.tmp.path().join("script-calls");
+    let _ = fs::remove_file(&calls);
+    let pager = w.tmp.path().join("script-pager");
+    fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let mut input = String::new();
+    for l in lines {
+        input.push_str(l);
+        input.push('\n');
+    }
+    let mut child = Command::new(h.etc.join("breakglass_alert.sh"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    // The pager runs in the background: wait for the calls expected, then a little longer so
+    // that one too many would show.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fs::read_to_string(&calls)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < expect
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    fs::read_to_string(&calls).unwrap_or_default()
+}
+
+#[test]
+fn the_alert_script_reads_ca_serial_and_key_id_from_the_end_of_the_line() {
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let other = "SHA256:Y5H/rKB/wiHSjulEK+TzasaLvZ5Qg8nxuKeOoWZYXAk";
+    let head = "Accepted publickey for root from 192.0.2.7 port 50022 ssh2: ECDSA-CERT SHA256:kkkk";
+    let lines = vec![
+        // Not ours: plain key, another CA (even with our line inside the key id), a failure.
+        "Accepted publickey for root from 192.0.2.7 port 50022 ssh2: ED25519 SHA256:kkkk".to_string(),
+        format!("{head} ID a (serial 1) CA ECDSA-SK {fp} (serial 2) CA ED25519 {other}"),
+        format!("Failed publickey for root from 192.0.2.7 port 50022 ssh2: ECDSA-CERT SHA256:kkkk ID x (serial 3) CA ECDSA-SK {fp}"),
+        format!("Accepted certificate ID \"x\" (serial 4) signed by ECDSA-SK CA {fp} via /etc/ssh/ca.pub"),
+        // Ours: an empty key id, one that imitates another CA first, one with leading spaces.
+        format!(" {head} ID  (serial 5) CA ECDSA-SK {fp}"),
+        format!("{head} ID y (serial 9) CA ED25519 {other} (serial 6) CA ECDSA-SK {fp}"),
+        format!("{head} ID   two  spaces  (serial 7) CA ECDSA-SK {fp}"),
+    ];
+    let calls = run_alert_script(&w, &h, &lines, 3);
+    let mut got: Vec<&str> = calls.lines().collect();
+    got.sort();
+    let mut want = vec![
+        format!("CALL [root] [192.0.2.7] [50022] [] [5] [{fp}]"),
+        format!("CALL [root] [192.0.2.7] [50022] [y (serial 9) CA ED25519 {other}] [6] [{fp}]"),
+        format!("CALL [root] [192.0.2.7] [50022] [  two  spaces ] [7] [{fp}]"),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
