@@ -61,6 +61,10 @@ pub enum Error {
     #[error("--verify-required and --application apply to FIDO2 CAs; a PIV CA always needs its PIN (policy once) and a touch (policy always)")]
     FidoOnlyOptions,
 
+    /// `-O` given with `--host`.
+    #[error("-O applies to user certificates; a host certificate carries no options")]
+    HostCertOptions,
+
     /// `--backend piv` without a CA file.
     #[error("with --backend piv, the CA must be named by its file")]
     PivNeedsCaFile,
@@ -314,6 +318,7 @@ impl Error {
             Error::Application(_) => "Use --application ssh: (OpenSSH's default) or ssh:NAME.".into(),
             Error::DeviceNotSerial(_) => "Give the serial number `breakglass list` shows for the YubiKey.".into(),
             Error::FidoOnlyOptions => "Leave out --verify-required and --application with --backend piv.".into(),
+            Error::HostCertOptions => "Leave out -O with --host.".into(),
             Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
             Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
@@ -364,6 +369,7 @@ impl Error {
             | Error::DeviceNotSerial(_)
             | Error::FidoOnlyOptions
             | Error::PivNeedsCaFile
+            | Error::HostCertOptions
             | Error::Firmware(_) => 2,
             _ => 1,
         }
@@ -382,6 +388,7 @@ impl Error {
             Error::DeviceNotSerial(_) => "device",
             Error::FidoOnlyOptions => "fido-only-options",
             Error::PivNeedsCaFile => "piv-needs-ca-file",
+            Error::HostCertOptions => "host-cert-options",
             Error::Firmware(_) => "firmware",
             Error::Policy(_) => "policy",
             Error::FileExists(_) => "file-exists",

@@ -28,6 +28,13 @@ pub enum Delivery {
         /// The agent asks before every use.
         confirm: bool,
     },
+    /// Only the certificate, for a key that already exists (`--pubkey`): `KEY-cert.pub`, 0644.
+    Certificate {
+        /// Where the certificate goes.
+        path: PathBuf,
+        /// Replace an existing file.
+        force: bool,
+    },
 }
 
 /// A delivery whose preconditions were checked: the agent is connected, or the files can be
@@ -44,6 +51,7 @@ pub struct Release {
 enum Target {
     Files { files: KeyFiles, force: bool },
     Agent { client: AgentClient, confirm: bool },
+    Certificate { path: PathBuf, force: bool },
 }
 
 /// What was released.
@@ -60,6 +68,17 @@ impl Release {
     pub fn prepare(delivery: &Delivery) -> Result<Release> {
         let mut recovered = Vec::new();
         let target = match delivery {
+            Delivery::Certificate { path, force } => {
+                recovered = atomic::recover(match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                });
+                atomic::preflight(&[path], *force)?;
+                Target::Certificate {
+                    path: path.clone(),
+                    force: *force,
+                }
+            }
             Delivery::Agent { confirm } => Target::Agent {
                 client: AgentClient::from_env()?,
                 confirm: *confirm,
@@ -95,8 +114,43 @@ impl Release {
     pub fn key_files(&self) -> Option<KeyFiles> {
         match &self.target {
             Target::Files { files, .. } => Some(files.clone()),
-            Target::Agent { .. } => None,
+            Target::Agent { .. } | Target::Certificate { .. } => None,
         }
+    }
+
+    /// The certificate file this release writes (`Delivery::Certificate` only).
+    pub fn certificate_path(&self) -> Option<&Path> {
+        match &self.target {
+            Target::Certificate { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Records `entry`, then writes only the certificate (`Delivery::Certificate`).
+    pub fn deliver_certificate(
+        self,
+        cert_line: &str,
+        entry: &mut AuditEntry,
+        detail: Option<&str>,
+    ) -> Result<Released> {
+        let Target::Certificate { path, force } = self.target else {
+            return Err(Error::Ssh(ssh_key::Error::Crypto)); // a caller bug: no key to deliver
+        };
+        let prefix = detail.map(|d| format!("{d}, ")).unwrap_or_default();
+        entry.detail = Some(format!("{prefix}{}", path.display()));
+        audit::append(&self.audit_path, entry)?;
+        let written = atomic::write_all(
+            &[PlannedFile::public(
+                &path,
+                format!("{cert_line}\n").into_bytes(),
+            )],
+            force,
+        );
+        record_failure(&self.audit_path, entry, written)?;
+        Ok(Released {
+            files: vec![path],
+            agent_lifetime: None,
+        })
     }
 
     /// Records `entry` (with `detail` and where the key went), then releases `key` and `cert`.
@@ -134,6 +188,7 @@ impl Release {
                     agent_lifetime: Some(lifetime),
                 })
             }
+            Target::Certificate { .. } => Err(Error::Ssh(ssh_key::Error::Crypto)),
             Target::Files { files: f, force } => {
                 let private = key.to_openssh(LineEnding::LF)?;
                 let public = keyfile::public_line(key.public_key())?;

@@ -57,6 +57,10 @@ pub struct MintRequest {
     pub delivery: Delivery,
     /// Which key when several are connected.
     pub device: Option<String>,
+    /// Sign this existing public key instead of generating a key pair (`--pubkey`).
+    pub pubkey: Option<PathBuf>,
+    /// A host certificate (`--host`): principals are host names, no extensions.
+    pub host: bool,
 }
 
 /// What `mint` made.
@@ -186,6 +190,8 @@ fn random_serial() -> Result<u64> {
 
 /// Everything checkable without the token, in the order a user would fix it.
 struct Checked {
+    /// The key to certify when it already exists (`--pubkey`).
+    existing: Option<ssh_key::PublicKey>,
     principals: Vec<String>,
     validity: Validity,
     options: CertOptions,
@@ -195,6 +201,11 @@ struct Checked {
 }
 
 fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
+    let existing = req
+        .pubkey
+        .as_deref()
+        .map(keyfile::read_public)
+        .transpose()?;
     let principals = parse_principals(&req.principals)?;
     let validity = validity::parse_validity(&req.validity, now)?;
     check_policy(
@@ -204,7 +215,14 @@ fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
         req.allow_long,
         now,
     )?;
-    let options = CertOptions::from_ssh_keygen_options(&req.options)?;
+    let options = if req.host {
+        if !req.options.is_empty() {
+            return Err(Error::HostCertOptions);
+        }
+        CertOptions::default()
+    } else {
+        CertOptions::from_ssh_keygen_options(&req.options)?
+    };
     if let Some(r) = &req.reason {
         if r.chars().any(is_dangerous) {
             return Err(Error::ControlCharacters { what: "--reason" });
@@ -242,6 +260,7 @@ fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
         ));
     }
     Ok(Checked {
+        existing,
         principals,
         validity,
         options,
@@ -324,43 +343,74 @@ fn sign_and_release(
     let ca_key = signer.public_key().key_data().clone();
     entry.ca_fingerprint = Some(ca_key.fingerprint(HashAlg::Sha256).to_string());
 
-    let key = keyfile::generate(
-        req.key_type,
-        &format!("{}@{}", paths::operator(), paths::hostname()),
-    )?;
+    let (key, subject) = match &c.existing {
+        Some(p) => (None, p.clone()),
+        None => {
+            let k = keyfile::generate(
+                req.key_type,
+                &format!("{}@{}", paths::operator(), paths::hostname()),
+            )?;
+            let public = k.public_key().clone();
+            (Some(k), public)
+        }
+    };
     let fields = CertFields {
         serial: c.serial,
         key_id: c.key_id.clone(),
         principals: c.principals.clone(),
         validity: c.validity,
         options: c.options.clone(),
-        comment: key.comment().to_string(),
+        comment: subject.comment().to_string(),
+        host: req.host,
     };
-    let cert = cert::issue(key.public_key().key_data(), &fields, signer.as_mut(), ui)?;
+    let cert = cert::issue(subject.key_data(), &fields, signer.as_mut(), ui)?;
     let files = release.key_files();
-    let cert_name = files
-        .as_ref()
-        .map(|f| f.cert.display().to_string())
-        .unwrap_or_else(|| "(ssh-agent)".into());
+    let cert_name = match (&files, release.certificate_path()) {
+        (Some(f), _) => f.cert.display().to_string(),
+        (None, Some(p)) => p.display().to_string(),
+        (None, None) => "(ssh-agent)".into(),
+    };
     let summary = summary::summarize_issued(&cert_name, &cert, now);
     entry.counter = summary.sk_counter.map(u64::from);
     entry.cert_fingerprint = Some(summary.key_fingerprint.clone());
     let mut cert_line = cert.to_openssh()?;
     cert_line.truncate(cert_line.trim_end().len());
-    let released = release.deliver(&key, &cert, &cert_line, entry, None, clock::now().max(now))?;
-    let ssh_commands = c
-        .principals
-        .iter()
-        .map(|p| match &files {
-            Some(f) => format!(
-                "ssh -i {} {}@HOST",
-                shell::word(&f.key.display().to_string()),
-                shell::word(p)
-            ),
-            None => format!("ssh {}@HOST", shell::word(p)),
-        })
-        .collect();
-    let f = files.unwrap_or_else(|| KeyFiles::new(std::path::Path::new("")));
+    let released = match &key {
+        Some(k) => release.deliver(k, &cert, &cert_line, entry, None, clock::now().max(now))?,
+        None => release.deliver_certificate(&cert_line, entry, None)?,
+    };
+    // With --pubkey the private key is KEY.pub's other half, KEY, as ssh-keygen names it.
+    let f = match (&files, &req.pubkey) {
+        (Some(f), _) => f.clone(),
+        (None, Some(p)) => {
+            let cert = keyfile::cert_path_for(p);
+            let key = cert
+                .to_string_lossy()
+                .trim_end_matches("-cert.pub")
+                .to_string();
+            KeyFiles {
+                key: PathBuf::from(key),
+                public: p.clone(),
+                cert,
+            }
+        }
+        (None, None) => KeyFiles::new(std::path::Path::new("")),
+    };
+    let ssh_commands = if req.host {
+        Vec::new()
+    } else {
+        c.principals
+            .iter()
+            .map(|p| match (&files, &req.pubkey) {
+                (None, None) => format!("ssh {}@HOST", shell::word(p)),
+                _ => format!(
+                    "ssh -i {} {}@HOST",
+                    shell::word(&f.key.display().to_string()),
+                    shell::word(p)
+                ),
+            })
+            .collect()
+    };
     Ok(MintOutcome {
         key_file: f.key,
         pub_file: f.public,

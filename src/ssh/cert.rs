@@ -28,6 +28,8 @@ pub struct CertFields {
     pub options: CertOptions,
     /// Comment of the `-cert.pub` line (the certified key's comment).
     pub comment: String,
+    /// A host certificate (`ssh-keygen -h`) instead of a user certificate.
+    pub host: bool,
 }
 
 /// Bridges our `CaSigner` (mutable, prompts through `Ui`) to ssh-key's `Signer` (immutable).
@@ -55,7 +57,7 @@ impl From<&TokenSigner<'_>> for KeyData {
     }
 }
 
-/// Builds the user certificate for `subject` and has `signer` sign it (one touch).
+/// Builds the user (or host) certificate for `subject` and has `signer` sign it (one touch).
 pub fn issue(
     subject: &KeyData,
     fields: &CertFields,
@@ -71,7 +73,11 @@ pub fn issue(
         fields.validity.valid_before,
     )?;
     b.serial(fields.serial)?;
-    b.cert_type(CertType::User)?;
+    b.cert_type(if fields.host {
+        CertType::Host
+    } else {
+        CertType::User
+    })?;
     b.key_id(fields.key_id.clone())?;
     for p in &fields.principals {
         b.valid_principal(p.clone())?;

@@ -64,6 +64,44 @@ pub fn read_key_handle(path: &Path) -> Result<Option<KeyHandle>> {
 /// The largest key, key-handle or CA file we read.
 pub const MAX_KEY_FILE: u64 = 64 * 1024;
 
+/// Reads a public key file (`KEY.pub`, any type OpenSSH knows, security keys included) to sign
+/// it; the result keeps the file's comment.
+pub fn read_public(path: &Path) -> Result<PublicKey> {
+    let bad = |reason: String| Error::BadFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = crate::input::read_bounded(path, MAX_KEY_FILE).map_err(|e| bad(e.reason()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    if line.starts_with("-----BEGIN") {
+        return Err(bad(
+            "is a private key; pass its public half (the .pub file)".into(),
+        ));
+    }
+    if line
+        .split_whitespace()
+        .next()
+        .is_some_and(|t| t.contains("-cert-v01@"))
+    {
+        return Err(bad(
+            "is a certificate; pass the public key it certifies".into()
+        ));
+    }
+    PublicKey::from_openssh(line).map_err(|_| bad("is not an OpenSSH public key".into()))
+}
+
+/// Where `ssh-keygen -s` puts the certificate of `KEY.pub`: `KEY-cert.pub`.
+pub fn cert_path_for(pubkey: &Path) -> PathBuf {
+    let s = pubkey.as_os_str().to_string_lossy();
+    let base = s.strip_suffix(".pub").unwrap_or(&s);
+    PathBuf::from(format!("{base}-cert.pub"))
+}
+
 /// A public key as one OpenSSH line (`type base64 comment\n`, the space kept for an empty comment).
 pub fn public_line(key: &PublicKey) -> Result<String> {
     let mut line = key.to_openssh()?;

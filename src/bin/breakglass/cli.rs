@@ -161,6 +161,13 @@ pub struct MintArgs {
     /// Output name: writes OUT, OUT.pub and OUT-cert.pub.
     #[arg(short = 'f', long = "file", default_value = "emergency")]
     pub out: PathBuf,
+    /// Sign this existing public key instead of making a key pair; writes KEY-cert.pub (as ssh-keygen -s).
+    #[arg(long, value_name = "KEY.pub", conflicts_with_all = ["agent", "out", "key_type"])]
+    #[cfg_attr(feature = "wormhole", arg(conflicts_with = "send"))]
+    pub pubkey: Option<PathBuf>,
+    /// Make a host certificate (with --pubkey, e.g. /etc/ssh/ssh_host_ed25519_key.pub): -n names the host.
+    #[arg(long, requires = "pubkey")]
+    pub host: bool,
     /// Replace existing output files.
     #[arg(long)]
     pub force: bool,

@@ -5,6 +5,7 @@ use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::delivery::release::Delivery;
 use breakglass::ops::mint::{self, MintRequest};
+use breakglass::ssh::keyfile;
 use breakglass::ssh::summary::{self, TimeStatus};
 use breakglass::token::Backend;
 use breakglass::ui::Ui;
@@ -16,7 +17,12 @@ pub(super) fn run(
     json: bool,
     ui: &mut TerminalUi,
 ) -> Result<(), Error> {
-    let delivery = if a.agent {
+    let delivery = if let Some(p) = &a.pubkey {
+        Delivery::Certificate {
+            path: keyfile::cert_path_for(p),
+            force: a.force,
+        }
+    } else if a.agent {
         Delivery::Agent { confirm: a.confirm }
     } else {
         Delivery::Files {
@@ -39,6 +45,8 @@ pub(super) fn run(
         backend: a.token.backend.or(outer),
         delivery,
         device: a.token.device,
+        pubkey: a.pubkey.clone(),
+        host: a.host,
     };
     let o = mint::mint(&req, ui)?;
     for w in &o.warnings {
@@ -52,7 +60,7 @@ pub(super) fn run(
         return output::json(&o);
     }
     if !json {
-        print_minted(&o);
+        print_minted(&o, a.pubkey.is_some(), a.host);
     }
     #[cfg(feature = "wormhole")]
     if a.send {
@@ -64,9 +72,18 @@ pub(super) fn run(
     Ok(())
 }
 
-fn print_minted(o: &mint::MintOutcome) {
+fn print_minted(o: &mint::MintOutcome, pubkey: bool, host: bool) {
     let c = &o.certificate;
+    if pubkey {
+        say!(
+            "Signed {}: wrote {} (signed by {})",
+            o.pub_file.display(),
+            o.cert_file.display(),
+            o.token
+        );
+    }
     match o.agent_lifetime {
+        _ if pubkey => {}
         Some(l) => say!(
             "Minted a certificate into ssh-agent for {} (signed by {}; nothing written to disk)",
             summary::human_duration(u64::from(l)),
@@ -94,6 +111,13 @@ fn print_minted(o: &mint::MintOutcome) {
     }
     say!("  CA:         {} {}", c.ca_type, c.ca_fingerprint);
     say!();
+    if host {
+        say!("On the host, in sshd_config (then reload sshd):");
+        say!("  HostCertificate {}", o.cert_file.display());
+        say!("In clients' known_hosts (breakglass host-config --known-hosts PATTERN prints it):");
+        say!("  @cert-authority PATTERN {}", c.ca_public_key);
+        return;
+    }
     say!("Log in with:");
     for cmd in &o.ssh_commands {
         say!("  {cmd}");
