@@ -16,17 +16,20 @@ ssh-keygen -q -t ecdsa -N '' -f refca
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-bg=(); kg=(); hp=()
+bg=(); bu=(); kg=(); hp=()
 for i in $(seq "$N"); do
   bg+=("$(ms "$BIN" mint -n ubuntu -f "b$i")")
+  bu+=("$(ms env -u USER -u LOGNAME "$BIN" mint -n ubuntu -f "u$i")")
   kg+=("$(ms bash -c "ssh-keygen -q -t ecdsa -N '' -f k$i && ssh-keygen -q -s refca -I test-key -n ubuntu -V -5m:+60m k$i.pub")")
   hp+=("$(ms "$BIN" --help)")
 done
-mb=$(printf '%s\n' "${bg[@]}" | median); mk=$(printf '%s\n' "${kg[@]}" | median); mh=$(printf '%s\n' "${hp[@]}" | median)
+mb=$(printf '%s\n' "${bg[@]}" | median); mu=$(printf '%s\n' "${bu[@]}" | median); mk=$(printf '%s\n' "${kg[@]}" | median); mh=$(printf '%s\n' "${hp[@]}" | median)
 echo "runs: $N (median, microseconds)"
 echo "breakglass mint (sim, incl. audit fsync): $mb"
 echo "ssh-keygen -t ecdsa + ssh-keygen -s:     $mk"
 awk -v a="$mb" -v b="$mk" 'BEGIN {printf "ratio breakglass/ssh-keygen:              %.2f\n", a/b}'
+echo "breakglass mint, USER and LOGNAME unset:  $mu"
+awk -v a="$mu" -v b="$mk" 'BEGIN {printf "ratio (USER unset)/ssh-keygen:           %.2f\n", a/b}'
 echo "breakglass --help:                       $mh"
 echo "release binary size (bytes):             $(stat -c %s "$BIN")"
 s=$(date +%s%N); "$BIN" drill >/dev/null; e=$(date +%s%N)
