@@ -6,31 +6,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use breakglass::ops::sshd::TestSshd;
 use common::*;
-
-/// The provider library, built on demand (the same target directory as the binary).
-fn provider() -> PathBuf {
-    let lib = bin().parent().unwrap().join("libbreakglass_sk.so");
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sk"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(st.success(), "building the provider failed");
-    });
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
-}
 
 /// An askpass script answering every prompt with `answer` (OpenSSH asks for PINs through it).
 fn askpass(w: &World, answer: &str) -> PathBuf {
     let p = w.tmp.path().join(format!("askpass-{}", answer.len()));
-    std::fs::write(&p, format!("#!/bin/sh\nprintf '%s\\n' '{answer}'\n")).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_script(&p, &format!("#!/bin/sh\nprintf '%s\\n' '{answer}'\n"));
     p
 }
 
@@ -48,20 +29,6 @@ fn openssh(w: &World, prog: &str, args: &[&str], env: &[(&str, &str)]) -> Output
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-/// Stops a child we started, by its pid.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn user() -> String {
-    breakglass::operator()
 }
 
 #[test]
@@ -94,7 +61,7 @@ fn ssh_keygen_enrols_on_the_sim_and_breakglass_mints_with_that_ca() {
     // And without it, on the token (credential management).
     std::fs::rename(w.path("osca"), w.path("osca.handle")).unwrap();
     w.ok(&["mint", "--ca", "osca.pub", "-n", &user(), "-f", "e2"]);
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     for k in ["e1", "e2"] {
         let o = sshd.ssh(&w.path(k), &user(), "true").unwrap();
         assert!(o.status.success(), "{k}: {}", sshd.log());
@@ -139,7 +106,7 @@ fn ssh_keygen_signs_with_the_breakglass_ca_and_downloads_it_identically() {
         "{}",
         out(&i)
     );
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let o = sshd.ssh(&w.path("user"), &u, "true").unwrap();
     assert!(o.status.success(), "{}", sshd.log());
 
@@ -204,29 +171,12 @@ fn ssh_add_loads_the_resident_ca_into_an_agent_that_then_signs_certificates() {
     let w = World::new();
     let lib = provider();
     let ca = w.init_ca();
-    let sock = w.tmp.path().join("agent.sock");
     let libdir = lib.parent().unwrap().canonicalize().unwrap();
-    let agent = Command::new("ssh-agent")
-        .args([
-            "-D",
-            "-a",
-            sock.to_str().unwrap(),
-            "-P",
-            &format!("{}/*", libdir.display()),
-        ])
-        .env("BREAKGLASS_SIM_DIR", &w.sim)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if sock.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let _guard = Kill(agent);
-    let sock_s = sock.to_str().unwrap();
+    let agent = TestAgent::start_with(
+        &["-P", &format!("{}/*", libdir.display())],
+        &[("BREAKGLASS_SIM_DIR", &w.sim)],
+    );
+    let sock_s = agent.sock.to_str().unwrap();
     let o = openssh(
         &w,
         "ssh-add",
