@@ -10,6 +10,7 @@
 //! - [`wormhole`]: the Python mailbox server and transit relay, the Python `wormhole` CLI, and
 //!   senders that print a code.
 //! - [`runbook`]: the `sh` blocks of a runbook, run in one shell against the test sshd.
+// Each test file compiles this harness as its own module and uses a part of it.
 #![allow(dead_code, unused_imports)]
 
 pub mod files;
