@@ -325,7 +325,7 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
         err(&o)
     );
     let l = ssh_keygen(&["-L", "-f", "emergency-cert.pub"], &work);
-    assert!(l.status.success());
+    assert!(l.status.success(), "{}", err(&l));
     assert!(
         String::from_utf8_lossy(&l.stdout).contains("Signing CA: ECDSA SHA256:"),
         "{}",

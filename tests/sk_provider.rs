@@ -74,11 +74,7 @@ fn ssh_keygen_signs_with_the_breakglass_ca_and_downloads_it_identically() {
     let lib = provider();
     let lib = lib.to_str().unwrap();
     let ca = w.init_ca();
-    assert!(
-        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work)
-            .status
-            .success()
-    );
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work);
     let u = user();
     let o = openssh(
         &w,
@@ -195,11 +191,7 @@ fn ssh_add_loads_the_resident_ca_into_an_agent_that_then_signs_certificates() {
         "{}",
         out(&l)
     );
-    assert!(
-        ssh_keygen(&["-q", "-t", "ecdsa", "-N", "", "-f", "emergency"], &w.work)
-            .status
-            .success()
-    );
+    ssh_keygen_ok(&["-q", "-t", "ecdsa", "-N", "", "-f", "emergency"], &w.work);
     let o = openssh(
         &w,
         "ssh-keygen",
@@ -228,19 +220,23 @@ fn wrong_pin_and_denied_touch_are_seen_through_openssh() {
     let lib = lib.to_str().unwrap();
     let o = w.run_env(&["sim", "set-pin"], &[("BREAKGLASS_NEW_PIN", "246810")]);
     assert!(o.status.success());
-    let wrong = askpass(&w, "000000");
-    let o = openssh(
-        &w,
-        "ssh-keygen",
-        &[
-            "-t", "ecdsa-sk", "-O", "resident", "-f", "pinca", "-N", "", "-w", lib,
-        ],
-        &[
-            ("SSH_ASKPASS", wrong.to_str().unwrap()),
-            ("SSH_ASKPASS_REQUIRE", "force"),
-            ("DISPLAY", ":0"),
-        ],
-    );
+    // `ssh-keygen` enrolling a resident CA, asking for the PIN through askpass.
+    let enrol = |pin: &str| {
+        let answer = askpass(&w, pin);
+        openssh(
+            &w,
+            "ssh-keygen",
+            &[
+                "-t", "ecdsa-sk", "-O", "resident", "-f", "pinca", "-N", "", "-w", lib,
+            ],
+            &[
+                ("SSH_ASKPASS", answer.to_str().unwrap()),
+                ("SSH_ASKPASS_REQUIRE", "force"),
+                ("DISPLAY", ":0"),
+            ],
+        )
+    };
+    let o = enrol("000000");
     assert!(!o.status.success());
     assert!(err(&o).contains("PIN incorrect"), "{}", err(&o));
     assert!(!w.path("pinca").exists());
@@ -254,27 +250,11 @@ fn wrong_pin_and_denied_touch_are_seen_through_openssh() {
     assert!(tries < 8, "the sim's tries did not go down: {s}");
     w.ok(&["sim", "replug"]);
     // The right PIN enrols.
-    let right = askpass(&w, "246810");
-    let o = openssh(
-        &w,
-        "ssh-keygen",
-        &[
-            "-t", "ecdsa-sk", "-O", "resident", "-f", "pinca", "-N", "", "-w", lib,
-        ],
-        &[
-            ("SSH_ASKPASS", right.to_str().unwrap()),
-            ("SSH_ASKPASS_REQUIRE", "force"),
-            ("DISPLAY", ":0"),
-        ],
-    );
+    let o = enrol("246810");
     assert!(o.status.success(), "{}", err(&o));
     assert!(w.ok(&["sim", "status"]).contains("PIN: set, 8 tries left"));
     // Touch denied: ssh-keygen -s fails and writes no certificate.
-    assert!(
-        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work)
-            .status
-            .success()
-    );
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work);
     let o = openssh(
         &w,
         "ssh-keygen",
