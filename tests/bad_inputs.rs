@@ -11,6 +11,9 @@ struct Case {
     env: Vec<(&'static str, String)>,
     code: i32,
     message: &'static str,
+    /// `None`: the audit log is left as it was (refused before the key was asked for anything).
+    /// `Some(kind)`: exactly one entry is appended, `"result":"failed: KIND"`.
+    records: Option<&'static str>,
 }
 
 fn case(name: &'static str, args: &[&str], code: i32, message: &'static str) -> Case {
@@ -20,6 +23,15 @@ fn case(name: &'static str, args: &[&str], code: i32, message: &'static str) -> 
         env: Vec::new(),
         code,
         message,
+        records: None,
+    }
+}
+
+impl Case {
+    /// The failure reached the key, so the audit log records it as `failed: KIND`.
+    fn records(mut self, kind: &'static str) -> Case {
+        self.records = Some(kind);
+        self
     }
 }
 
@@ -44,14 +56,29 @@ fn check(w: &World, c: &Case) {
     );
     assert!(!e.contains("panicked"), "{}: panic: {e}", c.name);
     assert_eq!(snapshot(&w.work), before, "{}: files changed", c.name);
-    // Failed mints may record a failure in the audit log, but never a key.
-    let audit = std::fs::read_to_string(&w.audit).unwrap_or_default();
-    assert!(
-        !audit.contains("PRIVATE KEY"),
-        "{}: key in audit log",
-        c.name
-    );
-    let _ = audit_before;
+    // The log is only ever appended to: a refusal leaves it as it was, a failure at the key
+    // adds one entry saying so, and never a key.
+    let audit = std::fs::read(&w.audit).unwrap_or_default();
+    let added = audit
+        .strip_prefix(&audit_before[..])
+        .unwrap_or_else(|| panic!("{}: earlier audit entries changed", c.name));
+    let added = String::from_utf8_lossy(added);
+    match c.records {
+        None => assert_eq!(added, "", "{}: the audit log changed", c.name),
+        Some(kind) => {
+            assert_eq!(added.lines().count(), 1, "{}: {added}", c.name);
+            assert!(
+                added.contains(&format!("\"result\":\"failed: {kind}\"")),
+                "{}: {added}",
+                c.name
+            );
+            assert!(
+                !added.contains("PRIVATE KEY"),
+                "{}: key in audit log",
+                c.name
+            );
+        }
+    }
 }
 
 #[test]
@@ -264,7 +291,6 @@ fn mint_rejects_bad_arguments_before_touching_anything() {
     for c in &cases {
         check(&w, c);
     }
-    assert!(cases.len() >= 25);
 }
 
 #[test]
@@ -309,7 +335,8 @@ fn touch_faults_leave_nothing_behind() {
         &["mint", "-n", "u"],
         1,
         "the key refused the operation (touch declined)",
-    );
+    )
+    .records("touch-denied");
     c.env.push(("BREAKGLASS_SIM_TOUCH", "deny".into()));
     check(&w, &c);
     let mut c = case(
@@ -317,7 +344,8 @@ fn touch_faults_leave_nothing_behind() {
         &["mint", "-n", "u"],
         1,
         "the key was not touched in time",
-    );
+    )
+    .records("touch-timeout");
     c.env.push(("BREAKGLASS_SIM_TOUCH", "timeout".into()));
     check(&w, &c);
     let mut c = case(
@@ -325,7 +353,8 @@ fn touch_faults_leave_nothing_behind() {
         &["mint", "-n", "u"],
         1,
         "BREAKGLASS_SIM_TOUCH=maybe is not one of approve, deny, timeout",
-    );
+    )
+    .records("bad-touch-setting");
     c.env.push(("BREAKGLASS_SIM_TOUCH", "maybe".into()));
     check(&w, &c);
     // Failures are in the audit log with their reason.
@@ -347,8 +376,7 @@ fn pin_faults_count_down_block_and_need_a_replug() {
         &[("BREAKGLASS_PIN", "123456")],
     );
     assert!(o.status.success(), "{}", err(&o));
-    let flags = ssh_keygen(&["-y", "-f", "sk-user-ca"], &w.work);
-    assert!(flags.status.success());
+    ssh_keygen_ok(&["-y", "-f", "sk-user-ca"], &w.work);
 
     // No PIN available and no terminal.
     check(
@@ -358,22 +386,29 @@ fn pin_faults_count_down_block_and_need_a_replug() {
             &["mint", "-n", "u"],
             1,
             "the key needs its PIN, and there is no terminal to ask for it",
-        ),
+        )
+        .records("pin-required"),
     );
-    let wrong = |tries: &'static str| {
-        let mut c = case("wrong pin", &["mint", "-n", "u"], 1, tries);
+    let wrong = |message: &'static str, kind: &'static str| {
+        let mut c = case("wrong pin", &["mint", "-n", "u"], 1, message).records(kind);
         c.env.push(("BREAKGLASS_PIN", "000000".into()));
         c
     };
     check(
         &w,
-        &wrong("wrong PIN; 7 tries left before the key locks its PIN"),
+        &wrong(
+            "wrong PIN; 7 tries left before the key locks its PIN",
+            "pin-invalid",
+        ),
     );
     check(
         &w,
-        &wrong("wrong PIN; 6 tries left before the key locks its PIN"),
+        &wrong(
+            "wrong PIN; 6 tries left before the key locks its PIN",
+            "pin-invalid",
+        ),
     );
-    check(&w, &wrong("three wrong PINs in a row"));
+    check(&w, &wrong("three wrong PINs in a row", "pin-auth-blocked"));
     let o = w.run_env(&["mint", "-n", "u"], &[("BREAKGLASS_PIN", "000000")]);
     assert!(err(&o).contains("breakglass sim replug"), "{}", err(&o));
     // Even the right PIN is refused until re-plugged.
@@ -382,7 +417,8 @@ fn pin_faults_count_down_block_and_need_a_replug() {
         &["mint", "-n", "u"],
         1,
         "three wrong PINs in a row",
-    );
+    )
+    .records("pin-auth-blocked");
     c.env.push(("BREAKGLASS_PIN", "123456".into()));
     check(&w, &c);
     w.ok(&["sim", "replug"]);
@@ -396,10 +432,11 @@ fn pin_faults_count_down_block_and_need_a_replug() {
         if i % 3 == 0 {
             w.ok(&["sim", "replug"]);
         }
-        let _ = w.run_env(
+        let o = w.run_env(
             &["mint", "-n", "u", "-f", "x"],
             &[("BREAKGLASS_PIN", "000000")],
         );
+        assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     }
     w.ok(&["sim", "replug"]);
     let mut c = case(
@@ -407,7 +444,8 @@ fn pin_faults_count_down_block_and_need_a_replug() {
         &["mint", "-n", "u", "-f", "y"],
         1,
         "the key's PIN is blocked",
-    );
+    )
+    .records("pin-blocked");
     c.env.push(("BREAKGLASS_PIN", "123456".into()));
     check(&w, &c);
     let o = w.run_env(
@@ -427,7 +465,8 @@ fn token_without_ca_and_several_cas_are_clear_errors() {
             &["mint", "-n", "u"],
             1,
             "the simulated key holds no SSH CA for application ssh:",
-        ),
+        )
+        .records("no-ca"),
     );
     w.init_ca();
     std::fs::remove_file(w.path("sk-user-ca.pub")).unwrap();
@@ -456,7 +495,8 @@ fn token_without_ca_and_several_cas_are_clear_errors() {
             &["mint", "-n", "u"],
             1,
             "the key holds 2 SSH CAs for application ssh:",
-        ),
+        )
+        .records("several-cas"),
     );
     let o = w.run(&["mint", "-n", "u"]);
     assert!(
@@ -482,7 +522,8 @@ fn init_ca_never_destroys_a_ca_or_a_file_without_force() {
             &["init-ca", "-f", "second"],
             1,
             "the key already holds an SSH CA for application ssh:",
-        ),
+        )
+        .records("ca-exists"),
     );
     let o = w.run(&["init-ca", "-f", "second"]);
     assert!(
@@ -497,7 +538,9 @@ fn init_ca_never_destroys_a_ca_or_a_file_without_force() {
             &["init-ca", "-f", "third", "--application", "web:x"],
             2,
             "the application must start with \"ssh:\"",
-        ),
+        )
+        // init-ca records every attempt, even one refused for its command line.
+        .records("application"),
     );
     assert_eq!(std::fs::read(w.path("sk-user-ca")).unwrap(), key_before);
     // The old CA still signs.
@@ -519,7 +562,8 @@ fn init_ca_never_destroys_a_ca_or_a_file_without_force() {
         &["mint", "-n", "u", "-f", "x"],
         1,
         "is not on this key",
-    );
+    )
+    .records("ca-not-on-token");
     c.env.clear();
     std::fs::remove_file(w.path("sk-user-ca")).unwrap(); // only the .pub: the token is searched
     check(&w, &c);

@@ -6,12 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use breakglass::ops::sshd::TestSshd;
 use common::*;
-
-fn user() -> String {
-    breakglass::operator()
-}
 
 #[test]
 fn openssh_parses_every_file_and_sshd_accepts_the_principal_only() {
@@ -51,7 +46,7 @@ fn openssh_parses_every_file_and_sshd_accepts_the_principal_only() {
     let f2 = out(&ssh_keygen(&["-l", "-f", "emergency-cert.pub"], &w.work));
     assert_eq!(f1.split_whitespace().nth(1), f2.split_whitespace().nth(1));
 
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let ok = sshd
         .ssh(&w.path("emergency"), &u, "echo logged-in")
         .unwrap();
@@ -105,7 +100,7 @@ fn sshd_refuses_a_certificate_from_another_simulated_key() {
     assert!(err(&o).contains("is not on this key"), "{}", err(&o));
     assert_eq!(snapshot(&w.work), before);
 
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let no = sshd.ssh(&w.path("rogue"), &u, "true").unwrap();
     assert!(
         !no.status.success(),
@@ -119,7 +114,7 @@ fn a_four_second_certificate_logs_in_then_is_refused_as_expired() {
     let w = World::new();
     let ca = w.init_ca();
     let u = user();
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let minted_at = Instant::now();
     w.ok(&["mint", "-n", &u, "-V", "-0:+4s", "-f", "short"]);
     let first = sshd.ssh(&w.path("short"), &u, "true").unwrap();
@@ -166,7 +161,7 @@ fn ed25519_emergency_keys_and_options_work_with_sshd() {
         "-f",
         "ed",
     ]);
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let o = sshd.ssh(&w.path("ed"), &u, "echo not-this").unwrap();
     assert!(o.status.success(), "{}", sshd.log());
     assert_eq!(out(&o).trim(), "forced");
@@ -186,7 +181,7 @@ fn ed25519_emergency_keys_and_options_work_with_sshd() {
 
 /// The decoded critical-options and extensions sections of a certificate line.
 fn sections(cert_line: &str) -> (Vec<u8>, Vec<u8>) {
-    use ssh_key::encoding::{Decode, Reader};
+    use ssh_key::encoding::Decode;
     let b64 = cert_line.split_whitespace().nth(1).unwrap();
     use ssh_key::encoding::base64::{Base64, Encoding};
     let blob = Base64::decode_vec(b64).unwrap();
@@ -207,7 +202,6 @@ fn sections(cert_line: &str) -> (Vec<u8>, Vec<u8>) {
     let _b = u64::decode(&mut r).unwrap();
     let crit = Vec::<u8>::decode(&mut r).unwrap();
     let ext = Vec::<u8>::decode(&mut r).unwrap();
-    let _ = r.remaining_len();
     (crit, ext)
 }
 
@@ -215,8 +209,7 @@ fn sections(cert_line: &str) -> (Vec<u8>, Vec<u8>) {
 fn option_sections_are_byte_identical_to_ssh_keygen() {
     let w = World::new();
     w.init_ca();
-    let kg = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "refca"], &w.work);
-    assert!(kg.status.success());
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "refca"], &w.work);
     let cases: &[&[&str]] = &[
         &[],
         &["clear"],

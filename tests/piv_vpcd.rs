@@ -13,7 +13,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use breakglass::token::piv::{self, PivError};
+use common::*;
 use vpiv_card::{CardConfig, TouchMode};
 
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
@@ -222,45 +225,32 @@ impl Drop for CardProcess {
     }
 }
 
-fn breakglass(dir: &Path, args: &[&str], pin: Option<&str>) -> std::process::Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_breakglass"));
-    c.args(args)
-        .current_dir(dir)
-        .env(
-            "BREAKGLASS_AUDIT_LOG",
-            dir.parent().unwrap().join("audit.jsonl"),
-        )
-        .env_remove("BREAKGLASS_BACKEND")
-        .env_remove("BREAKGLASS_PIN")
-        .env("TZ", "UTC")
-        .stdin(Stdio::null());
-    if let Some(p) = pin {
-        c.env("BREAKGLASS_PIN", p);
+/// `breakglass ARGS` in the world's working directory, with no backend chosen (the CA's type or
+/// `--backend piv` picks the card) and the PIN, when given, in `BREAKGLASS_PIN`.
+fn breakglass(w: &World, args: &[&str], pin: Option<&str>) -> std::process::Output {
+    match pin {
+        Some(p) => w.run_env(args, &[("BREAKGLASS_PIN", p)]),
+        None => w.run(args),
     }
-    c.output().unwrap()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
 fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     let _one = ONE_PCSCD.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
+    let w = World::hardware();
+    let dir = &w.tmp;
     let _pcscd = start_pcscd(dir.path());
-    let work = dir.path().join("work");
-    std::fs::create_dir(&work).unwrap();
+    let work = w.work.clone();
     // `sim piv-card` runs the vpiv-card binary beside breakglass; cargo builds it for
     // `cargo test --workspace` (vpiv-card has integration tests), not for this package alone.
-    let vpiv = Path::new(env!("CARGO_BIN_EXE_breakglass")).with_file_name("vpiv-card");
+    let vpiv = bin().with_file_name("vpiv-card");
     assert!(
         vpiv.is_file(),
         "{} is missing: run this test with `cargo test --workspace`, or `cargo build -p vpiv-card` first",
         vpiv.display()
     );
-    let card = Command::new(env!("CARGO_BIN_EXE_breakglass"))
-        .args([
+    let card = w
+        .cmd(&[
             "sim",
             "piv-card",
             "--vpcd",
@@ -283,8 +273,8 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
         std::thread::sleep(Duration::from_millis(100));
     }
     // `list` sees the key, no CA yet.
-    let o = breakglass(&work, &["list"], None);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = breakglass(&w, &["list"], None);
+    assert!(o.status.success(), "{}", err(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("piv: YubiKey 7654321"),
         "{}",
@@ -294,119 +284,107 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     // init-ca: wrong PIN first (tries left shown), then the right one.
     let before: Vec<_> = std::fs::read_dir(&work).unwrap().collect();
     let o = breakglass(
-        &work,
+        &w,
         &["--backend", "piv", "init-ca", "-f", "pivca"],
         Some("000000"),
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("wrong PIN; 2 tries left"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(err(&o).contains("wrong PIN; 2 tries left"), "{}", err(&o));
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), before.len());
     let o = breakglass(
-        &work,
+        &w,
         &["--backend", "piv", "init-ca", "-f", "pivca"],
         Some("123456"),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", err(&o));
     assert!(
-        stderr(&o).contains("default management key should be changed"),
+        err(&o).contains("default management key should be changed"),
         "{}",
-        stderr(&o)
+        err(&o)
     );
     let ca = std::fs::read_to_string(work.join("pivca.pub")).unwrap();
     assert!(ca.starts_with("ecdsa-sha2-nistp256 "), "{ca}");
     assert!(ca.contains("YubiKey 7654321 slot 82"), "{ca}");
     // Never over an occupied slot without --force.
     let o = breakglass(
-        &work,
+        &w,
         &["--backend", "piv", "init-ca", "-f", "second"],
         Some("123456"),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("PIV slot 82 already holds a key"),
+        err(&o).contains("PIV slot 82 already holds a key"),
         "{}",
-        stderr(&o)
+        err(&o)
     );
     assert!(!work.join("second.pub").exists());
 
     // mint: the CA type picks the PIV backend; ssh-keygen -L reads it; sshd accepts it.
-    let user = breakglass::operator();
+    let user = user();
     let o = breakglass(
-        &work,
+        &w,
         &["mint", "--ca", "pivca.pub", "-n", &user],
         Some("123456"),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", err(&o));
     assert!(
-        stderr(&o).contains("Touch your YubiKey (serial 7654321)"),
+        err(&o).contains("Touch your YubiKey (serial 7654321)"),
         "{}",
-        stderr(&o)
+        err(&o)
     );
-    let l = Command::new("ssh-keygen")
-        .args(["-L", "-f", "emergency-cert.pub"])
-        .current_dir(&work)
-        .output()
-        .unwrap();
-    assert!(l.status.success());
+    let l = ssh_keygen(&["-L", "-f", "emergency-cert.pub"], &work);
+    assert!(l.status.success(), "{}", err(&l));
     assert!(
         String::from_utf8_lossy(&l.stdout).contains("Signing CA: ECDSA SHA256:"),
         "{}",
         String::from_utf8_lossy(&l.stdout)
     );
-    let sshd = breakglass::ops::sshd::TestSshd::start(&dir.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let o = sshd.ssh(&work.join("emergency"), &user, "true").unwrap();
     assert!(o.status.success(), "{}", sshd.log());
 
     // Wrong PIN at mint: tries left, nothing written; three wrong: blocked.
     let o = breakglass(
-        &work,
+        &w,
         &["mint", "--ca", "pivca.pub", "-n", &user, "-f", "x"],
         Some("999999"),
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("wrong PIN; 2 tries left"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(err(&o).contains("wrong PIN; 2 tries left"), "{}", err(&o));
     assert!(!work.join("x").exists());
     let _ = breakglass(
-        &work,
+        &w,
         &["mint", "--ca", "pivca.pub", "-n", &user, "-f", "x"],
         Some("999999"),
     );
     let _ = breakglass(
-        &work,
+        &w,
         &["mint", "--ca", "pivca.pub", "-n", &user, "-f", "x"],
         Some("999999"),
     );
     let o = breakglass(
-        &work,
+        &w,
         &["mint", "--ca", "pivca.pub", "-n", &user, "-f", "x"],
         Some("123456"),
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("PIN is blocked"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("PUK"), "{}", stderr(&o));
+    assert!(err(&o).contains("PIN is blocked"), "{}", err(&o));
+    assert!(err(&o).contains("PUK"), "{}", err(&o));
     assert!(!work.join("x").exists());
 
     // A PIV CA that is on no connected key.
     std::fs::write(work.join("other.pub"), "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBIERlkttyRK/vE07Y3CjPb6GnPT8pTElPa9CPDL5B2gudDpusqNPixV9Mbx5g0+SufPj3E6D+5G/rBD9IzAp2WE= x\n").unwrap();
     let o = breakglass(
-        &work,
+        &w,
         &["mint", "--ca", "other.pub", "-n", &user, "-f", "y"],
         Some("123456"),
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no PIV key found"), "{}", stderr(&o));
+    assert!(err(&o).contains("no PIV key found"), "{}", err(&o));
     assert!(
-        stderr(&o).contains("Insert the YubiKey that holds the CA (SHA256:"),
+        err(&o).contains("Insert the YubiKey that holds the CA (SHA256:"),
         "{}",
-        stderr(&o)
+        err(&o)
     );
 }
 

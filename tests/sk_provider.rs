@@ -6,31 +6,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use breakglass::ops::sshd::TestSshd;
 use common::*;
-
-/// The provider library, built on demand (the same target directory as the binary).
-fn provider() -> PathBuf {
-    let lib = bin().parent().unwrap().join("libbreakglass_sk.so");
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sk"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(st.success(), "building the provider failed");
-    });
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
-}
 
 /// An askpass script answering every prompt with `answer` (OpenSSH asks for PINs through it).
 fn askpass(w: &World, answer: &str) -> PathBuf {
     let p = w.tmp.path().join(format!("askpass-{}", answer.len()));
-    std::fs::write(&p, format!("#!/bin/sh\nprintf '%s\\n' '{answer}'\n")).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_script(&p, &format!("#!/bin/sh\nprintf '%s\\n' '{answer}'\n"));
     p
 }
 
@@ -48,20 +29,6 @@ fn openssh(w: &World, prog: &str, args: &[&str], env: &[(&str, &str)]) -> Output
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-/// Stops a child we started, by its pid.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn user() -> String {
-    breakglass::operator()
 }
 
 #[test]
@@ -94,7 +61,7 @@ fn ssh_keygen_enrols_on_the_sim_and_breakglass_mints_with_that_ca() {
     // And without it, on the token (credential management).
     std::fs::rename(w.path("osca"), w.path("osca.handle")).unwrap();
     w.ok(&["mint", "--ca", "osca.pub", "-n", &user(), "-f", "e2"]);
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     for k in ["e1", "e2"] {
         let o = sshd.ssh(&w.path(k), &user(), "true").unwrap();
         assert!(o.status.success(), "{k}: {}", sshd.log());
@@ -107,11 +74,7 @@ fn ssh_keygen_signs_with_the_breakglass_ca_and_downloads_it_identically() {
     let lib = provider();
     let lib = lib.to_str().unwrap();
     let ca = w.init_ca();
-    assert!(
-        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work)
-            .status
-            .success()
-    );
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work);
     let u = user();
     let o = openssh(
         &w,
@@ -139,7 +102,7 @@ fn ssh_keygen_signs_with_the_breakglass_ca_and_downloads_it_identically() {
         "{}",
         out(&i)
     );
-    let sshd = TestSshd::start(&w.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let sshd = start_sshd(&w, &ca);
     let o = sshd.ssh(&w.path("user"), &u, "true").unwrap();
     assert!(o.status.success(), "{}", sshd.log());
 
@@ -204,29 +167,12 @@ fn ssh_add_loads_the_resident_ca_into_an_agent_that_then_signs_certificates() {
     let w = World::new();
     let lib = provider();
     let ca = w.init_ca();
-    let sock = w.tmp.path().join("agent.sock");
     let libdir = lib.parent().unwrap().canonicalize().unwrap();
-    let agent = Command::new("ssh-agent")
-        .args([
-            "-D",
-            "-a",
-            sock.to_str().unwrap(),
-            "-P",
-            &format!("{}/*", libdir.display()),
-        ])
-        .env("BREAKGLASS_SIM_DIR", &w.sim)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if sock.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let _guard = Kill(agent);
-    let sock_s = sock.to_str().unwrap();
+    let agent = TestAgent::start_with(
+        &["-P", &format!("{}/*", libdir.display())],
+        &[("BREAKGLASS_SIM_DIR", &w.sim)],
+    );
+    let sock_s = agent.sock.to_str().unwrap();
     let o = openssh(
         &w,
         "ssh-add",
@@ -245,11 +191,7 @@ fn ssh_add_loads_the_resident_ca_into_an_agent_that_then_signs_certificates() {
         "{}",
         out(&l)
     );
-    assert!(
-        ssh_keygen(&["-q", "-t", "ecdsa", "-N", "", "-f", "emergency"], &w.work)
-            .status
-            .success()
-    );
+    ssh_keygen_ok(&["-q", "-t", "ecdsa", "-N", "", "-f", "emergency"], &w.work);
     let o = openssh(
         &w,
         "ssh-keygen",
@@ -278,19 +220,23 @@ fn wrong_pin_and_denied_touch_are_seen_through_openssh() {
     let lib = lib.to_str().unwrap();
     let o = w.run_env(&["sim", "set-pin"], &[("BREAKGLASS_NEW_PIN", "246810")]);
     assert!(o.status.success());
-    let wrong = askpass(&w, "000000");
-    let o = openssh(
-        &w,
-        "ssh-keygen",
-        &[
-            "-t", "ecdsa-sk", "-O", "resident", "-f", "pinca", "-N", "", "-w", lib,
-        ],
-        &[
-            ("SSH_ASKPASS", wrong.to_str().unwrap()),
-            ("SSH_ASKPASS_REQUIRE", "force"),
-            ("DISPLAY", ":0"),
-        ],
-    );
+    // `ssh-keygen` enrolling a resident CA, asking for the PIN through askpass.
+    let enrol = |pin: &str| {
+        let answer = askpass(&w, pin);
+        openssh(
+            &w,
+            "ssh-keygen",
+            &[
+                "-t", "ecdsa-sk", "-O", "resident", "-f", "pinca", "-N", "", "-w", lib,
+            ],
+            &[
+                ("SSH_ASKPASS", answer.to_str().unwrap()),
+                ("SSH_ASKPASS_REQUIRE", "force"),
+                ("DISPLAY", ":0"),
+            ],
+        )
+    };
+    let o = enrol("000000");
     assert!(!o.status.success());
     assert!(err(&o).contains("PIN incorrect"), "{}", err(&o));
     assert!(!w.path("pinca").exists());
@@ -304,27 +250,11 @@ fn wrong_pin_and_denied_touch_are_seen_through_openssh() {
     assert!(tries < 8, "the sim's tries did not go down: {s}");
     w.ok(&["sim", "replug"]);
     // The right PIN enrols.
-    let right = askpass(&w, "246810");
-    let o = openssh(
-        &w,
-        "ssh-keygen",
-        &[
-            "-t", "ecdsa-sk", "-O", "resident", "-f", "pinca", "-N", "", "-w", lib,
-        ],
-        &[
-            ("SSH_ASKPASS", right.to_str().unwrap()),
-            ("SSH_ASKPASS_REQUIRE", "force"),
-            ("DISPLAY", ":0"),
-        ],
-    );
+    let o = enrol("246810");
     assert!(o.status.success(), "{}", err(&o));
     assert!(w.ok(&["sim", "status"]).contains("PIN: set, 8 tries left"));
     // Touch denied: ssh-keygen -s fails and writes no certificate.
-    assert!(
-        ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work)
-            .status
-            .success()
-    );
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "user"], &w.work);
     let o = openssh(
         &w,
         "ssh-keygen",

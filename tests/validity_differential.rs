@@ -327,7 +327,6 @@ fn matches_real_ssh_keygen() {
         assert_eq!(got, want, "chrono::Local with TZ={tz}");
     }
 
-    assert!(CASES.len() >= 50);
     let (mut oks, mut errs) = (0, 0);
     for &(tz, spec) in CASES {
         let (t0, outcome, t1) = run_keygen(dir.path(), tz, spec);

@@ -241,9 +241,26 @@ mod tests {
         for code in 0u8..=0xFF {
             let e = TokenError::from_ctap(code, Some(5));
             assert_eq!(e.ctap_code(), Some(code), "code {code:#04x}");
-            assert!(!e.hint().is_empty());
-            assert!(!e.to_string().is_empty());
+            // A message without its full stop (the printer adds it), then a hint that is a
+            // sentence of its own.
+            let (m, h) = (e.to_string(), e.hint());
+            assert!(
+                m.starts_with(|c: char| c.is_lowercase()) && !m.ends_with('.'),
+                "{code:#04x}: {m}"
+            );
+            assert!(
+                h.starts_with(|c: char| c.is_uppercase()) && h.ends_with('.'),
+                "{code:#04x}: {h}"
+            );
         }
+        assert_eq!(
+            TokenError::from_ctap(0x27, None).hint(),
+            "Run the command again and touch the key when it blinks."
+        );
+        assert_eq!(
+            TokenError::from_ctap(0x99, None).hint(),
+            "Re-insert the key and run the command again; if it persists, use the backup key."
+        );
         assert_eq!(
             TokenError::from_ctap(0x31, Some(2)).to_string(),
             "wrong PIN; 2 tries left before the key locks its PIN"
