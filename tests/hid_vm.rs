@@ -1,11 +1,18 @@
-//! The simulated key as a USB FIDO2 HID device (`/dev/uhid`) inside a qemu guest: the real
-//! kernel hidraw driver, real libfido2 (OpenSSH's `ssh-keygen`, `fido2-token`) and breakglass's
-//! own fido2 backend (ctap-hid-fido2). Skips with one line where qemu or a kernel is missing.
+//! The simulated key as a USB FIDO2 HID device (`breakglass-sim-hid` on `/dev/uhid`) inside a
+//! qemu guest: the real kernel hidraw driver, real libfido2 (OpenSSH's `ssh-keygen`,
+//! `fido2-token`) and breakglass's own fido2 backend (ctap-hid-fido2 over hidapi). Each test boots
+//! one guest (about 10 s under TCG) and runs one shell script there; the files it leaves in the
+//! job directory are checked here. Skips with one line where qemu or a kernel is missing.
 
+mod common;
 #[path = "vm/mod.rs"]
 mod vm;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
+
+use common::bin;
 
 /// Prints why the guest cannot run and returns true, so the test can return early.
 fn skip() -> bool {
@@ -16,6 +23,116 @@ fn skip() -> bool {
         }
         None => false,
     }
+}
+
+/// The virtual key's binary, built on demand (same target directory and profile).
+fn sim_hid() -> PathBuf {
+    let exe = bin().parent().unwrap().join("breakglass-sim-hid");
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let st = Command::new(env!("CARGO"))
+            .args(["build", "-p", "breakglass-sim-hid"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(st.success(), "cargo build -p breakglass-sim-hid failed");
+    });
+    exe
+}
+
+const PIN: &str = "vm-pin-4711";
+
+/// Shell functions every guest job starts with:
+/// * `step NAME CMD…` runs CMD with NAME.out, NAME.err and NAME.rc in the job directory;
+/// * `start_key [ARGS]` starts the virtual key (touch from $TOUCH) and sets $DEV;
+/// * `stop_key` sends it SIGTERM and waits;
+/// * `mark TEXT` writes a marker into the key's traffic log (hid.log).
+fn preamble() -> String {
+    format!(
+        r##"set -u
+BG={bg}
+HID={hid}
+PIN='{PIN}'
+export BREAKGLASS_SIM_DIR=$PWD/sim BREAKGLASS_AUDIT_LOG=$PWD/audit.jsonl TZ=UTC
+export BREAKGLASS_SIM_HID_TRACE=1
+printf '#!/bin/sh\necho "$ASKPASS_PIN"\n' > askpass; chmod +x askpass
+export SSH_ASKPASS=$PWD/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 ASKPASS_PIN=$PIN
+step() {{ n=$1; shift; "$@" > "$n.out" 2> "$n.err"; echo $? > "$n.rc"; }}
+mark() {{ echo "@@@ $*" >> hid.log; }}
+start_key() {{
+  rm -f hidraw.txt
+  BREAKGLASS_SIM_TOUCH=${{TOUCH:-approve}} $HID --touch-delay-ms 200 "$@" > hidraw.txt 2>> hid.log &
+  KEY=$!
+  i=0; while [ ! -s hidraw.txt ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  DEV=$(cat hidraw.txt)
+}}
+stop_key() {{ kill $KEY; wait $KEY; }}
+"##,
+        bg = bin().display(),
+        hid = sim_hid().display(),
+    )
+}
+
+/// Boots a guest, runs the preamble and `body`, and returns the job (its files) and the run.
+fn guest(body: &str) -> (vm::Job, vm::GuestRun) {
+    let job = vm::Job::new();
+    let run = job.run(&format!("{}{body}", preamble()), Duration::from_secs(420));
+    eprintln!(
+        "guest boot-to-result: {:.1} s; output:\n{}",
+        run.elapsed.as_secs_f64(),
+        run.output
+    );
+    assert_eq!(run.code, 0, "guest job failed; console:\n{}", run.console);
+    (job, run)
+}
+
+fn read(job: &vm::Job, name: &str) -> String {
+    std::fs::read_to_string(job.path().join(name)).unwrap_or_default()
+}
+
+/// A step's exit code, stdout and stderr.
+fn step(job: &vm::Job, name: &str) -> (i32, String, String) {
+    let rc = read(job, &format!("{name}.rc"));
+    (
+        rc.trim().parse().unwrap_or(-1),
+        read(job, &format!("{name}.out")),
+        read(job, &format!("{name}.err")),
+    )
+}
+
+/// The `TYPE BASE64` part of a public key file.
+fn key_part(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn fingerprint(path: &Path) -> String {
+    let o = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// The CTAPHID messages the key logged between `@@@ NAME` and the next marker.
+fn traffic(job: &vm::Job, name: &str) -> Vec<String> {
+    let log = read(job, "hid.log");
+    let start = format!("@@@ {name}");
+    log.lines()
+        .skip_while(|l| *l != start)
+        .skip(1)
+        .take_while(|l| !l.starts_with("@@@ "))
+        .filter(|l| l.starts_with("ctaphid "))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -35,8 +152,118 @@ fn guest_runs_a_script_with_uhid_and_returns_its_output_and_exit_code() {
         run.output, run.console
     );
     assert_eq!(run.output, "uhid-present\n");
-    assert_eq!(
-        std::fs::read_to_string(job.path().join("written.txt")).unwrap(),
-        "kept\n"
+    assert_eq!(read(&job, "written.txt"), "kept\n");
+}
+
+#[test]
+fn openssh_enrols_a_resident_ca_on_the_virtual_key_and_breakglass_lists_and_mints_with_it() {
+    if skip() {
+        return;
+    }
+    let (job, _) = guest(
+        r#"
+start_key
+step tokens fido2-token -L
+step info fido2-token -I "$DEV"
+printf '%s\n%s\n' "$PIN" "$PIN" | fido2-token -S "$DEV" > setpin.out 2>&1; echo $? > setpin.rc
+mark enrol
+step enrol ssh-keygen -t ecdsa-sk -O resident -f ca -N '' -C vm-ca
+mkdir dl
+mark download
+(cd dl && step ../download ssh-keygen -K -N '')
+mark list
+step list env BREAKGLASS_PIN="$PIN" $BG --backend fido2 list
+mark mint
+step mint $BG --backend fido2 mint --ca ca.pub -n root -f em --reason vm-test
+mark end
+ssh-keygen -q -t ed25519 -f hostkey -N ''
+cat > sshd_config <<CFG
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $PWD/hostkey
+PidFile none
+AuthorizedKeysFile none
+TrustedUserCAKeys $PWD/ca.pub
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+CFG
+/usr/sbin/sshd -f $PWD/sshd_config -D -e 2> sshd.log &
+SSHD=$!
+i=0; while ! grep -q 'Server listening' sshd.log && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+step login ssh -i em -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no \
+  -o UserKnownHostsFile=/dev/null -p 2222 root@127.0.0.1 'echo logged-in-as-$(id -un)'
+kill $SSHD
+stop_key
+"#,
     );
+    let dev = read(&job, "hidraw.txt").trim().to_string();
+    assert!(dev.starts_with("/dev/hidraw"), "{dev:?}");
+    let (rc, out, _) = step(&job, "tokens");
+    assert_eq!(rc, 0);
+    assert!(
+        out.contains(&format!("{dev}: vendor=0x1209, product=0x0001")),
+        "{out}"
+    );
+    let (rc, out, _) = step(&job, "info");
+    assert_eq!(rc, 0);
+    assert!(out.contains("version strings: FIDO_2_0, FIDO_2_1"), "{out}");
+    assert!(out.contains("pin protocols: 2, 1"), "{out}");
+    assert!(out.contains("credMgmt"), "{out}");
+    assert_eq!(
+        read(&job, "setpin.rc").trim(),
+        "0",
+        "{}",
+        read(&job, "setpin.out")
+    );
+
+    let (rc, _, err) = step(&job, "enrol");
+    assert_eq!(rc, 0, "{err}");
+    let ca = job.path().join("ca.pub");
+    assert!(key_part(&ca).starts_with("sk-ecdsa-sha2-nistp256@openssh.com "));
+    let (rc, out, err) = step(&job, "download");
+    assert_eq!(rc, 0, "{out}{err}");
+    assert_eq!(
+        key_part(&job.path().join("dl/id_ecdsa_sk_rk.pub")),
+        key_part(&ca),
+        "ssh-keygen -K downloads the credential ssh-keygen enrolled"
+    );
+
+    let fp = fingerprint(&ca);
+    let (rc, out, err) = step(&job, "list");
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("(SIMULATED)"), "{out}");
+    assert!(out.contains(&format!("ssh:: ECDSA-SK {fp}")), "{out}");
+    assert!(out.contains("PIN tries left 8"), "{out}");
+
+    let (rc, out, err) = step(&job, "mint");
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("Minted em-cert.pub"), "{out}");
+    let l = Command::new("ssh-keygen")
+        .arg("-Lf")
+        .arg(job.path().join("em-cert.pub"))
+        .output()
+        .unwrap();
+    let l = String::from_utf8_lossy(&l.stdout);
+    assert!(l.contains(&format!("Signing CA: ECDSA-SK {fp}")), "{l}");
+    let (rc, out, err) = step(&job, "login");
+    assert_eq!(
+        (rc, out.trim()),
+        (0, "logged-in-as-root"),
+        "{err}\n{}",
+        read(&job, "sshd.log")
+    );
+
+    let mint = traffic(&job, "mint");
+    let requests = mint.iter().filter(|l| l.starts_with("ctaphid > ")).count();
+    let keepalives = mint.iter().filter(|l| l.contains("KEEPALIVE")).count();
+    eprintln!("CTAPHID per mint (ctap-hid-fido2): {requests} requests, {keepalives} keep-alives");
+    eprintln!("{}", mint.join("\n"));
+    assert!(keepalives >= 1, "the touch wait sent keep-alives");
+    for step in ["enrol", "download", "list"] {
+        eprintln!("--- {step}\n{}", traffic(&job, step).join("\n"));
+    }
 }
