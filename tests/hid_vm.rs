@@ -267,3 +267,254 @@ stop_key
         eprintln!("--- {step}\n{}", traffic(&job, step).join("\n"));
     }
 }
+
+/// Sets the PIN with libfido2's `fido2-token -S` (the tool reads it from stdin without a tty).
+const SET_PIN: &str = r#"printf '%s\n%s\n' "$PIN" "$PIN" | fido2-token -S "$DEV" > setpin.out 2>&1; echo $? > setpin.rc
+"#;
+
+#[test]
+fn breakglass_init_ca_over_hid_then_ssh_keygen_signs_with_it_and_inspect_verifies() {
+    if skip() {
+        return;
+    }
+    let (job, _) = guest(&format!(
+        r#"
+start_key
+step nopin $BG --backend fido2 init-ca -f early-ca
+{SET_PIN}
+mark initca
+step initca env BREAKGLASS_PIN="$PIN" $BG --backend fido2 init-ca -f sk-user-ca -C vm-ca
+mark end
+ssh-keygen -q -t ed25519 -f user -N ''
+mark sign
+step sign ssh-keygen -s sk-user-ca -I vm-user -n root -V -5m:+1h user.pub
+mark end
+step inspect $BG inspect --ca sk-user-ca.pub user-cert.pub
+stop_key
+"#
+    ));
+    let (rc, _, err) = step(&job, "nopin");
+    assert_eq!(rc, 1);
+    assert_eq!(
+        err,
+        "breakglass: the key has no PIN set.\nSet a PIN on the key first.\n"
+    );
+    assert!(!job.path().join("early-ca").exists() && !job.path().join("early-ca.pub").exists());
+    assert_eq!(
+        read(&job, "setpin.rc").trim(),
+        "0",
+        "{}",
+        read(&job, "setpin.out")
+    );
+    let (rc, out, err) = step(&job, "initca");
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        out.contains("Created SSH user CA on breakglass virtual FIDO2 key"),
+        "{out}"
+    );
+    let ca = job.path().join("sk-user-ca.pub");
+    let fp = fingerprint(&ca);
+    assert!(out.contains(&format!("fingerprint: {fp}")), "{out}");
+    let (rc, _, err) = step(&job, "sign");
+    assert_eq!(rc, 0, "ssh-keygen -s through libfido2: {err}");
+    assert!(err.contains("Signed user key user-cert.pub"), "{err}");
+    let (rc, out, err) = step(&job, "inspect");
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains(&format!("ECDSA-SK {fp}")), "{out}");
+    assert!(out.contains("vm-user"), "{out}");
+    // What each stack sent for its signature: ssh-keygen -s is libfido2, init-ca is
+    // ctap-hid-fido2.
+    for s in ["initca", "sign"] {
+        eprintln!("--- {s}\n{}", traffic(&job, s).join("\n"));
+    }
+}
+
+#[test]
+fn wrong_pins_count_down_through_both_stacks_and_block_until_the_virtual_key_is_replugged() {
+    if skip() {
+        return;
+    }
+    let (job, _) = guest(&format!(
+        r#"
+start_key
+{SET_PIN}
+step initca env BREAKGLASS_PIN="$PIN" $BG --backend fido2 init-ca -f sk-user-ca
+step wrong1 env BREAKGLASS_PIN=wrong-pin-1 $BG --backend fido2 list
+ASKPASS_PIN=wrong-pin-2 step wrong2 ssh-keygen -K
+step wrong3 env BREAKGLASS_PIN=wrong-pin-3 $BG --backend fido2 list
+step blocked env BREAKGLASS_PIN="$PIN" $BG --backend fido2 list
+echo "$PIN" | fido2-token -I -c "$DEV" > blocked_fido2.out 2>&1; echo $? > blocked_fido2.rc
+stop_key
+start_key
+step replugged env BREAKGLASS_PIN="$PIN" $BG --backend fido2 list
+step vr env BREAKGLASS_PIN="$PIN" $BG --backend fido2 init-ca -f vr-ca --verify-required --application ssh:vr
+step vr_nopin $BG --backend fido2 mint --ca vr-ca.pub -n root -f nopin-em
+step vr_wrong env BREAKGLASS_PIN=wrong-pin-4 $BG --backend fido2 mint --ca vr-ca.pub -n root -f wrong-em
+step vr_mint env BREAKGLASS_PIN="$PIN" $BG --backend fido2 mint --ca vr-ca.pub -n root -f vr-em
+ssh-keygen -q -t ed25519 -f user -N ''
+step vr_sign ssh-keygen -s vr-ca -I vr-user -n root user.pub
+step inspect $BG inspect --ca vr-ca.pub vr-em-cert.pub user-cert.pub
+stop_key
+ls > files.txt
+"#
+    ));
+    assert_eq!(step(&job, "initca").0, 0, "{}", step(&job, "initca").2);
+    let key = "breakglass virtual FIDO2 key";
+    let (rc, out, err) = step(&job, "wrong1");
+    assert_eq!(rc, 0, "list reports per key and goes on");
+    assert!(
+        out.contains(&format!("{key}")) && out.contains("PIN tries left 8"),
+        "{out}"
+    );
+    assert!(
+        err.contains("cannot list its CAs: wrong PIN; 7 tries left before the key locks its PIN"),
+        "{err}"
+    );
+    let (rc, _, err) = step(&job, "wrong2");
+    assert_ne!(rc, 0);
+    assert!(
+        err.contains("incorrect passphrase supplied"),
+        "libfido2 saw PIN_INVALID: {err}"
+    );
+    let (_, out, err) = step(&job, "wrong3");
+    assert!(out.contains("PIN tries left 6"), "{out}");
+    let blocked = "cannot list its CAs: three wrong PINs in a row; the key accepts no more PIN \
+                   attempts until it is re-inserted";
+    assert!(err.contains(blocked), "{err}");
+    let (_, _, err) = step(&job, "blocked");
+    assert!(err.contains(blocked), "even the right PIN: {err}");
+    assert_eq!(read(&job, "blocked_fido2.rc").trim(), "1");
+    assert!(
+        read(&job, "blocked_fido2.out").contains("FIDO_ERR_PIN_AUTH_BLOCKED"),
+        "{}",
+        read(&job, "blocked_fido2.out")
+    );
+    let (rc, out, err) = step(&job, "replugged");
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("PIN tries left 5"), "{out}");
+    let fp = fingerprint(&job.path().join("sk-user-ca.pub"));
+    assert!(out.contains(&format!("ssh:: ECDSA-SK {fp}")), "{out}");
+    assert!(!err.contains("cannot list"), "{err}");
+
+    assert_eq!(step(&job, "vr").0, 0, "{}", step(&job, "vr").2);
+    let (rc, _, err) = step(&job, "vr_nopin");
+    assert_eq!(rc, 1);
+    assert_eq!(
+        err,
+        "breakglass: the key needs its PIN, and there is no terminal to ask for it.\nRun the \
+         command in a terminal to type the PIN, or set BREAKGLASS_PIN for unattended use.\n"
+    );
+    let (rc, _, err) = step(&job, "vr_wrong");
+    assert_eq!(rc, 1);
+    assert!(
+        err.contains("\nbreakglass: wrong PIN; 7 tries left before the key locks its PIN.\n"),
+        "{err}"
+    );
+    let files = read(&job, "files.txt");
+    assert!(
+        !files.contains("nopin-em") && !files.contains("wrong-em"),
+        "{files}"
+    );
+    let (rc, _, err) = step(&job, "vr_mint");
+    assert_eq!(rc, 0, "{err}");
+    let (rc, _, err) = step(&job, "vr_sign");
+    assert_eq!(
+        rc, 0,
+        "ssh-keygen -s with a verify-required key (PIN via askpass): {err}"
+    );
+    let (rc, out, err) = step(&job, "inspect");
+    assert_eq!(rc, 0, "{out}{err}");
+}
+
+#[test]
+fn denied_and_timed_out_touches_and_a_removed_key_leave_no_files() {
+    if skip() {
+        return;
+    }
+    let (job, _) = guest(&format!(
+        r#"
+start_key
+{SET_PIN}
+step initca env BREAKGLASS_PIN="$PIN" $BG --backend fido2 init-ca -f sk-user-ca
+stop_key
+TOUCH=deny start_key
+mark deny_mint
+step deny_mint $BG --backend fido2 mint --ca sk-user-ca.pub -n root -f d-em
+mark deny_enrol
+step deny_enrol ssh-keygen -t ecdsa-sk -f d-key -N ''
+mark end
+stop_key
+TOUCH=timeout start_key --touch-timeout-ms 3000
+mark timeout_mint
+step timeout_mint $BG --backend fido2 mint --ca sk-user-ca.pub -n root -f t-em
+mark timeout_enrol
+step timeout_enrol ssh-keygen -t ecdsa-sk -f t-key -N ''
+mark end
+stop_key
+TOUCH=timeout start_key --touch-timeout-ms 120000
+$BG --backend fido2 mint --ca sk-user-ca.pub -n root -f k-em > killed.out 2> killed.err &
+M=$!
+sleep 4; kill $KEY; wait $KEY; wait $M; echo $? > killed.rc
+ls > files.txt
+"#
+    ));
+    assert_eq!(step(&job, "initca").0, 0, "{}", step(&job, "initca").2);
+    let (rc, _, err) = step(&job, "deny_mint");
+    assert_eq!(rc, 1);
+    assert!(
+        err.contains("\nbreakglass: the key refused the operation (touch declined).\n"),
+        "{err}"
+    );
+    let (rc, _, err) = step(&job, "deny_enrol");
+    assert_ne!(rc, 0);
+    // OpenSSH maps OPERATION_DENIED to "PIN required" (sk-usbhid.c fidoerr_to_skerr), as it
+    // does for a real key.
+    assert!(err.contains("PIN incorrect"), "{err}");
+    let (rc, _, err) = step(&job, "timeout_mint");
+    assert_eq!(rc, 1);
+    assert!(
+        err.contains("\nbreakglass: the key was not touched in time.\n"),
+        "{err}"
+    );
+    let (rc, _, err) = step(&job, "timeout_enrol");
+    assert_ne!(rc, 0);
+    assert!(err.contains("Key enrollment failed"), "{err}");
+    for (name, min) in [
+        ("deny_mint", 1),
+        ("deny_enrol", 1),
+        ("timeout_mint", 20),
+        ("timeout_enrol", 20),
+    ] {
+        let t = traffic(&job, name);
+        let keepalives = t
+            .iter()
+            .filter(|l| l.contains("KEEPALIVE 1 bytes 2"))
+            .count();
+        assert!(
+            keepalives >= min,
+            "{name}: {keepalives} UPNEEDED keep-alives\n{}",
+            t.join("\n")
+        );
+    }
+    let (rc, _, err) = (
+        read(&job, "killed.rc").trim().parse::<i32>().unwrap_or(-1),
+        (),
+        read(&job, "killed.err"),
+    );
+    eprintln!("key removed mid-mint: rc {rc}\n{err}");
+    assert_eq!(rc, 1, "{err}");
+    assert!(
+        err.contains(
+            "\nbreakglass: no FIDO2 key found.\nThe key stopped answering (read err = 0xFE). \
+             Re-insert it and run the command again.\n"
+        ),
+        "{err}"
+    );
+    let files = read(&job, "files.txt");
+    for f in ["d-em", "d-key", "t-em", "t-key", "k-em"] {
+        assert!(
+            !files.lines().any(|l| l.starts_with(f)),
+            "{f}* must not exist: {files}"
+        );
+    }
+}

@@ -56,12 +56,18 @@ pub struct Job {
 }
 
 impl Job {
-    /// A fresh job directory (absolute, under the system temp dir).
+    /// A fresh job directory (absolute, under the system temp dir). `BREAKGLASS_VM_KEEP=1`
+    /// keeps it after the test, for looking at a failure.
     pub fn new() -> Job {
+        let keep = std::env::var("BREAKGLASS_VM_KEEP").as_deref() == Ok("1");
         let dir = tempfile::Builder::new()
             .prefix("bg-vm-")
+            .disable_cleanup(keep)
             .tempdir()
             .expect("create a job directory");
+        if keep {
+            eprintln!("guest job directory kept: {}", dir.path().display());
+        }
         Job { dir }
     }
 
