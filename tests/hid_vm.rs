@@ -363,7 +363,7 @@ ls > files.txt
     let (rc, out, err) = step(&job, "wrong1");
     assert_eq!(rc, 0, "list reports per key and goes on");
     assert!(
-        out.contains(&format!("{key}")) && out.contains("PIN tries left 8"),
+        out.contains(key) && out.contains("PIN tries left 8"),
         "{out}"
     );
     assert!(
