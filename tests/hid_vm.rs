@@ -518,3 +518,43 @@ ls > files.txt
         );
     }
 }
+
+/// The `hw` test binary (hw-tests/hw.rs), built on demand; its path from cargo's JSON messages.
+fn hw_test_binary() -> PathBuf {
+    let o = Command::new(env!("CARGO"))
+        .args(["test", "--test", "hw", "--no-run", "--message-format=json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo test --no-run");
+    assert!(o.status.success(), "building the hw test failed");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"]["name"] == "hw")
+        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .expect("cargo names the hw test executable")
+}
+
+#[test]
+fn hw_tests_pass_unchanged_against_the_virtual_key() {
+    if skip() {
+        return;
+    }
+    let hw = hw_test_binary();
+    let (job, _) = guest(&format!(
+        r#"
+start_key
+{SET_PIN}
+step hw env BREAKGLASS_HW=1 BREAKGLASS_PIN="$PIN" {hw}
+stop_key
+"#,
+        hw = hw.display()
+    ));
+    let (rc, out, err) = step(&job, "hw");
+    assert_eq!(rc, 0, "{out}\n{err}");
+    assert!(
+        out.starts_with("ok: hardware test passed on breakglass virtual FIDO2 key"),
+        "{out}"
+    );
+    assert!(err.contains("fido2-token lists it too"), "{err}");
+}
