@@ -83,11 +83,12 @@ accel=${BREAKGLASS_VM_ACCEL:-tcg}
 rm -f "$job/rc" "$job/out"
 : > "$job/console.log"
 # -smp 1 and nice keep the guest to one shared core; -no-reboot turns the guest's power-off
-# (or a kernel panic) into qemu exiting.
+# (or a kernel panic) into qemu exiting. no_timer_check: on a loaded host TCG can miss the
+# kernel's IO-APIC timer check, which then panics ("IO-APIC + timer doesn't work").
 nice -n 10 "$qemu" -machine q35,accel="$accel" -smp 1 -m 512 -nographic -no-reboot \
   -nodefaults -serial "file:$job/console.log" -monitor none -display none \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 bg.job=$job" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check bg.job=$job" \
   -virtfs local,path=/,mount_tag=host,readonly=on,multidevs=remap,security_model=none \
   -virtfs local,path="$job",mount_tag=job,security_model=none \
   </dev/null >/dev/null 2>"$job/qemu.err" &
