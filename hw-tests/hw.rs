@@ -86,18 +86,22 @@ fn run(key: &mut Fido2Key) {
         assert!(n >= 3, "only {n} PIN retries left; not risking the key");
     }
 
-    // A hash the backend cannot sign (no staged message) is refused before the key is touched.
+    // A hash that is not SHA-256 of the message (the crate can only hash what it is given) is
+    // refused before the key is touched.
     let refused = key.get_assertion(
         &GetAssertion {
             rp_id: APP.into(),
-            message: Vec::new(),
+            message: b"not the hashed message".to_vec(),
             client_data_hash: Sha256::digest(b"").into(),
             allow_list: vec![vec![0; 16]],
             up: true,
         },
         None,
     );
-    assert!(matches!(refused, Err(TokenError::BackendUnavailable(_))));
+    assert!(
+        matches!(refused, Err(TokenError::BadAnswer(_))),
+        "{refused:?}"
+    );
 
     // --- makeCredential, shaped like `ssh-keygen -t ecdsa-sk -O resident -O application=…`.
     let mut challenge = [0u8; 32];

@@ -36,6 +36,24 @@ const LOCK_FILE: &str = "lock";
 /// AAGUID of the simulated key (random, fixed; "breakglass sim").
 pub const SIM_AAGUID: [u8; 16] = *b"breakglass-sim\x00\x01";
 
+/// How a caller proves user verification to the simulated key.
+#[derive(Clone, Copy)]
+pub enum Verification<'a> {
+    /// No PIN given.
+    None,
+    /// The PIN itself (the CLI and the provider library).
+    Pin(&'a Pin),
+    /// A pinUvAuthToken the key issued earlier in this power session and the caller has
+    /// already checked (the virtual HID key, `breakglass-sim-hid`).
+    Token,
+}
+
+impl<'a> Verification<'a> {
+    fn from_pin(pin: Option<&'a Pin>) -> Self {
+        pin.map_or(Verification::None, Verification::Pin)
+    }
+}
+
 /// What the simulated user does when asked to touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
@@ -295,6 +313,41 @@ impl SimToken {
 
     /// Verifies `pin` with CTAP's retry rules, mutating the counters in `state`.
     fn verify_pin(state: &mut State, pin: &str) -> Result<(), TokenError> {
+        Self::verify_pin_hash_in(state, &pin_hash(pin))
+    }
+
+    /// Applies `v` to `state`: `Ok(true)` when the user is verified (PIN right or token).
+    fn verify(state: &mut State, v: Verification<'_>) -> Result<bool, TokenError> {
+        match v {
+            Verification::None => Ok(false),
+            Verification::Pin(p) => Self::verify_pin(state, p).map(|()| true),
+            Verification::Token => Ok(true),
+        }
+    }
+
+    /// Verifies LEFT(SHA-256(PIN), 16) — what CTAP's clientPIN sends (encrypted) — with the
+    /// same retry rules as a PIN; the virtual HID key uses this.
+    pub fn verify_pin_hash(&mut self, hash16: &[u8]) -> Result<(), TokenError> {
+        let h = hex::encode(hash16);
+        self.with_lock(|st| Self::verify_pin_hash_in(st, &h))
+    }
+
+    /// clientPIN changePIN: verifies the current PIN's hash (retry rules apply), then sets `new`.
+    pub fn change_pin_with_hash(&mut self, hash16: &[u8], new: &Pin) -> Result<(), TokenError> {
+        let h = hex::encode(hash16);
+        self.with_lock(|st| Self::verify_pin_hash_in(st, &h))?;
+        check_pin_policy(new)?;
+        self.with_lock(|st| {
+            st.pin = Some(PinState {
+                hash: pin_hash(new),
+                retries: PIN_RETRIES_MAX,
+            });
+            st.consecutive_wrong = 0;
+            Ok(())
+        })
+    }
+
+    fn verify_pin_hash_in(state: &mut State, hash_hex: &str) -> Result<(), TokenError> {
         let Some(p) = state.pin.as_mut() else {
             return Err(TokenError::PinNotSet);
         };
@@ -305,7 +358,7 @@ impl SimToken {
             return Err(TokenError::PinAuthBlocked { simulated: true });
         }
         p.retries -= 1; // decremented before comparing, as CTAP requires
-        let good = constant_time_eq(p.hash.as_bytes(), pin_hash(pin).as_bytes());
+        let good = constant_time_eq(p.hash.as_bytes(), hash_hex.as_bytes());
         if good {
             p.retries = PIN_RETRIES_MAX;
             state.consecutive_wrong = 0;
@@ -433,17 +486,47 @@ impl Authenticator for SimToken {
         req: &MakeCredential,
         pin: Option<&Pin>,
     ) -> Result<MadeCredential, TokenError> {
+        self.make_credential_with(req, Verification::from_pin(pin))
+    }
+
+    fn get_assertion(
+        &mut self,
+        req: &GetAssertion,
+        pin: Option<&Pin>,
+    ) -> Result<Assertion, TokenError> {
+        self.get_assertion_with(req, Verification::from_pin(pin))
+    }
+
+    fn credentials(
+        &mut self,
+        rp_id: &str,
+        pin: Option<&Pin>,
+    ) -> Result<Vec<ResidentCredential>, TokenError> {
+        self.credentials_with(rp_id, Verification::from_pin(pin))
+    }
+}
+
+impl SimToken {
+    /// makeCredential with any [`Verification`]. `cred_protect` 0 means "not requested": the
+    /// authenticatorData then carries no extensions (a client that did not ask for credProtect
+    /// must not get it back).
+    pub fn make_credential_with(
+        &mut self,
+        req: &MakeCredential,
+        v: Verification<'_>,
+    ) -> Result<MadeCredential, TokenError> {
         let touch = self.user_presence();
 
         self.with_lock(|st| {
-            let mut flags = sk::FLAG_AT | sk::FLAG_ED;
-            match (st.pin.is_some(), pin) {
-                (true, None) => return Err(TokenError::PinRequired),
-                (_, Some(p)) => {
-                    Self::verify_pin(st, p)?;
-                    flags |= sk::FLAG_UV;
-                }
-                (false, None) => {}
+            let mut flags = sk::FLAG_AT;
+            if req.cred_protect > 0 {
+                flags |= sk::FLAG_ED;
+            }
+            if st.pin.is_some() && matches!(v, Verification::None) {
+                return Err(TokenError::PinRequired);
+            }
+            if Self::verify(st, v)? {
+                flags |= sk::FLAG_UV;
             }
             touch?;
             flags |= sk::FLAG_UP;
@@ -466,10 +549,12 @@ impl Authenticator for SimToken {
             auth_data.extend_from_slice(&(credential_id.len() as u16).to_be_bytes());
             auth_data.extend_from_slice(&credential_id);
             auth_data.extend_from_slice(&sk::point_to_cose(&point));
-            // extensions: {"credProtect": n}
-            auth_data.extend_from_slice(&[0xa1, 0x6b]);
-            auth_data.extend_from_slice(b"credProtect");
-            auth_data.push(req.cred_protect.min(23));
+            if req.cred_protect > 0 {
+                // extensions: {"credProtect": n}
+                auth_data.extend_from_slice(&[0xa1, 0x6b]);
+                auth_data.extend_from_slice(b"credProtect");
+                auth_data.push(req.cred_protect.min(23));
+            }
             let mut signed = auth_data.clone();
             signed.extend_from_slice(&req.client_data_hash);
             let sig: P256Signature = key.sign(&signed);
@@ -497,17 +582,17 @@ impl Authenticator for SimToken {
         })
     }
 
-    fn get_assertion(
+    /// getAssertion with any [`Verification`].
+    pub fn get_assertion_with(
         &mut self,
         req: &GetAssertion,
-        pin: Option<&Pin>,
+        v: Verification<'_>,
     ) -> Result<Assertion, TokenError> {
         let touch = self.user_presence();
         let dir = self.dir.clone();
         self.with_lock(|st| {
             let mut flags = 0u8;
-            if let Some(p) = pin {
-                Self::verify_pin(st, p)?;
+            if Self::verify(st, v)? {
                 flags |= sk::FLAG_UV;
             }
             let uv = flags & sk::FLAG_UV != 0;
@@ -552,16 +637,19 @@ impl Authenticator for SimToken {
         })
     }
 
-    fn credentials(
+    /// credentialManagement enumerateCredentials with any [`Verification`].
+    pub fn credentials_with(
         &mut self,
         rp_id: &str,
-        pin: Option<&Pin>,
+        v: Verification<'_>,
     ) -> Result<Vec<ResidentCredential>, TokenError> {
         let dir = self.dir.clone();
         self.with_lock(|st| {
-            match (st.pin.is_some(), pin) {
-                (true, None) => return Err(TokenError::PinRequired),
-                (true, Some(p)) => Self::verify_pin(st, p)?,
+            match (st.pin.is_some(), v) {
+                (true, Verification::None) => return Err(TokenError::PinRequired),
+                (true, v) => {
+                    Self::verify(st, v)?;
+                }
                 (false, _) => {}
             }
             let mut out = Vec::new();
@@ -593,10 +681,17 @@ impl SimToken {
     /// The rp ids of all resident credentials (credentialManagement enumerateRPs); the PIN is
     /// needed when one is set.
     pub fn resident_rp_ids(&mut self, pin: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        self.resident_rp_ids_with(Verification::from_pin(pin))
+    }
+
+    /// [`Self::resident_rp_ids`] with any [`Verification`].
+    pub fn resident_rp_ids_with(&mut self, v: Verification<'_>) -> Result<Vec<String>, TokenError> {
         self.with_lock(|st| {
-            match (st.pin.is_some(), pin) {
-                (true, None) => return Err(TokenError::PinRequired),
-                (true, Some(p)) => Self::verify_pin(st, p)?,
+            match (st.pin.is_some(), v) {
+                (true, Verification::None) => return Err(TokenError::PinRequired),
+                (true, v) => {
+                    Self::verify(st, v)?;
+                }
                 (false, _) => {}
             }
             let mut ids: Vec<String> = st
