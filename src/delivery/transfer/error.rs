@@ -27,6 +27,8 @@ pub enum TransferError {
     Hostile(String),
     #[error("The wormhole transfer failed: {0}")]
     Other(String),
+    #[error("The wormhole library failed on what the other side or the server sent ({0})")]
+    Crashed(String),
 }
 
 impl TransferError {
@@ -41,6 +43,7 @@ impl TransferError {
             TransferError::Timeout(_) => "timeout",
             TransferError::Hostile(_) => "hostile-peer",
             TransferError::Other(_) => "transfer-failed",
+            TransferError::Crashed(_) => "wormhole-crashed",
         }
     }
 
@@ -70,6 +73,9 @@ impl TransferError {
             }
             TransferError::Other(_) => {
                 "Try again; if it keeps failing, check --mailbox-url and --relay-url on both sides.".into()
+            }
+            TransferError::Crashed(_) => {
+                "Nothing was written: start a new transfer, and ask the other side what they sent (a message too large, or a peer that is not a wormhole client).".into()
             }
         }
     }
@@ -133,6 +139,11 @@ pub(super) fn peer_error(e: WormholeError) -> TransferError {
 /// Errors on the transit connection: a broken socket is a cut, anything else a corrupt record.
 pub(super) fn transit_error(e: transit::TransitError) -> TransferError {
     match e {
+        // The patched crate (vendor/magic-wormhole, BREAKGLASS-PATCH.md) refuses a record
+        // longer than it would ever send with this kind, before allocating it.
+        transit::TransitError::IO(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            TransferError::Hostile(display_safe_long(&e.to_string()))
+        }
         transit::TransitError::IO(_) => TransferError::Cut,
         other => {
             TransferError::Hostile(format!("a transit record was corrupt ({})", chain(&other)))
@@ -155,6 +166,7 @@ mod tests {
             TransferError::Timeout("waiting"),
             TransferError::Hostile("x".into()),
             TransferError::Other("x".into()),
+            TransferError::Crashed("x".into()),
         ];
         for e in all {
             let s = e.to_string();

@@ -14,8 +14,8 @@ use super::config::{app_config, relay_hints};
 use super::error::{peer_error, transit_error};
 use super::offer::{parse_offer, Offer};
 use super::wire::{
-    close, connect_transit, error_reason, init_transit, parse_transit, reach_mailbox, recv_json,
-    send_ack, send_json, sha256_hex, transit_key, transit_msg, within,
+    close, connect_transit, error_reason, guarded_transfer, init_transit, parse_transit,
+    reach_mailbox, recv_json, send_ack, send_json, sha256_hex, transit_key, transit_msg, within,
 };
 use super::{
     zipdir, OutFile, Received, Result, TransferError, WormholeConfig, MAX_ENTRIES, MAX_TOTAL_BYTES,
@@ -26,6 +26,10 @@ use super::{
 /// (plain names only), sizes and counts are capped before and during the transfer and
 /// unpacking, symlinks and special files are refused.
 pub async fn receive(cfg: &WormholeConfig, code: &str) -> Result<Received> {
+    guarded_transfer(receive_with(cfg, code)).await
+}
+
+async fn receive_with(cfg: &WormholeConfig, code: &str) -> Result<Received> {
     let code = check_code(code)?;
     // Build the relay hints first so a bad --relay-url fails before anything else.
     relay_hints(cfg)?;

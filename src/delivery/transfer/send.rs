@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::config::app_config;
 use super::error::{peer_error, transit_error};
 use super::wire::{
-    close, connect_transit, error_reason, init_transit, parse_transit, reach_mailbox, recv_json,
-    send_json, sha256_hex, transit_key, transit_msg, within, RECORD_SIZE,
+    close, connect_transit, error_reason, guarded_transfer, init_transit, parse_transit,
+    reach_mailbox, recv_json, send_json, sha256_hex, transit_key, transit_msg, within, RECORD_SIZE,
 };
 use super::{
     display_safe, zipdir, OutFile, Result, TransferError, WormholeConfig, MAX_ENTRIES,
@@ -69,7 +69,7 @@ pub async fn send_dir(
         "numbytes": total,
         "numfiles": files.len(),
     }});
-    send_offer(cfg, offer, &zip, None, on_code).await
+    guarded_transfer(send_offer(cfg, offer, &zip, None, on_code)).await
 }
 
 /// Test support: sends an arbitrary offer and payload, as a hostile or broken
@@ -83,7 +83,7 @@ pub async fn send_raw_offer(
     cut_after: Option<usize>,
     on_code: impl FnOnce(&str),
 ) -> Result<String> {
-    send_offer(cfg, offer, payload, cut_after, on_code).await
+    guarded_transfer(send_offer(cfg, offer, payload, cut_after, on_code)).await
 }
 
 async fn send_offer(

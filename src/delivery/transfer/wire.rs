@@ -1,7 +1,14 @@
 //! The plumbing both sides share: timeouts, JSON messages over the encrypted mailbox, the
 //! transit connection through our relay, and its key.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    cell::Cell,
+    future::Future,
+    panic::{self, AssertUnwindSafe},
+    sync::{Arc, Once},
+    task::Poll,
+    time::Duration,
+};
 
 use magic_wormhole::{
     transit::{self, Abilities, Hints, TransitKey, TransitRole},
@@ -11,7 +18,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::config::{abilities, connect_limit, relay_hints, WormholeConfig};
-use super::error::{chain, mailbox_error, peer_error, transit_error};
+use super::error::{chain, display_safe_long, mailbox_error, peer_error, transit_error};
 use super::{display_safe, Result, TransferError, APPID};
 
 /// Plaintext bytes per transit record, as Python sends them.
@@ -55,9 +62,7 @@ pub(super) fn error_reason(msg: &Value) -> Option<String> {
 /// Receives the next peer message as JSON. The crate panics (`todo!`) on a
 /// message with a non-numeric phase; we turn that into a refusal.
 pub(super) async fn recv_json(wh: &mut Wormhole) -> Result<Value> {
-    use futures_lite::FutureExt;
-    let bytes = std::panic::AssertUnwindSafe(wh.receive())
-        .catch_unwind()
+    let bytes = guarded(wh.receive())
         .await
         .map_err(|_| {
             TransferError::Hostile("the other side sent a malformed mailbox message".into())
@@ -140,9 +145,11 @@ pub(super) async fn connect_transit(
     }
 }
 
-/// Closes the mailbox, waiting at most 3 s for the server.
+/// Closes the mailbox, waiting at most 3 s for the server. Best effort: the crate panics when
+/// the server connection already ended (`RendezvousServer::shutdown`, "TODO this should always
+/// be Some"), which must not undo a transfer that succeeded or replace the error that ended it.
 pub(super) async fn close(wh: Wormhole) {
-    let _ = within(Duration::from_secs(3), wh.close()).await;
+    let _ = guarded(within(Duration::from_secs(3), wh.close())).await;
 }
 
 /// The checksum both sides put in the transit acknowledgement.
@@ -161,5 +168,87 @@ pub(super) async fn send_ack(transit: &mut transit::Transit, ack: &Value) -> Res
     match r {
         None => Err(TransferError::Timeout("acknowledging the transfer")),
         Some(r) => r.map_err(transit_error),
+    }
+}
+
+thread_local! {
+    /// How many [`guarded`] polls are running on this thread: their panics are caught, so the
+    /// panic hook stays quiet for them.
+    static GUARDED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Installs (once) a panic hook that says nothing for panics [`guarded`] catches and hands
+/// every other panic to the hook that was there before.
+fn quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(Cell::get) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `fut`, which calls into the magic-wormhole crate, and turns a panic inside it into
+/// `Err(message)`. The crate panics on some input from the peer or the server (`todo!()` on a
+/// non-numeric phase, `expect` on a websocket that ended, e.g. after a text message larger
+/// than its frame limit); none of that may end the process before the caller wrote its audit
+/// entry. Each poll runs under `catch_unwind`; after a panic the future is dropped, never
+/// polled again.
+pub(super) async fn guarded<T>(fut: impl Future<Output = T>) -> std::result::Result<T, String> {
+    quiet_hook();
+    let mut fut = Box::pin(fut);
+    futures_lite::future::poll_fn(move |cx| {
+        GUARDED.with(|g| g.set(g.get() + 1));
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)));
+        GUARDED.with(|g| g.set(g.get() - 1));
+        match polled {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(panic_message(payload.as_ref()))),
+        }
+    })
+    .await
+}
+
+/// The text of a panic, for an error message (cut short and made safe there).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}
+
+/// [`guarded`] for a whole side of a transfer: a panic becomes [`TransferError::Crashed`].
+pub(super) async fn guarded_transfer<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
+    guarded(fut)
+        .await
+        .unwrap_or_else(|msg| Err(TransferError::Crashed(display_safe_long(&msg))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_becomes_an_error_and_later_panics_still_unwind() {
+        let r: std::result::Result<(), String> = async_io::block_on(guarded(async {
+            panic!("TODO this should always be Some");
+        }));
+        assert_eq!(r, Err("TODO this should always be Some".to_string()));
+        let r = async_io::block_on(guarded_transfer(async {
+            let n: u32 = "x".parse().unwrap_or_else(|_| panic!("bad\nphase"));
+            Ok(n)
+        }));
+        assert!(
+            matches!(r, Err(TransferError::Crashed(ref m)) if m == "bad phase"),
+            "{r:?}"
+        );
+        assert!(GUARDED.with(Cell::get) == 0);
+        // Outside a guard, a panic is still a panic.
+        assert!(panic::catch_unwind(|| panic!("outside")).is_err());
     }
 }

@@ -739,6 +739,8 @@ pub enum ParsePasswordError {
 #[display("{password}")]
 pub struct Password {
     password: String,
+    // breakglass patch: only with the `entropy` feature (zxcvbn).
+    #[cfg(feature = "entropy")]
     #[serde(skip)]
     entropy: zxcvbn::Entropy,
 }
@@ -761,11 +763,17 @@ impl Password {
     #[doc(hidden)]
     pub unsafe fn new_unchecked(n: impl Into<String>) -> Self {
         let password = n.into();
+        #[cfg(feature = "entropy")]
         let entropy = Self::calculate_entropy(&password);
 
-        Password { password, entropy }
+        Password {
+            password,
+            #[cfg(feature = "entropy")]
+            entropy,
+        }
     }
 
+    #[cfg(feature = "entropy")]
     fn calculate_entropy(password: &str) -> zxcvbn::Entropy {
         static PGP_WORDLIST: std::sync::OnceLock<Vec<&str>> = std::sync::OnceLock::new();
         let words = PGP_WORDLIST.get_or_init(|| {
@@ -804,14 +812,22 @@ impl FromStr for Password {
                 required: 4,
             })
         } else {
+            #[cfg(feature = "entropy")]
             let entropy = Self::calculate_entropy(&password);
+            #[cfg(feature = "entropy")]
             if entropy.guesses() < 2_u64.pow(16) {
                 return Err(ParsePasswordError::LittleEntropy {
                     value: entropy.guesses(),
                     required: 2_u64.pow(16),
                 });
             }
-            Ok(Self { password, entropy })
+            // breakglass patch: without `entropy`, only the length is checked here; the
+            // application rates the code itself.
+            Ok(Self {
+                password,
+                #[cfg(feature = "entropy")]
+                entropy,
+            })
         }
     }
 }

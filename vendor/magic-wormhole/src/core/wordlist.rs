@@ -96,6 +96,8 @@ impl Wordlist {
         }
     }
 
+    // breakglass patch: only the entropy rating (zxcvbn) lists all words.
+    #[cfg(feature = "entropy")]
     pub(crate) fn into_words(self) -> impl Iterator<Item = String> {
         self.words.into_iter().flatten()
     }

@@ -17,6 +17,10 @@ use std::{
     sync::Arc,
 };
 
+/// The longest encrypted transit record we read (breakglass patch, see BREAKGLASS-PATCH.md):
+/// 64 KiB, four times the 16 KiB (+ 40 bytes) records that every known sender writes.
+pub(super) const MAX_TRANSIT_MESSAGE: usize = 64 * 1024;
+
 #[async_trait]
 pub(super) trait TransitTransportRx: AsyncRead + std::any::Any + Unpin + Send {
     /// Helper method for handshake: read a fixed number of bytes and make sure they are as expected
@@ -36,10 +40,25 @@ pub(super) trait TransitTransportRx: AsyncRead + std::any::Any + Unpin + Send {
             u32::from_be_bytes(length_arr) as usize
         };
 
+        // breakglass patch (BREAKGLASS-PATCH.md): the length comes from the peer, and the
+        // buffer below is allocated before a single byte of the record is read. A peer could
+        // announce up to 4 GiB and abort us on a failed allocation. Refuse records longer
+        // than any implementation sends (Python and this crate: 16 KiB of plaintext plus
+        // 40 bytes of nonce and tag per record), with a wide margin.
+        use std::io::{Error, ErrorKind};
+        ensure!(
+            length <= MAX_TRANSIT_MESSAGE,
+            Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "the peer announced a transit record of {length} bytes, more than the {MAX_TRANSIT_MESSAGE} allowed"
+                )
+            )
+        );
+
         // 2. read that many bytes into an array (or a vector?)
         let mut buffer = Vec::with_capacity(length);
         let len = self.take(length as u64).read_to_end(&mut buffer).await?;
-        use std::io::{Error, ErrorKind};
         ensure!(
             len == length,
             Error::new(ErrorKind::UnexpectedEof, "failed to read whole message")
