@@ -1542,3 +1542,53 @@ fn an_oversized_text_message_is_an_error_not_a_panic() {
     assert_eq!(e["action"], "receive");
     assert!(e["result"].as_str().unwrap().starts_with("failed: "), "{e}");
 }
+
+// ---------------------------------------------------------------- 8. Relay URLs as Python writes them
+
+#[test]
+fn relay_urls_in_twisted_syntax_work_for_send_and_receive() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = Kit::new(&s, "tcp-colon");
+    k.mint(&[]);
+    let twisted = format!("tcp:127.0.0.1:{}", s.relay_port);
+    // The sender through the environment, the receiver through the flag.
+    let mut c = k.cmd(&["send"], &k.work);
+    c.env("BREAKGLASS_RELAY_URL", &twisted);
+    let (child, code) = spawn_sender(c);
+    let recv = k.dir.0.join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let o = k
+        .cmd(&["receive", &code, "--relay-url", &twisted], &recv)
+        .env_remove("BREAKGLASS_RELAY_URL")
+        .output()
+        .unwrap();
+    finish(child);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        listing(&recv),
+        ["emergency", "emergency-cert.pub", "emergency.pub"]
+    );
+    // Anything else is refused before a server is contacted, with what to write instead.
+    let empty = k.dir.0.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = k
+        .cmd(
+            &[
+                "receive",
+                "7-guitarist-revenge",
+                "--relay-url",
+                "udp:127.0.0.1:4001",
+            ],
+            &empty,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_stderr(
+        &o,
+        "The transit relay 'udp:127.0.0.1:4001' is not a TCP relay.\n",
+    );
+    assert_stderr(&o, "Write the relay as tcp:HOST:PORT or tcp://HOST:PORT");
+    assert!(listing(&empty).is_empty());
+}

@@ -20,7 +20,7 @@ pub const DEFAULT_RELAY_URL: &str = "tcp://transit.magic-wormhole.io:4001";
 pub struct WormholeConfig {
     /// Mailbox (rendezvous) server, `ws://host:port/v1`.
     pub mailbox_url: String,
-    /// Transit relay, `tcp://host:port`.
+    /// Transit relay, `tcp://HOST:PORT` or as Python writes it, `tcp:HOST:PORT`.
     pub relay_url: String,
     /// Limit for each waiting phase: the peer showing up, the peer answering,
     /// the data transfer. Connecting to the servers is capped at 30 s.
@@ -60,27 +60,71 @@ pub(super) fn app_config(cfg: &WormholeConfig) -> AppConfig<Value> {
 
 /// The one relay we use (and offer to the peer).
 pub(super) fn relay_hints(cfg: &WormholeConfig) -> Result<Vec<RelayHint>> {
-    let url: url::Url = cfg.relay_url.parse().map_err(|e| {
-        TransferError::Other(format!(
-            "the relay URL '{}' is invalid ({e})",
-            display_safe(&cfg.relay_url)
-        ))
-    })?;
-    if url.scheme() != "tcp" {
-        return Err(TransferError::Other(format!(
-            "the relay URL '{}' must look like tcp://host:port",
-            display_safe(&cfg.relay_url)
-        )));
-    }
+    let url = relay_url(&cfg.relay_url).map_err(TransferError::BadRelayUrl)?;
     let name = url.host_str().map(str::to_owned);
     RelayHint::from_urls(name, [url])
         .map(|h| vec![h])
         .map_err(|e| {
-            TransferError::Other(format!(
-                "the relay URL '{}' is invalid ({e})",
-                display_safe(&cfg.relay_url)
-            ))
+            TransferError::BadRelayUrl(format!("'{}' ({e})", display_safe(&cfg.relay_url)))
         })
+}
+
+/// A transit relay as either side writes it: `tcp://HOST:PORT` (ours), or Twisted's endpoint
+/// syntax `tcp:HOST:PORT` that Python's `wormhole --transit-helper` and its docs use (an IPv6
+/// address in brackets, `tcp:[::1]:4001`; a trailing `:priority=N` is accepted and ignored, as
+/// we have one relay). `Err` says what is wrong, for [`TransferError::BadRelayUrl`].
+pub(super) fn relay_url(text: &str) -> std::result::Result<url::Url, String> {
+    let bad = |why: &str| format!("'{}' {why}", display_safe(text));
+    let text = text.trim();
+    let url = if let Some(rest) = text.strip_prefix("tcp://") {
+        let url: url::Url = text
+            .parse()
+            .map_err(|e| bad(&format!("does not parse ({e})")))?;
+        if !matches!(url.path(), "" | "/") || url.query().is_some() || rest.contains('@') {
+            return Err(bad("has more than a host and a port"));
+        }
+        url
+    } else if let Some(rest) = text.strip_prefix("tcp:") {
+        // Twisted: HOST:PORT[:KEY=VALUE…], IPv6 in brackets.
+        let (host, after) = match rest.strip_prefix('[') {
+            Some(v6) => {
+                let (addr, after) = v6
+                    .split_once(']')
+                    .ok_or_else(|| bad("has an unclosed '['"))?;
+                if addr.parse::<std::net::Ipv6Addr>().is_err() {
+                    return Err(bad("has an invalid IPv6 address"));
+                }
+                (
+                    format!("[{addr}]"),
+                    after.strip_prefix(':').unwrap_or(after),
+                )
+            }
+            None => {
+                let (host, after) = rest.split_once(':').ok_or_else(|| bad("has no port"))?;
+                (host.to_string(), after)
+            }
+        };
+        let mut pieces = after.split(':');
+        let port = pieces.next().unwrap_or("");
+        if pieces.any(|p| !p.starts_with("priority=")) {
+            return Err(bad("has more than a host, a port and a priority"));
+        }
+        if host.is_empty() || host.contains(['/', '@', '?', '#']) {
+            return Err(bad("has no valid host"));
+        }
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("has no numeric port"));
+        }
+        format!("tcp://{host}:{port}")
+            .parse()
+            .map_err(|e| bad(&format!("does not parse ({e})")))?
+    } else {
+        return Err(bad("is not a TCP relay"));
+    };
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) if !h.is_empty() && p != 0 => Ok(url),
+        _ => Err(bad("needs a host and a port")),
+    }
 }
 
 /// Relay only, unless direct connections are allowed.
@@ -103,5 +147,74 @@ mod tests {
         assert_eq!(c.relay_url, "tcp://transit.magic-wormhole.io:4001");
         assert_eq!(c.timeout, Duration::from_secs(300));
         assert!(!c.direct);
+    }
+
+    #[test]
+    fn relay_urls_in_both_spellings() {
+        for (given, want) in [
+            (
+                "tcp://transit.magic-wormhole.io:4001",
+                "tcp://transit.magic-wormhole.io:4001",
+            ),
+            (
+                "tcp:transit.magic-wormhole.io:4001",
+                "tcp://transit.magic-wormhole.io:4001",
+            ),
+            ("tcp:127.0.0.1:4001", "tcp://127.0.0.1:4001"),
+            (" tcp:127.0.0.1:4001 ", "tcp://127.0.0.1:4001"),
+            ("tcp:[::1]:4001", "tcp://[::1]:4001"),
+            (
+                "tcp:relay.example:4001:priority=2.0",
+                "tcp://relay.example:4001",
+            ),
+            ("tcp://relay.example:4001/", "tcp://relay.example:4001"),
+        ] {
+            let url = relay_url(given).unwrap_or_else(|e| panic!("{given}: {e}"));
+            let back = format!("tcp://{}:{}", url.host_str().unwrap(), url.port().unwrap());
+            assert_eq!(back, want, "{given}");
+        }
+    }
+
+    #[test]
+    fn other_relay_urls_say_what_is_wrong() {
+        for (given, why) in [
+            ("http://relay.example:4001", "is not a TCP relay"),
+            ("relay.example:4001", "is not a TCP relay"),
+            ("udp:relay.example:4001", "is not a TCP relay"),
+            ("tcp:relay.example", "has no port"),
+            ("tcp:relay.example:", "has no numeric port"),
+            ("tcp:relay.example:port", "has no numeric port"),
+            ("tcp::4001", "has no valid host"),
+            (
+                "tcp:relay.example:4001:interface=0",
+                "more than a host, a port and a priority",
+            ),
+            ("tcp:[::1:4001", "unclosed"),
+            ("tcp:[nope]:4001", "invalid IPv6"),
+            ("tcp:relay.example:99999", "does not parse"),
+            ("tcp://relay.example", "needs a host and a port"),
+            (
+                "tcp://relay.example:4001/path",
+                "more than a host and a port",
+            ),
+            (
+                "tcp://user@relay.example:4001",
+                "more than a host and a port",
+            ),
+            ("tcp:relay.example:0", "needs a host and a port"),
+        ] {
+            let err = relay_url(given).expect_err(given);
+            assert!(err.contains(why), "{given}: {err}");
+            assert!(err.starts_with(&format!("'{}'", given.trim())), "{err}");
+        }
+        let cfg = WormholeConfig {
+            relay_url: "http://x:1".into(),
+            ..WormholeConfig::default()
+        };
+        let e = relay_hints(&cfg).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The transit relay 'http://x:1' is not a TCP relay"
+        );
     }
 }

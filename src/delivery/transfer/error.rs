@@ -27,6 +27,8 @@ pub enum TransferError {
     Hostile(String),
     #[error("The wormhole transfer failed: {0}")]
     Other(String),
+    #[error("The transit relay {0}")]
+    BadRelayUrl(String),
     #[error("The wormhole library failed on what the other side or the server sent ({0})")]
     Crashed(String),
 }
@@ -43,6 +45,7 @@ impl TransferError {
             TransferError::Timeout(_) => "timeout",
             TransferError::Hostile(_) => "hostile-peer",
             TransferError::Other(_) => "transfer-failed",
+            TransferError::BadRelayUrl(_) => "bad-relay-url",
             TransferError::Crashed(_) => "wormhole-crashed",
         }
     }
@@ -73,6 +76,9 @@ impl TransferError {
             }
             TransferError::Other(_) => {
                 "Try again; if it keeps failing, check --mailbox-url and --relay-url on both sides.".into()
+            }
+            TransferError::BadRelayUrl(_) => {
+                "Write the relay as tcp:HOST:PORT or tcp://HOST:PORT (e.g. tcp:transit.magic-wormhole.io:4001) in --relay-url or BREAKGLASS_RELAY_URL.".into()
             }
             TransferError::Crashed(_) => {
                 "Nothing was written: start a new transfer, and ask the other side what they sent (a message too large, or a peer that is not a wormhole client).".into()
@@ -166,6 +172,7 @@ mod tests {
             TransferError::Timeout("waiting"),
             TransferError::Hostile("x".into()),
             TransferError::Other("x".into()),
+            TransferError::BadRelayUrl("'x' is not a TCP relay".into()),
             TransferError::Crashed("x".into()),
         ];
         for e in all {
