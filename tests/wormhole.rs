@@ -1533,6 +1533,10 @@ fn an_oversized_text_message_is_an_error_not_a_panic() {
     let _ = peer.kill();
     let _ = peer.wait();
     let stderr = String::from_utf8_lossy(&o.stderr);
+    eprintln!(
+        "receive of a 9 MB text message: {:?}\n{stderr}",
+        o.status.code()
+    );
     // 101 is Rust's exit code for a panic.
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
