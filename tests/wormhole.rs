@@ -903,3 +903,211 @@ fn mint_send_mints_and_sends_in_one_go() {
         std::fs::read(k.work.join("emergency-cert.pub")).unwrap()
     );
 }
+
+// ---------------------------------------------------------------- 7. Peers that attack the process
+
+/// Starts `tests/peers/hostile_peer.py ROLE MODE [CODE]` against the local servers; for ROLE
+/// `send`, also returns the code it printed.
+fn hostile_peer(
+    s: &Servers,
+    role: &str,
+    mode: &str,
+    code: Option<&str>,
+) -> (std::process::Child, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/hostile_peer.py");
+    let mut c = Command::new(common::wormhole::venv().join("bin/python"));
+    c.arg(script)
+        .arg(format!("ws://127.0.0.1:{}/v1", s.mailbox_port))
+        .arg(format!("tcp:127.0.0.1:{}", s.relay_port))
+        .args([role, mode])
+        .args(code)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = c.spawn().expect("python runs");
+    let code = match code {
+        Some(c) => c.to_string(),
+        None => {
+            let mut line = String::new();
+            BufReader::new(child.stdout.as_mut().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert!(!line.trim().is_empty(), "the hostile peer printed no code");
+            line.trim().to_string()
+        }
+    };
+    (child, code)
+}
+
+/// Limits the address space of a command to 2 GiB: as on a machine without overcommit, an
+/// allocation of the 4 GiB a peer announces then fails (the process aborted before the fix).
+fn limit_memory(c: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Waits for `child` (stdout already taken or read elsewhere) and returns its exit code (None
+/// when a signal ended it), its stderr and its peak RSS in KiB (wait4's `ru_maxrss`).
+fn wait_measured(mut child: std::process::Child) -> (Option<i32>, String, i64) {
+    use std::io::Read;
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, reader.join().unwrap(), usage.ru_maxrss)
+}
+
+fn last_audit_entry(k: &World) -> serde_json::Value {
+    let log = std::fs::read_to_string(&k.audit).unwrap_or_default();
+    let last = log.lines().last().expect("an audit entry");
+    serde_json::from_str(last).unwrap()
+}
+
+#[test]
+fn a_peer_announcing_a_4gib_record_is_refused_by_receive_and_send() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = kit(&s);
+
+    // A sender that offers a file, then announces a transit record of 0xffffffff bytes.
+    let (mut peer, code) = hostile_peer(&s, "send", "huge-record", None);
+    let recv = k.tmp.path().join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let mut c = k.cmd_in(&["receive", &code], &recv);
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
+    limit_memory(&mut c);
+    let (exit, stderr, rss) = wait_measured(c.spawn().unwrap());
+    let _ = peer.kill();
+    let _ = peer.wait();
+    eprintln!("receive against a 4 GiB record: exit {exit:?}, peak RSS {rss} KiB");
+    assert_eq!(exit, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "Refused what the other side sent: the peer announced a transit record of 4294967295 bytes, more than the 65536 allowed"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing was written"), "{stderr}");
+    assert!(rss < 64 * 1024, "peak RSS {rss} KiB");
+    assert!(listing(&recv).is_empty(), "{:?}", listing(&recv));
+    let e = last_audit_entry(&k);
+    assert_eq!(e["action"], "receive");
+    assert_eq!(e["result"], "failed: hostile-peer");
+
+    // A receiver that accepts our offer, then answers with such a record instead of its ack.
+    init_and_mint(&k, &[]);
+    let mut c = k.cmd_in(&["send"], &k.work);
+    limit_memory(&mut c);
+    let sender = Sender::breakglass(c);
+    let code = sender.code.clone();
+    let (mut peer, _) = hostile_peer(&s, "receive", "huge-record", Some(&code));
+    let (exit, stderr, rss) = sender.wait_measured();
+    let _ = peer.kill();
+    let _ = peer.wait();
+    eprintln!("send against a 4 GiB record: exit {exit:?}, peak RSS {rss} KiB");
+    assert_eq!(exit, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the peer announced a transit record of 4294967295 bytes"),
+        "{stderr}"
+    );
+    assert!(rss < 64 * 1024, "peak RSS {rss} KiB");
+    let e = last_audit_entry(&k);
+    assert_eq!(e["action"], "send");
+    assert_eq!(e["result"], "failed: hostile-peer");
+}
+
+#[test]
+fn an_oversized_text_message_is_an_error_not_a_panic() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = kit(&s);
+    let (mut peer, code) = hostile_peer(&s, "send", "huge-text", None);
+    let recv = k.tmp.path().join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let o = k.cmd_in(&["receive", &code], &recv).output().unwrap();
+    let _ = peer.kill();
+    let _ = peer.wait();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    eprintln!(
+        "receive of a 9 MB text message: {:?}\n{stderr}",
+        o.status.code()
+    );
+    // 101 is Rust's exit code for a panic.
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.starts_with("breakglass: "), "{stderr}");
+    assert!(listing(&recv).is_empty());
+    let e = last_audit_entry(&k);
+    assert_eq!(e["action"], "receive");
+    assert!(e["result"].as_str().unwrap().starts_with("failed: "), "{e}");
+}
+
+// ---------------------------------------------------------------- 8. Relay URLs as Python writes them
+
+#[test]
+fn relay_urls_in_twisted_syntax_work_for_send_and_receive() {
+    let _g = serial();
+    let s = Servers::start();
+    let k = kit(&s);
+    init_and_mint(&k, &[]);
+    let twisted = format!("tcp:127.0.0.1:{}", s.relay_port);
+    // The sender through the environment, the receiver through the flag.
+    let mut c = k.cmd_in(&["send"], &k.work);
+    c.env("BREAKGLASS_RELAY_URL", &twisted);
+    let sender = Sender::breakglass(c);
+    let code = sender.code.clone();
+    let recv = k.tmp.path().join("recv");
+    std::fs::create_dir(&recv).unwrap();
+    let o = k
+        .cmd_in(&["receive", &code, "--relay-url", &twisted], &recv)
+        .env_remove("BREAKGLASS_RELAY_URL")
+        .output()
+        .unwrap();
+    sender.finish();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        listing(&recv),
+        ["emergency", "emergency-cert.pub", "emergency.pub"]
+    );
+    // Anything else is refused before a server is contacted, with what to write instead.
+    let empty = k.tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = k
+        .cmd_in(
+            &[
+                "receive",
+                "7-guitarist-revenge",
+                "--relay-url",
+                "udp:127.0.0.1:4001",
+            ],
+            &empty,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_stderr(
+        &o,
+        "The transit relay 'udp:127.0.0.1:4001' is not a TCP relay.\n",
+    );
+    assert_stderr(&o, "Write the relay as tcp:HOST:PORT or tcp://HOST:PORT");
+    assert!(listing(&empty).is_empty());
+}

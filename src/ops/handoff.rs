@@ -194,26 +194,29 @@ pub fn send(
         },
     ];
     let bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
-    let mut entry = entry_for("send", &bundle.summary);
+    let entry = entry_for("send", &bundle.summary);
     // On disk before any byte of key material leaves: the offer itself.
     let mut offered = entry.clone();
     offered.result = "offering".into();
     offered.detail = Some(format!("{}, to be sent", req.out.display()));
     audit::append(&audit_path, &offered)?;
+    // From here on every way out leaves an entry: "ok" below, or "failed" from the guard.
+    let mut failed = FailedEntry::new(&audit_path, entry);
+    failed.entry.detail = Some(format!("nameplate {}", nameplate("")));
     let started = Instant::now();
-    let mut code_seen = String::new();
     let result = async_io::block_on(transfer::send_dir(
         &req.cfg,
         &format!("{base}-access"),
         &files,
         |code: &str| {
-            code_seen = code.to_string();
+            failed.entry.detail = Some(format!("nameplate {}", nameplate(code)));
             on_code(code);
         },
     ));
-    entry.detail = Some(format!("nameplate {}", nameplate(&code_seen)));
     match result {
         Ok(np) => {
+            let mut entry = failed.disarm();
+            entry.result = "ok".into();
             audit::append(&audit_path, &entry)?;
             Ok(SendOutcome {
                 nameplate: nameplate(&np),
@@ -224,9 +227,49 @@ pub fn send(
         }
         Err(e) => {
             let e = Error::from(e);
-            entry.result = format!("failed: {}", e.kind());
-            let _ = audit::append(&audit_path, &entry);
+            failed.fail(&e);
             Err(e)
+        }
+    }
+}
+
+/// An audit entry that is written as "failed" unless disarmed: when the operation returns an
+/// error ([`FailedEntry::fail`] names it) and also while unwinding from a panic, so no hand-off
+/// ends without a record.
+struct FailedEntry<'a> {
+    path: &'a Path,
+    entry: AuditEntry,
+    armed: bool,
+}
+
+impl<'a> FailedEntry<'a> {
+    fn new(path: &'a Path, mut entry: AuditEntry) -> Self {
+        // What a panic leaves, unless `fail` says more.
+        entry.result = "failed: panic".into();
+        FailedEntry {
+            path,
+            entry,
+            armed: true,
+        }
+    }
+
+    /// Records why it failed (written on drop).
+    fn fail(&mut self, e: &Error) {
+        self.entry.result = format!("failed: {}", e.kind());
+    }
+
+    /// It did not fail: nothing is written; returns the entry.
+    fn disarm(mut self) -> AuditEntry {
+        self.armed = false;
+        std::mem::take(&mut self.entry)
+    }
+}
+
+impl Drop for FailedEntry<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: an error writing the log must not hide the error being reported.
+            let _ = audit::append(self.path, &self.entry);
         }
     }
 }
@@ -317,6 +360,19 @@ fn find_material(blobs: &[&[u8]]) -> Result<Material> {
     Ok((keys.pop(), certs.pop()))
 }
 
+/// Fuzzing hook (feature `test-support`): what `receive` does with the bytes that arrived before
+/// anything is written: find the one key block and the one certificate line, and check them at
+/// `now`. `Ok(None)` when either is missing.
+#[cfg(feature = "test-support")]
+pub fn check_received(blobs: &[&[u8]], now: u64) -> Result<Option<Bundle>> {
+    match find_material(blobs)? {
+        (Some(key), Some(cert)) => {
+            check_bundle(&key, &cert, "received certificate", now, None).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Receives key + certificate with `code`; writes them 0600 (or adds them to ssh-agent).
 pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
     let now0 = clock::now();
@@ -328,14 +384,16 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
     let audit_path = audit::default_path();
     let started = Instant::now();
     let np = nameplate(&req.code);
+    let mut entry = AuditEntry::new("receive");
+    entry.detail = Some(format!("nameplate {np}"));
+    // Every way out from here leaves an entry: `finish` (key material, before it is released),
+    // the text entry below, or "failed" from this guard (errors and panics alike).
+    let mut failed = FailedEntry::new(&audit_path, entry);
     let received = match async_io::block_on(transfer::receive(&req.cfg, &req.code)) {
         Ok(r) => r,
         Err(e) => {
             let e = Error::from(e);
-            let mut entry = AuditEntry::new("receive");
-            entry.result = format!("failed: {}", e.kind());
-            entry.detail = Some(format!("nameplate {np}"));
-            let _ = audit::append(&audit_path, &entry);
+            failed.fail(&e);
             return Err(e);
         }
     };
@@ -397,18 +455,17 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
         }
     })();
     // Key material was audited in `finish` before it was released; here the rest.
-    let mut entry = AuditEntry::new("receive");
     match &result {
         Ok(o) if o.certificate.is_none() => {
+            let mut entry = failed.disarm();
+            entry.result = "ok".into();
             entry.detail = Some(format!("nameplate {np}, text message"));
             audit::append(&audit_path, &entry)?;
         }
-        Ok(_) => {}
-        Err(e) => {
-            entry.result = format!("failed: {}", e.kind());
-            entry.detail = Some(format!("nameplate {np}"));
-            let _ = audit::append(&audit_path, &entry);
+        Ok(_) => {
+            failed.disarm();
         }
+        Err(e) => failed.fail(e),
     }
     result
 }

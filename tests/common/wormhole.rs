@@ -282,6 +282,21 @@ impl Sender {
         }
     }
 
+    /// Waits for the sender; returns its exit code (None when a signal ended it), its stderr and
+    /// its peak RSS in KiB (wait4's `ru_maxrss`).
+    pub fn wait_measured(self) -> (Option<i32>, String, i64) {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is valid; wait4 on our own child's pid.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let pid = self.child.id() as libc::pid_t;
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(r, pid, "wait4");
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        let _ = self.stdout.join();
+        let stderr = String::from_utf8_lossy(&self.stderr.join().unwrap()).into_owned();
+        (code, stderr, usage.ru_maxrss)
+    }
+
     /// Waits for the sender and asserts that it succeeded.
     pub fn finish(self) -> Output {
         let o = self.wait();

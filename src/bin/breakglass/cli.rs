@@ -212,7 +212,7 @@ pub struct WormholeArgs {
         default_value = "ws://relay.magic-wormhole.io:4000/v1"
     )]
     pub mailbox_url: String,
-    /// Transit relay.
+    /// Transit relay: tcp:HOST:PORT (as Python's wormhole writes it) or tcp://HOST:PORT.
     #[arg(
         long,
         env = "BREAKGLASS_RELAY_URL",
