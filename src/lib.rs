@@ -7,6 +7,7 @@
 
 pub mod delivery;
 mod error;
+pub mod json_u64;
 pub mod ops;
 pub mod sanitize;
 pub mod shell;

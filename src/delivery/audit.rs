@@ -37,8 +37,12 @@ pub struct AuditEntry {
     /// Certified key fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_fingerprint: Option<String>,
-    /// Certificate serial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Certificate serial (a JSON string; old logs hold a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub serial: Option<u64>,
     /// Key id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,11 +50,19 @@ pub struct AuditEntry {
     /// Principals.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub principals: Vec<String>,
-    /// valid_after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// valid_after (a JSON string; old logs hold a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub valid_after: Option<u64>,
-    /// valid_before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// valid_before (a JSON string; old logs hold a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub valid_before: Option<u64>,
     /// Why (`--reason`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,7 +241,7 @@ mod tests {
             0o600
         );
         let text = fs::read_to_string(&p).unwrap();
-        let tampered = text.replacen("\"serial\":1", "\"serial\":7", 1);
+        let tampered = text.replacen("\"serial\":\"1\"", "\"serial\":\"7\"", 1);
         fs::write(&p, tampered).unwrap();
         let err = verify(&p).unwrap_err();
         assert!(matches!(err, Error::AuditDamaged { line: 3, .. }), "{err}");

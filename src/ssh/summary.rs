@@ -57,13 +57,16 @@ pub struct CertSummary {
     pub ca_public_key: String,
     /// Key id (sanitised).
     pub key_id: String,
-    /// Serial.
+    /// Serial (a JSON string, like every u64 breakglass prints).
+    #[serde(with = "crate::json_u64")]
     pub serial: u64,
     /// Principals (sanitised).
     pub principals: Vec<String>,
     /// valid_after, seconds since the epoch.
+    #[serde(with = "crate::json_u64")]
     pub valid_after: u64,
     /// valid_before, seconds since the epoch.
+    #[serde(with = "crate::json_u64")]
     pub valid_before: u64,
     /// ssh-keygen's local-time "Valid:" text.
     pub valid_local: String,
@@ -72,6 +75,7 @@ pub struct CertSummary {
     /// Valid / expired / not yet valid, at `now`.
     pub status: TimeStatus,
     /// Seconds left when valid.
+    #[serde(with = "crate::json_u64::option")]
     pub seconds_left: Option<u64>,
     /// Critical options.
     pub critical_options: Vec<OptionView>,
