@@ -254,6 +254,37 @@ pub enum Error {
     #[error("{0}")]
     CertificatesInvalid(String),
 
+    /// `inspect`: a certificate file has expired.
+    #[error("{file} expired {} ago, at {}", crate::ssh::summary::human_duration(*.ago), validity::format_time_utc(*.valid_before))]
+    InspectExpired {
+        /// The file.
+        file: String,
+        /// Seconds since it expired.
+        ago: u64,
+        /// Its end.
+        valid_before: u64,
+    },
+
+    /// `inspect`: a certificate file is not valid yet.
+    #[error("{file} is not valid for another {}, until {}", crate::ssh::summary::human_duration(*.wait), validity::format_time_utc(*.valid_after))]
+    InspectNotYetValid {
+        /// The file.
+        file: String,
+        /// Seconds until it starts.
+        wait: u64,
+        /// Its start.
+        valid_after: u64,
+    },
+
+    /// `inspect` was given a public key where the certificate was meant.
+    #[error("{} is a public key, not a certificate", .path.display())]
+    NotACertificate {
+        /// The file given.
+        path: PathBuf,
+        /// The certificate beside it.
+        cert: PathBuf,
+    },
+
     /// A drill step failed (the step said why).
     #[error("the drill failed; the failing step above says why")]
     DrillFailed,
@@ -316,7 +347,10 @@ impl Error {
             Error::ProgramMissing { package, .. } => format!("Install it (apt install {package}) and run again."),
             Error::ProgramFailed { .. } => "The lines above say why; fix that and run again.".into(),
             Error::CompanionMissing { package, .. } => format!("Build it beside breakglass with `cargo build --release -p {package}`."),
-            Error::CertificatesInvalid(_) => "Each file's problem is shown above.".into(),
+            Error::CertificatesInvalid(_) => "Check each file named: mint a new certificate where one expired, and pass the right --ca where another CA signed.".into(),
+            Error::InspectExpired { .. } => "Mint a new one with `breakglass mint -n LOGIN`.".into(),
+            Error::InspectNotYetValid { .. } => "Check this machine's clock (a wrong clock makes a new certificate look not yet valid, and sshd then says only \"Permission denied\"), or mint one that is valid now.".into(),
+            Error::NotACertificate { cert, .. } => format!("Inspect the certificate beside it: breakglass inspect {}.", crate::shell::word(&cert.display().to_string())),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
             Error::VirtualCard(_) => "Check that vpcd is listening (pcscd with vsmartcard-vpcd) and run again.".into(),
@@ -384,6 +418,9 @@ impl Error {
             Error::ProgramFailed { .. } => "program-failed",
             Error::CompanionMissing { .. } => "companion-missing",
             Error::CertificatesInvalid(_) => "inspect",
+            Error::InspectExpired { .. } => "expired",
+            Error::InspectNotYetValid { .. } => "not-yet-valid",
+            Error::NotACertificate { .. } => "not-a-certificate",
             Error::DrillFailed => "drill-failed",
             Error::PinsDiffer => "pins-differ",
             Error::VirtualCard(_) => "virtual-card",

@@ -9,6 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use breakglass::sanitize::{is_dangerous, sanitize_lines};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+/// Set once a JSON document is on stdout: `--json` prints exactly one, so an error after it is
+/// not printed as a second document.
+static JSON_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a JSON document was printed already.
+pub fn json_printed() -> bool {
+    JSON_PRINTED.load(Ordering::Relaxed)
+}
 
 /// Prints one (possibly multi-line) text to stdout, sanitised.
 pub fn out(text: &str) {
@@ -34,12 +42,14 @@ fn raw_out(text: &str) {
 
 /// Prints a value as one pretty JSON document on stdout.
 pub fn json<T: serde::Serialize>(v: &T) -> Result<(), breakglass::Error> {
+    JSON_PRINTED.store(true, Ordering::Relaxed);
     raw_out(&escape_json(&serde_json::to_string_pretty(v)?));
     Ok(())
 }
 
 /// Prints a value as one compact JSON line on stdout.
 pub fn json_line<T: serde::Serialize>(v: &T) -> Result<(), breakglass::Error> {
+    JSON_PRINTED.store(true, Ordering::Relaxed);
     raw_out(&escape_json(&serde_json::to_string(v)?));
     Ok(())
 }

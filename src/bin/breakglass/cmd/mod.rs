@@ -54,13 +54,14 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
 /// Prints an error: one sentence, then what to do; under `--json` also one JSON document on
 /// stdout.
 fn report(e: &Error, json: bool) {
-    let message = e.to_string();
-    let hint = e.hint();
-    if json {
-        let v =
-            serde_json::json!({ "error": { "kind": e.kind(), "message": message, "hint": hint } });
-        let _ = output::json(&v);
+    if json && !output::json_printed() {
+        let _ = output::json(&error_json(e));
     }
-    tell!("breakglass: {message}.");
-    tell!("{hint}");
+    tell!("breakglass: {e}.");
+    tell!("{}", e.hint());
+}
+
+/// An error as the `--json` document: `{"error": {"kind", "message", "hint"}}`.
+pub(crate) fn error_json(e: &Error) -> serde_json::Value {
+    serde_json::json!({ "error": { "kind": e.kind(), "message": e.to_string(), "hint": e.hint() } })
 }
