@@ -86,6 +86,16 @@ pub enum Error {
     #[error("directory {} does not exist", .0.display())]
     DirMissing(PathBuf),
 
+    /// A directory the command must write to refuses a new file.
+    #[error("cannot write in directory {}: {source}", .dir.display())]
+    DirNotWritable {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A filesystem operation failed.
     #[error("could not {action} {}: {source}", .path.display())]
     Io {
@@ -329,6 +339,7 @@ impl Error {
             Error::FileExists(_) => "Use -f to pick another name, or --force to replace it.".into(),
             Error::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
             Error::DirMissing(_) => "Create the directory first, or pick another path with -f.".into(),
+            Error::DirNotWritable { .. } => "Pick a directory you can write to (-f DIR/emergency, or cd there), or fix its permissions; nothing was signed.".into(),
             Error::Io { .. } => "Check the path and its permissions, then run the command again.".into(),
             Error::CaFile { .. } => "Pass the CA's public key (the .pub file init-ca wrote) with --ca, or run init-ca first.".into(),
             Error::BadFile { .. } => "Check that the file is the one you meant.".into(),
@@ -396,6 +407,7 @@ impl Error {
             Error::FileExists(_) => "file-exists",
             Error::IsDirectory(_) => "is-directory",
             Error::DirMissing(_) => "dir-missing",
+            Error::DirNotWritable { .. } => "dir-not-writable",
             Error::Io { .. } => "io",
             Error::CaFile { .. } => "ca-file",
             Error::BadFile { .. } => "bad-file",

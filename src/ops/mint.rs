@@ -8,6 +8,7 @@ use ssh_key::HashAlg;
 
 use crate::delivery::audit::AuditEntry;
 use crate::delivery::release::{Delivery, Release};
+use crate::delivery::writable;
 use crate::sanitize::is_dangerous;
 use crate::shell;
 use crate::ssh::cert::{self, CertFields};
@@ -232,8 +233,24 @@ fn check(req: &MintRequest, now: u64) -> Result<Checked> {
 /// entry, which is on disk before the first byte of key or certificate.
 pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
     let now = clock::now();
+    // Every check that can fail runs before the touch, in the order a user fixes them: the
+    // request and its policy, then where the results go (written to, not just looked at), then
+    // (in the token) the PIN, then the CA's presence on the key; the touch comes last.
     let c = check(req, now)?;
     let release = Release::prepare(&req.delivery)?;
+    if let Some(files) = release.key_files() {
+        writable::probe_dir(writable::dir_of(&files.key))?;
+    }
+    let log = release.audit_path();
+    if !log.exists() && writable::dir_of(log).is_dir() {
+        writable::probe_dir(writable::dir_of(log)).map_err(|e| match e {
+            Error::DirNotWritable { source, .. } => Error::Audit {
+                path: log.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
+    }
     let source = CaSource::choose(req.ca.as_deref(), &req.application);
     let expected = source.expected()?;
 

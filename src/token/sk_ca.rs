@@ -117,6 +117,33 @@ fn resident_from(c: ResidentCredential, application: &str) -> Result<ResidentCa>
     })
 }
 
+/// Whether the key holds `ca`, asked without a touch (getAssertion with up=false, as OpenSSH's
+/// `sk_probe` does); the PIN first when the credential needs user verification to be seen.
+pub fn holds(
+    auth: &mut dyn Authenticator,
+    ui: &mut dyn Ui,
+    pin: &mut Option<Pin>,
+    ca: &ResidentCa,
+    require_uv: bool,
+) -> Result<bool> {
+    let mut challenge = [0u8; 32];
+    getrandom::fill(&mut challenge).map_err(crate::error::randomness)?;
+    let req = GetAssertion {
+        rp_id: ca.application.clone(),
+        message: challenge.to_vec(),
+        client_data_hash: Sha256::digest(challenge).into(),
+        allow_list: vec![ca.credential_id.clone()],
+        up: false,
+    };
+    match with_pin(auth, ui, pin, require_uv, None, |a, p| {
+        a.get_assertion(&req, p)
+    }) {
+        Ok(_) => Ok(true),
+        Err(Error::Token(TokenError::NoCredentials)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// What enrolment produced: the CA and the flags byte for the key-handle file.
 #[derive(Debug, Clone)]
 pub struct Enrolled {
