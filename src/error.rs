@@ -69,6 +69,15 @@ pub enum Error {
     #[error("--firmware {0} is not MAJOR.MINOR.PATCH")]
     Firmware(String),
 
+    /// `-V` with a bare number (seconds) giving a lifetime under five minutes: surely a typo.
+    #[error("-V {spec} leaves only {} from now: a number without a unit is seconds", crate::ops::lifetime::exact(*.lifetime))]
+    BareSeconds {
+        /// The spec as typed.
+        spec: String,
+        /// The lifetime it gives, seconds.
+        lifetime: u64,
+    },
+
     // --- The operation (exit 1) ---
     /// The requested lifetime exceeds the policy.
     #[error("{0}")]
@@ -335,6 +344,11 @@ impl Error {
             Error::FidoOnlyOptions => "Leave out --verify-required and --application with --backend piv.".into(),
             Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
             Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
+            Error::BareSeconds { spec, .. } => format!(
+                "Write the unit: -V {} for minutes, or -V {} if you meant seconds.",
+                crate::ops::lifetime::with_unit(spec, 'm'),
+                crate::ops::lifetime::with_unit(spec, 's')
+            ),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
             Error::FileExists(_) => "Use -f to pick another name, or --force to replace it.".into(),
             Error::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
@@ -384,7 +398,8 @@ impl Error {
             | Error::DeviceNotSerial(_)
             | Error::FidoOnlyOptions
             | Error::PivNeedsCaFile
-            | Error::Firmware(_) => 2,
+            | Error::Firmware(_)
+            | Error::BareSeconds { .. } => 2,
             _ => 1,
         }
     }
@@ -403,6 +418,7 @@ impl Error {
             Error::FidoOnlyOptions => "fido-only-options",
             Error::PivNeedsCaFile => "piv-needs-ca-file",
             Error::Firmware(_) => "firmware",
+            Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
             Error::FileExists(_) => "file-exists",
             Error::IsDirectory(_) => "is-directory",

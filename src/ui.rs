@@ -32,6 +32,11 @@ pub trait Ui {
     fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>>;
     /// A progress or warning line (stderr on a terminal).
     fn note(&mut self, message: &str);
+    /// Asks a yes/no question; `None` when there is no terminal to ask on (the caller refuses).
+    fn confirm(&mut self, question: &str) -> Option<bool> {
+        let _ = question;
+        None
+    }
 }
 
 /// A scripted UI for tests and non-interactive runs: fixed PIN answers, records what was shown.

@@ -9,6 +9,7 @@ use ssh_key::HashAlg;
 use crate::delivery::audit::AuditEntry;
 use crate::delivery::release::{Delivery, Release};
 use crate::delivery::writable;
+use crate::ops::lifetime;
 use crate::sanitize::is_dangerous;
 use crate::shell;
 use crate::ssh::cert::{self, CertFields};
@@ -127,10 +128,14 @@ pub fn check_policy(v: &Validity, spec: &str, max: u64, allow_long: bool, now: u
         _ if v.is_open_ended() => Err(Error::Policy(format!(
             "-V {spec} has no start or no end (always/forever); emergency certificates should expire"
         ))),
+        // Exact, with the start ssh-keygen backdates to the minute: "1d" would hide the 40s that
+        // make `-V +1d` longer than a --max-lifetime of 1d.
         Some(life) if life > max => Err(Error::Policy(format!(
-            "-V {spec} gives a lifetime of {}, above the --max-lifetime of {}",
-            summary::human_duration(life),
-            summary::human_duration(max)
+            "-V {spec} gives a lifetime of {} (from {} to {}), above the --max-lifetime of {}",
+            lifetime::exact(life),
+            validity::format_time_utc(v.valid_after),
+            validity::format_time_utc(v.valid_before),
+            lifetime::exact(max)
         ))),
         // A short certificate that starts far in the future is a long-lived credential too.
         _ if v.valid_before - now > max => Err(Error::Policy(format!(
@@ -177,7 +182,7 @@ struct Checked {
     warnings: Vec<String>,
 }
 
-fn check(req: &MintRequest, now: u64) -> Result<Checked> {
+fn check(req: &MintRequest, now: u64, ui: &mut dyn Ui) -> Result<Checked> {
     let principals = parse_principals(&req.principals)?;
     let validity = validity::parse_validity(&req.validity, now)?;
     check_policy(
@@ -187,6 +192,19 @@ fn check(req: &MintRequest, now: u64) -> Result<Checked> {
         req.allow_long,
         now,
     )?;
+    if let Some(life) = lifetime::suspicious(&req.validity, &validity, now) {
+        let question = format!(
+            "-V {} leaves only {} from now (a number without a unit is seconds). Mint it anyway? [y/N] ",
+            req.validity,
+            lifetime::exact(life)
+        );
+        if ui.confirm(&question) != Some(true) {
+            return Err(Error::BareSeconds {
+                spec: req.validity.clone(),
+                lifetime: life,
+            });
+        }
+    }
     let options = CertOptions::from_ssh_keygen_options(&req.options)?;
     if let Some(r) = &req.reason {
         if r.chars().any(is_dangerous) {
@@ -236,7 +254,7 @@ pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
     // Every check that can fail runs before the touch, in the order a user fixes them: the
     // request and its policy, then where the results go (written to, not just looked at), then
     // (in the token) the PIN, then the CA's presence on the key; the touch comes last.
-    let c = check(req, now)?;
+    let c = check(req, now, ui)?;
     let release = Release::prepare(&req.delivery)?;
     if let Some(files) = release.key_files() {
         writable::probe_dir(writable::dir_of(&files.key))?;

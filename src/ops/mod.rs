@@ -5,6 +5,7 @@ pub mod drill;
 #[cfg(feature = "wormhole")]
 pub mod handoff;
 pub mod init_ca;
+pub mod lifetime;
 pub mod list;
 pub mod mint;
 pub mod sshd;

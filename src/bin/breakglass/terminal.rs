@@ -53,4 +53,17 @@ impl Ui for TerminalUi {
             crate::output::err(message);
         }
     }
+
+    /// Only when a person is there: stdin and stderr both a terminal (never in a pipe or CI).
+    fn confirm(&mut self, question: &str) -> Option<bool> {
+        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let mut e = std::io::stderr().lock();
+        let _ = write!(e, "{}", sanitize(question));
+        let _ = e.flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+    }
 }
