@@ -65,6 +65,23 @@ pub enum Error {
     #[error("with --backend piv, the CA must be named by its file")]
     PivNeedsCaFile,
 
+    /// `mint` without `-n`.
+    #[error("-n PRINCIPALS is required (the login name on the host, e.g. -n ubuntu)")]
+    PrincipalsMissing,
+
+    /// `mint NAME`: a login name given without `-n`.
+    #[error("unexpected argument '{}' (mint takes the login name with -n)", .0.join(" "))]
+    StrayPrincipal(Vec<String>),
+
+    /// `runbook NAME` with a name that does not ship.
+    #[error("there is no runbook called {name}; the runbooks are {}", .known.join(", "))]
+    UnknownRunbook {
+        /// What was asked for.
+        name: String,
+        /// What ships.
+        known: Vec<&'static str>,
+    },
+
     /// `sim piv-card --firmware` is not a version.
     #[error("--firmware {0} is not MAJOR.MINOR.PATCH")]
     Firmware(String),
@@ -343,6 +360,9 @@ impl Error {
             Error::DeviceNotSerial(_) => "Give the serial number `breakglass list` shows for the YubiKey.".into(),
             Error::FidoOnlyOptions => "Leave out --verify-required and --application with --backend piv.".into(),
             Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
+            Error::PrincipalsMissing => "Name the login, e.g. `breakglass mint -n ubuntu`; `breakglass mint --help` shows the rest.".into(),
+            Error::StrayPrincipal(p) => format!("To sign for {}, run `breakglass mint -n {}`.", p.join(" and "), crate::shell::word(&p.join(","))),
+            Error::UnknownRunbook { .. } => "Run `breakglass runbook` to list them.".into(),
             Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
             Error::BareSeconds { spec, .. } => format!(
                 "Write the unit: -V {} for minutes, or -V {} if you meant seconds.",
@@ -399,7 +419,10 @@ impl Error {
             | Error::FidoOnlyOptions
             | Error::PivNeedsCaFile
             | Error::Firmware(_)
-            | Error::BareSeconds { .. } => 2,
+            | Error::BareSeconds { .. }
+            | Error::PrincipalsMissing
+            | Error::StrayPrincipal(_)
+            | Error::UnknownRunbook { .. } => 2,
             _ => 1,
         }
     }
@@ -418,6 +441,9 @@ impl Error {
             Error::FidoOnlyOptions => "fido-only-options",
             Error::PivNeedsCaFile => "piv-needs-ca-file",
             Error::Firmware(_) => "firmware",
+            Error::PrincipalsMissing => "principals-missing",
+            Error::StrayPrincipal(_) => "stray-principal",
+            Error::UnknownRunbook { .. } => "unknown-runbook",
             Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
             Error::FileExists(_) => "file-exists",

@@ -16,7 +16,7 @@ fn help_lists_the_commands_and_no_command_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     let o = w.run(&["mint"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("--principals"), "{}", err(&o));
+    assert!(err(&o).contains("-n PRINCIPALS is required"), "{}", err(&o));
 }
 
 #[test]

@@ -16,6 +16,10 @@ pub(super) fn run(
     json: bool,
     ui: &mut TerminalUi,
 ) -> Result<(), Error> {
+    if !a.stray.is_empty() {
+        return Err(Error::StrayPrincipal(a.stray));
+    }
+    let principals = a.principals.ok_or(Error::PrincipalsMissing)?;
     let delivery = if a.agent {
         Delivery::Agent { confirm: a.confirm }
     } else {
@@ -27,7 +31,7 @@ pub(super) fn run(
     let req = MintRequest {
         ca: a.ca,
         application: a.application,
-        principals: a.principals,
+        principals,
         validity: a.validity,
         key_id: a.key_id,
         serial: a.serial,

@@ -9,6 +9,7 @@ mod inspect;
 mod list;
 mod log;
 mod mint;
+mod runbook;
 mod sim;
 
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         #[cfg(feature = "wormhole")]
         Command::Receive(a) => handoff::receive(a, json),
         Command::Sim(c) => sim::run(c, json, ui),
+        Command::Runbook(a) => runbook::run(a),
     }
 }
 
