@@ -54,6 +54,10 @@ impl Ui for TerminalUi {
         }
     }
 
+    fn can_ask_again(&self) -> bool {
+        std::env::var_os("BREAKGLASS_PIN").is_none() && std::io::stdin().is_terminal()
+    }
+
     /// Only when a person is there: stdin and stderr both a terminal (never in a pipe or CI).
     fn confirm(&mut self, question: &str) -> Option<bool> {
         if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
