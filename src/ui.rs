@@ -32,6 +32,9 @@ pub trait Ui {
     fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>>;
     /// A progress or warning line (stderr on a terminal).
     fn note(&mut self, message: &str);
+    /// The key answered the operation [`Ui::touch_prompt`] announced (touched or not): a live
+    /// "waiting for touch" line can go.
+    fn touch_done(&mut self) {}
     /// True when a PIN that was wrong (or too short) can be asked for again: a person is typing.
     /// False for a fixed answer (`BREAKGLASS_PIN`), which would only repeat the same mistake.
     fn can_ask_again(&self) -> bool {

@@ -145,7 +145,9 @@ impl CaSigner for PivCaSigner {
             self.serial,
             self.public.fingerprint(HashAlg::Sha256)
         ));
-        let der = piv::sign_digest(Some(self.serial), self.slot, pin, &digest).map_err(piv_err)?;
+        let der = piv::sign_digest(Some(self.serial), self.slot, pin, &digest);
+        ui.touch_done();
+        let der = der.map_err(piv_err)?;
         let mpints = sk::der_to_mpints(&der).map_err(|e| TokenError::BadAnswer(e.to_string()))?;
         let sig = Signature::new(
             Algorithm::Ecdsa {

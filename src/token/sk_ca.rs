@@ -41,7 +41,11 @@ fn with_pin<T>(
         if let Some(t) = touch {
             ui.touch_prompt(t);
         }
-        match op(auth, None) {
+        let answer = op(auth, None);
+        if touch.is_some() {
+            ui.touch_done();
+        }
+        match answer {
             Err(TokenError::PinRequired) => {}
             other => return other.map_err(Error::from),
         }
@@ -53,7 +57,11 @@ fn with_pin<T>(
         if let Some(t) = touch {
             ui.touch_prompt(t);
         }
-        match op(auth, pin.as_ref()) {
+        let answer = op(auth, pin.as_ref());
+        if touch.is_some() {
+            ui.touch_done();
+        }
+        match answer {
             // A wrong PIN is asked for again while the key still takes tries; its own count
             // (three in a row, then a re-plug; eight in all) ends the loop with its error.
             Err(TokenError::PinInvalid { tries_left }) if ui.can_ask_again() && tries_left > 0 => {
