@@ -73,6 +73,10 @@ pub enum Error {
     #[error("unexpected argument '{}' (mint takes the login name with -n)", .0.join(" "))]
     StrayPrincipal(Vec<String>),
 
+    /// `log --since` is neither a duration nor a date.
+    #[error("--since {0} is neither a duration (2h, 1d) nor a date (20261118, 202611181200)")]
+    LogSince(String),
+
     /// `runbook NAME` with a name that does not ship.
     #[error("there is no runbook called {name}; the runbooks are {}", .known.join(", "))]
     UnknownRunbook {
@@ -363,6 +367,7 @@ impl Error {
             Error::PrincipalsMissing => "Name the login, e.g. `breakglass mint -n ubuntu`; `breakglass mint --help` shows the rest.".into(),
             Error::StrayPrincipal(p) => format!("To sign for {}, run `breakglass mint -n {}`.", p.join(" and "), crate::shell::word(&p.join(","))),
             Error::UnknownRunbook { .. } => "Run `breakglass runbook` to list them.".into(),
+            Error::LogSince(_) => "Give --since a duration such as 2h or a date such as 20261118 (add Z for UTC).".into(),
             Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
             Error::BareSeconds { spec, .. } => format!(
                 "Write the unit: -V {} for minutes, or -V {} if you meant seconds.",
@@ -422,7 +427,8 @@ impl Error {
             | Error::BareSeconds { .. }
             | Error::PrincipalsMissing
             | Error::StrayPrincipal(_)
-            | Error::UnknownRunbook { .. } => 2,
+            | Error::UnknownRunbook { .. }
+            | Error::LogSince(_) => 2,
             _ => 1,
         }
     }
@@ -444,6 +450,7 @@ impl Error {
             Error::PrincipalsMissing => "principals-missing",
             Error::StrayPrincipal(_) => "stray-principal",
             Error::UnknownRunbook { .. } => "unknown-runbook",
+            Error::LogSince(_) => "log-since",
             Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
             Error::FileExists(_) => "file-exists",

@@ -330,10 +330,24 @@ pub struct ListArgs {
 
 /// `log`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  breakglass log --ok --last 1        the last certificate actually minted (for the incident record)
+  breakglass log --since 2h           what happened in the last two hours
+  breakglass log --since 20261118 --json | jq -r .serial")]
 pub struct LogArgs {
     /// Check the hash chain.
     #[arg(long)]
     pub verify: bool,
+    /// Only the last N entries (after the other filters).
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only entries from this time on: a duration ago (2h, 1d) or a date as -V takes it (20261118, 202611181200, ...Z for UTC).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only entries whose result is ok (not failed attempts).
+    #[arg(long)]
+    pub ok: bool,
 }
 
 /// `sim ...`.
