@@ -90,8 +90,19 @@ pub enum Command {
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Print a shell completion script: breakglass completions bash > /etc/bash_completion.d/breakglass
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): breakglass man | man -l -
+    Man,
     /// Print a runbook that ships inside breakglass (incident, handoff, ...); without a name, list them.
     Runbook(RunbookArgs),
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `runbook`.

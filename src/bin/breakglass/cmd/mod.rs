@@ -1,6 +1,7 @@
 //! The CLI layer: turns parsed arguments into library calls and prints the results. With
 //! `main.rs` and `output.rs`, the only code that writes to stdout/stderr.
 
+mod docs;
 mod drill;
 #[cfg(feature = "wormhole")]
 mod handoff;
@@ -50,6 +51,8 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Receive(a) => handoff::receive(a, json),
         Command::Sim(c) => sim::run(c, json, ui),
         Command::Runbook(a) => runbook::run(a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man => docs::man(),
     }
 }
 
