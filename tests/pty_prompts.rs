@@ -203,3 +203,28 @@ fn a_bare_seconds_lifetime_is_asked_about_on_a_terminal() {
     assert!(status.success(), "{text}");
     assert!(d.path().join("yes-cert.pub").is_file());
 }
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let d = tempfile::tempdir().unwrap();
+    run_ok(d.path(), &["init-ca"], &[]);
+    run_ok(
+        d.path(),
+        &["mint", "-n", "ubuntu", "-f", "old"],
+        &[("BREAKGLASS_NOW", "1700000000")],
+    );
+    let p = Pty::spawn(d.path(), &["inspect", "old-cert.pub"], &[]);
+    let (status, text) = p.finish();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Status: \x1b[1;31mEXPIRED\x1b[0m"),
+        "{text:?}"
+    );
+    assert!(text.contains("\x1b[1;31mbreakglass:\x1b[0m"), "{text:?}");
+    let p = Pty::spawn(d.path(), &["inspect", "old-cert.pub"], &[("NO_COLOR", "1")]);
+    let (_, text) = p.finish();
+    assert!(
+        text.contains("Status: EXPIRED") && !text.contains('\x1b'),
+        "{text:?}"
+    );
+}
