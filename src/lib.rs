@@ -14,6 +14,7 @@ pub mod shell;
 pub mod ssh;
 pub mod token;
 pub mod ui;
+pub mod zone;
 
 mod clock;
 mod hex;

@@ -238,6 +238,30 @@ pub fn summarize(
     }
 }
 
+/// The local zone's name over a certificate's validity ("EST", or "EST/EDT" across a change).
+pub fn valid_zone(s: &CertSummary) -> String {
+    let start = crate::zone::local_name(s.valid_after);
+    let end = crate::zone::local_name(s.valid_before.min(i64::MAX as u64));
+    if start == end {
+        start
+    } else {
+        format!("{start}/{end}")
+    }
+}
+
+/// The validity lines `mint`, `send` and `receive` print: local time with the zone's name, and
+/// a UTC line only when local time is not UTC.
+pub fn validity_lines(s: &CertSummary) -> Vec<String> {
+    if s.valid_local == s.valid_utc {
+        vec![format!("{} UTC", s.valid_utc)]
+    } else {
+        vec![
+            format!("{} {}", s.valid_local, valid_zone(s)),
+            format!("{} UTC", s.valid_utc),
+        ]
+    }
+}
+
 /// "1h 2m 3s" style duration.
 pub fn human_duration(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
@@ -333,7 +357,16 @@ pub fn render(s: &CertSummary) -> String {
         )),
         _ => out.push_str(&format!("{pad}CA signature: {sig}\n")),
     }
-    out.push_str(&format!("{pad}Valid (UTC): {}\n", s.valid_utc));
+    // Which zone the ssh-keygen-identical "Valid:" line is in; UTC again only when it differs.
+    if s.valid_local == s.valid_utc {
+        out.push_str(&format!("{pad}Time zone: UTC (of the Valid line)\n"));
+    } else {
+        out.push_str(&format!(
+            "{pad}Time zone: {} (of the Valid line)\n",
+            valid_zone(s)
+        ));
+        out.push_str(&format!("{pad}Valid (UTC): {}\n", s.valid_utc));
+    }
     let status = match s.status {
         TimeStatus::Valid => match s.seconds_left {
             Some(left) if s.valid_before != u64::MAX => {

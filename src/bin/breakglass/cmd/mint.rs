@@ -87,8 +87,9 @@ fn print_minted(o: &mint::MintOutcome) {
     }
     say!("  principals: {}", c.principals.join(", "));
     say!("  key id:     \"{}\"  serial {}", c.key_id, c.serial);
-    say!("  valid:      {} (local)", c.valid_local);
-    say!("              {} (UTC)", c.valid_utc);
+    for (i, line) in summary::validity_lines(c).iter().enumerate() {
+        say!("  {:<12}{line}", if i == 0 { "valid:" } else { "" });
+    }
     match (c.status, c.seconds_left) {
         (TimeStatus::Valid, Some(left)) if c.valid_before != u64::MAX => {
             say!("  time left:  {}", summary::human_duration(left))
