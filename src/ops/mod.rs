@@ -9,3 +9,4 @@ pub mod lifetime;
 pub mod list;
 pub mod mint;
 pub mod sshd;
+pub mod status;

@@ -90,12 +90,22 @@ pub enum Command {
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// The break-glass certificates here (*-cert.pub) and in ssh-agent, with the time they have left.
+    Status(StatusArgs),
     /// Print a shell completion script: breakglass completions bash > /etc/bash_completion.d/breakglass
     Completions(CompletionsArgs),
     /// Print the man page (roff): breakglass man | man -l -
     Man,
     /// Print a runbook that ships inside breakglass (incident, handoff, ...); without a name, list them.
     Runbook(RunbookArgs),
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Keep showing it, updated every second, until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// `completions`.

@@ -12,6 +12,7 @@ mod log;
 mod mint;
 mod runbook;
 mod sim;
+mod status;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Runbook(a) => runbook::run(a),
         Command::Completions(a) => docs::completions(a),
         Command::Man => docs::man(),
+        Command::Status(a) => status::run(a, json),
     }
 }
 
