@@ -325,6 +325,10 @@ pub enum Error {
         cert: PathBuf,
     },
 
+    /// `doctor` found something that would fail (the lines above say what).
+    #[error("doctor found {0} problem(s) that would fail a drill or an incident")]
+    DoctorFailed(usize),
+
     /// A drill step failed (the step said why).
     #[error("the drill failed; the failing step above says why")]
     DrillFailed,
@@ -401,6 +405,7 @@ impl Error {
             Error::InspectExpired { .. } => "Mint a new one with `breakglass mint -n LOGIN`.".into(),
             Error::InspectNotYetValid { .. } => "Check this machine's clock (a wrong clock makes a new certificate look not yet valid, and sshd then says only \"Permission denied\"), or mint one that is valid now.".into(),
             Error::NotACertificate { cert, .. } => format!("Inspect the certificate beside it: breakglass inspect {}.", crate::shell::word(&cert.display().to_string())),
+            Error::DoctorFailed(_) => "Fix each FAIL line as it says, then run `breakglass doctor` again.".into(),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
             Error::VirtualCard(_) => "Check that vpcd is listening (pcscd with vsmartcard-vpcd) and run again.".into(),
@@ -483,6 +488,7 @@ impl Error {
             Error::InspectNotYetValid { .. } => "not-yet-valid",
             Error::NotACertificate { .. } => "not-a-certificate",
             Error::DrillFailed => "drill-failed",
+            Error::DoctorFailed(_) => "doctor-failed",
             Error::PinsDiffer => "pins-differ",
             Error::VirtualCard(_) => "virtual-card",
             #[cfg(feature = "wormhole")]

@@ -1,6 +1,7 @@
 //! The library half of each command: what it does, without a terminal. The binary's `cmd/`
 //! turns command-line arguments into these calls and prints what they return.
 
+pub mod doctor;
 pub mod drill;
 #[cfg(feature = "wormhole")]
 pub mod handoff;

@@ -92,6 +92,8 @@ pub enum Command {
     Sim(SimCommand),
     /// The break-glass certificates here (*-cert.pub) and in ssh-agent, with the time they have left.
     Status(StatusArgs),
+    /// Check what a drill or an incident would trip on: the key and its CA, PIN tries, the clock, OpenSSH, the audit log.
+    Doctor(DoctorArgs),
     /// Print a shell completion script: breakglass completions bash > /etc/bash_completion.d/breakglass
     Completions(CompletionsArgs),
     /// Print the man page (roff): breakglass man | man -l -
@@ -106,6 +108,16 @@ pub struct StatusArgs {
     /// Keep showing it, updated every second, until Ctrl-C.
     #[arg(long)]
     pub watch: bool,
+}
+
+/// `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The CA public key to expect on the key.
+    #[arg(long, default_value = "sk-user-ca.pub")]
+    pub ca: PathBuf,
+    #[command(flatten)]
+    pub backend: BackendArg,
 }
 
 /// `completions`.

@@ -56,8 +56,10 @@ const RESET: &str = "\x1b[0m";
 /// fixed labels, never inside text from outside): PASS/FAIL/SKIP, EXPIRED, NOT YET VALID,
 /// warnings and errors. Runs after sanitising, so these are the only escapes in the output.
 fn paint(text: &str) -> String {
-    const MARKS: [(&str, &str); 10] = [
+    const MARKS: [(&str, &str); 12] = [
         ("  [PASS]", GREEN),
+        ("  [OK]", GREEN),
+        ("  [WARN]", YELLOW),
         ("  [FAIL]", RED),
         ("  [SKIP]", YELLOW),
         ("PASS in ", GREEN),

@@ -2,6 +2,7 @@
 //! `main.rs` and `output.rs`, the only code that writes to stdout/stderr.
 
 mod docs;
+mod doctor;
 mod drill;
 #[cfg(feature = "wormhole")]
 mod handoff;
@@ -55,6 +56,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Completions(a) => docs::completions(a),
         Command::Man => docs::man(),
         Command::Status(a) => status::run(a, json),
+        Command::Doctor(a) => doctor::run(a, outer, json, ui),
     }
 }
 
