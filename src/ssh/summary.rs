@@ -222,7 +222,7 @@ pub fn summarize(
         ca_public_key: PublicKey::from(ca.clone()).to_openssh().unwrap_or_default(),
         key_id: cert.key_id().to_string(),
         serial: cert.serial(),
-        principals: cert.valid_principals().iter().cloned().collect(),
+        principals: cert.valid_principals().to_vec(),
         valid_after: validity.valid_after,
         valid_before: validity.valid_before,
         valid_local: validity::format_validity(&validity),
