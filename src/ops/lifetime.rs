@@ -9,10 +9,12 @@ use crate::ssh::validity::Validity;
 /// A lifetime under this, from a spec with a bare number, is treated as a probable typo.
 pub const BARE_MINIMUM: u64 = 5 * 60;
 
-/// True when a relative part of `spec` (`+N…`/`-N…`) ends in a number without a unit.
+/// True when a relative part of `spec` (`+N…`/`-N…`) ends in a number without a unit (zero,
+/// as in `-0:+4s`, is zero in every unit and does not count).
 pub fn has_bare_number(spec: &str) -> bool {
     spec.split(':')
         .filter(|p| p.starts_with(['+', '-']))
+        .filter(|p| !p[1..].bytes().all(|b| b == b'0'))
         .any(|p| p.ends_with(|c: char| c.is_ascii_digit()))
 }
 
@@ -70,6 +72,8 @@ mod tests {
             assert!(has_bare_number(s), "{s}");
         }
         for s in [
+            "-0:+4s",
+            "+0:+1h",
             "+60s",
             "-1m:+4s",
             "+60m",
