@@ -69,9 +69,39 @@ pub enum Error {
     #[error("with --backend piv, the CA must be named by its file")]
     PivNeedsCaFile,
 
+    /// `mint` without `-n`.
+    #[error("-n PRINCIPALS is required (the login name on the host, e.g. -n ubuntu)")]
+    PrincipalsMissing,
+
+    /// `mint NAME`: a login name given without `-n`.
+    #[error("unexpected argument '{}' (mint takes the login name with -n)", .0.join(" "))]
+    StrayPrincipal(Vec<String>),
+
+    /// `log --since` is neither a duration nor a date.
+    #[error("--since {0} is neither a duration (2h, 1d) nor a date (20261118, 202611181200)")]
+    LogSince(String),
+
+    /// `runbook NAME` with a name that does not ship.
+    #[error("there is no runbook called {name}; the runbooks are {}", .known.join(", "))]
+    UnknownRunbook {
+        /// What was asked for.
+        name: String,
+        /// What ships.
+        known: Vec<&'static str>,
+    },
+
     /// `sim piv-card --firmware` is not a version.
     #[error("--firmware {0} is not MAJOR.MINOR.PATCH")]
     Firmware(String),
+
+    /// `-V` with a bare number (seconds) giving a lifetime under five minutes: surely a typo.
+    #[error("-V {spec} leaves only {} from now: a number without a unit is seconds", crate::ops::lifetime::exact(*.lifetime))]
+    BareSeconds {
+        /// The spec as typed.
+        spec: String,
+        /// The lifetime it gives, seconds.
+        lifetime: u64,
+    },
 
     // --- The operation (exit 1) ---
     /// The requested lifetime exceeds the policy.
@@ -89,6 +119,16 @@ pub enum Error {
     /// The output directory does not exist.
     #[error("directory {} does not exist", .0.display())]
     DirMissing(PathBuf),
+
+    /// A directory the command must write to refuses a new file.
+    #[error("cannot write in directory {}: {source}", .dir.display())]
+    DirNotWritable {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
 
     /// A filesystem operation failed.
     #[error("could not {action} {}: {source}", .path.display())]
@@ -276,6 +316,41 @@ pub enum Error {
     #[error("{0}")]
     CertificatesInvalid(String),
 
+    /// `inspect`: a certificate file has expired.
+    #[error("{file} expired {} ago, at {}", crate::ssh::summary::human_duration(*.ago), validity::format_time_utc(*.valid_before))]
+    InspectExpired {
+        /// The file.
+        file: String,
+        /// Seconds since it expired.
+        ago: u64,
+        /// Its end.
+        valid_before: u64,
+    },
+
+    /// `inspect`: a certificate file is not valid yet.
+    #[error("{file} is not valid for another {}, until {}", crate::ssh::summary::human_duration(*.wait), validity::format_time_utc(*.valid_after))]
+    InspectNotYetValid {
+        /// The file.
+        file: String,
+        /// Seconds until it starts.
+        wait: u64,
+        /// Its start.
+        valid_after: u64,
+    },
+
+    /// `inspect` was given a public key where the certificate was meant.
+    #[error("{} is a public key, not a certificate", .path.display())]
+    NotACertificate {
+        /// The file given.
+        path: PathBuf,
+        /// The certificate beside it.
+        cert: PathBuf,
+    },
+
+    /// `doctor` found something that would fail (the lines above say what).
+    #[error("doctor found {0} problem(s) that would fail a drill or an incident")]
+    DoctorFailed(usize),
+
     /// A drill step failed (the step said why).
     #[error("the drill failed; the failing step above says why")]
     DrillFailed,
@@ -320,11 +395,21 @@ impl Error {
             Error::FidoOnlyOptions => "Leave out --verify-required and --application with --backend piv.".into(),
             Error::HostCertOptions => "Leave out -O with --host.".into(),
             Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
+            Error::PrincipalsMissing => "Name the login, e.g. `breakglass mint -n ubuntu`; `breakglass mint --help` shows the rest.".into(),
+            Error::StrayPrincipal(p) => format!("To sign for {}, run `breakglass mint -n {}`.", p.join(" and "), crate::shell::word(&p.join(","))),
+            Error::UnknownRunbook { .. } => "Run `breakglass runbook` to list them.".into(),
+            Error::LogSince(_) => "Give --since a duration such as 2h or a date such as 20261118 (add Z for UTC).".into(),
             Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
+            Error::BareSeconds { spec, .. } => format!(
+                "Write the unit: -V {} for minutes, or -V {} if you meant seconds.",
+                crate::ops::lifetime::with_unit(spec, 'm'),
+                crate::ops::lifetime::with_unit(spec, 's')
+            ),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
             Error::FileExists(_) => "Use -f to pick another name, or --force to replace it.".into(),
             Error::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
             Error::DirMissing(_) => "Create the directory first, or pick another path with -f.".into(),
+            Error::DirNotWritable { .. } => "Pick a directory you can write to (-f DIR/emergency, or cd there), or fix its permissions; nothing was signed.".into(),
             Error::Io { .. } => "Check the path and its permissions, then run the command again.".into(),
             Error::CaFile { .. } => "Pass the CA's public key (the .pub file init-ca wrote) with --ca, or run init-ca first.".into(),
             Error::BadFile { .. } => "Check that the file is the one you meant.".into(),
@@ -345,7 +430,11 @@ impl Error {
             Error::ProgramMissing { package, .. } => format!("Install it (apt install {package}) and run again."),
             Error::ProgramFailed { .. } => "The lines above say why; fix that and run again.".into(),
             Error::CompanionMissing { package, .. } => format!("Build it beside breakglass with `cargo build --release -p {package}`."),
-            Error::CertificatesInvalid(_) => "Each file's problem is shown above.".into(),
+            Error::CertificatesInvalid(_) => "Check each file named: mint a new certificate where one expired, and pass the right --ca where another CA signed.".into(),
+            Error::InspectExpired { .. } => "Mint a new one with `breakglass mint -n LOGIN`.".into(),
+            Error::InspectNotYetValid { .. } => "Check this machine's clock (a wrong clock makes a new certificate look not yet valid, and sshd then says only \"Permission denied\"), or mint one that is valid now.".into(),
+            Error::NotACertificate { cert, .. } => format!("Inspect the certificate beside it: breakglass inspect {}.", crate::shell::word(&cert.display().to_string())),
+            Error::DoctorFailed(_) => "Fix each FAIL line as it says, then run `breakglass doctor` again.".into(),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
             Error::CardProgramMissing(_) => "Build it beside breakglass with `cargo build --workspace` (it is the vpiv-card crate of this repository), then run the command again.".into(),
@@ -370,7 +459,12 @@ impl Error {
             | Error::FidoOnlyOptions
             | Error::PivNeedsCaFile
             | Error::HostCertOptions
-            | Error::Firmware(_) => 2,
+            | Error::Firmware(_)
+            | Error::BareSeconds { .. }
+            | Error::PrincipalsMissing
+            | Error::StrayPrincipal(_)
+            | Error::UnknownRunbook { .. }
+            | Error::LogSince(_) => 2,
             _ => 1,
         }
     }
@@ -390,10 +484,16 @@ impl Error {
             Error::PivNeedsCaFile => "piv-needs-ca-file",
             Error::HostCertOptions => "host-cert-options",
             Error::Firmware(_) => "firmware",
+            Error::PrincipalsMissing => "principals-missing",
+            Error::StrayPrincipal(_) => "stray-principal",
+            Error::UnknownRunbook { .. } => "unknown-runbook",
+            Error::LogSince(_) => "log-since",
+            Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
             Error::FileExists(_) => "file-exists",
             Error::IsDirectory(_) => "is-directory",
             Error::DirMissing(_) => "dir-missing",
+            Error::DirNotWritable { .. } => "dir-not-writable",
             Error::Io { .. } => "io",
             Error::CaFile { .. } => "ca-file",
             Error::BadFile { .. } => "bad-file",
@@ -418,7 +518,11 @@ impl Error {
             Error::ProgramFailed { .. } => "program-failed",
             Error::CompanionMissing { .. } => "companion-missing",
             Error::CertificatesInvalid(_) => "inspect",
+            Error::InspectExpired { .. } => "expired",
+            Error::InspectNotYetValid { .. } => "not-yet-valid",
+            Error::NotACertificate { .. } => "not-a-certificate",
             Error::DrillFailed => "drill-failed",
+            Error::DoctorFailed(_) => "doctor-failed",
             Error::PinsDiffer => "pins-differ",
             Error::CardProgramMissing(_) => "card-program-missing",
             #[cfg(feature = "wormhole")]

@@ -7,12 +7,14 @@
 
 pub mod delivery;
 mod error;
+pub mod json_u64;
 pub mod ops;
 pub mod sanitize;
 pub mod shell;
 pub mod ssh;
 pub mod token;
 pub mod ui;
+pub mod zone;
 
 mod clock;
 mod hex;

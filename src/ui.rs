@@ -32,6 +32,19 @@ pub trait Ui {
     fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>>;
     /// A progress or warning line (stderr on a terminal).
     fn note(&mut self, message: &str);
+    /// The key answered the operation [`Ui::touch_prompt`] announced (touched or not): a live
+    /// "waiting for touch" line can go.
+    fn touch_done(&mut self) {}
+    /// True when a PIN that was wrong (or too short) can be asked for again: a person is typing.
+    /// False for a fixed answer (`BREAKGLASS_PIN`), which would only repeat the same mistake.
+    fn can_ask_again(&self) -> bool {
+        false
+    }
+    /// Asks a yes/no question; `None` when there is no terminal to ask on (the caller refuses).
+    fn confirm(&mut self, question: &str) -> Option<bool> {
+        let _ = question;
+        None
+    }
 }
 
 /// A scripted UI for tests and non-interactive runs: fixed PIN answers, records what was shown.
@@ -41,6 +54,8 @@ pub struct ScriptedUi {
     pub pins: Vec<String>,
     /// Everything shown, in order.
     pub shown: Vec<String>,
+    /// Answer [`Ui::can_ask_again`] with this (a person retyping a PIN).
+    pub ask_again: bool,
 }
 
 impl Ui for ScriptedUi {
@@ -56,5 +71,33 @@ impl Ui for ScriptedUi {
     }
     fn note(&mut self, message: &str) {
         self.shown.push(format!("note: {message}"));
+    }
+    fn can_ask_again(&self) -> bool {
+        self.ask_again
+    }
+}
+
+/// Asks for a PIN until one of at least `min` characters comes (a shorter one never reaches the
+/// key, so it costs no try); without a person to ask again, a short PIN is an error.
+pub fn ask_pin(
+    ui: &mut dyn Ui,
+    prompt: &PinPrompt,
+    min: usize,
+) -> Result<Option<Zeroizing<String>>, usize> {
+    loop {
+        let Some(pin) = ui.pin(prompt) else {
+            return Ok(None);
+        };
+        if pin.chars().count() >= min {
+            return Ok(Some(pin));
+        }
+        if !ui.can_ask_again() {
+            return Err(min);
+        }
+        ui.note(&if pin.is_empty() {
+            format!("No PIN typed; the PIN has at least {min} characters (no try was used).")
+        } else {
+            format!("Too short; the PIN has at least {min} characters (no try was used).")
+        });
     }
 }

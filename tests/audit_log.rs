@@ -150,7 +150,7 @@ fn the_default_key_id_carries_the_log_head_and_says_simulated() {
     let hash = sha256_hex(first.as_bytes());
     assert!(id.contains(&format!(" log:{}#1 ", &hash[..12])), "{id}");
     assert!(id.contains(" SIMULATED"), "{id}");
-    assert_eq!(v["entries"], 3);
+    assert_eq!(v["entries"], "3");
     // A key id the user gives is left alone.
     let j: serde_json::Value =
         serde_json::from_str(&w.ok(&["mint", "-n", "u", "--force", "-I", "mine", "--json"]))

@@ -630,7 +630,7 @@ fn inspect_fails_on_non_certificates_and_bad_signatures() {
     let o = w.run(&["inspect", "emergency.pub"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        err(&o).contains("emergency.pub: is not a certificate"),
+        err(&o).contains("emergency.pub is a public key, not a certificate"),
         "{}",
         err(&o)
     );

@@ -141,6 +141,7 @@ fn a_four_second_certificate_logs_in_then_is_refused_as_expired() {
     // inspect agrees.
     let o = w.run(&["inspect", "short-cert.pub"]);
     assert!(out(&o).contains("Status: EXPIRED"), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "expired exits 1");
 }
 
 #[test]

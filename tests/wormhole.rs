@@ -11,7 +11,10 @@ use common::wormhole::{free_port, Sender, Servers};
 use common::*;
 use serde_json::json;
 use std::{
+    io::{BufRead, BufReader},
     os::unix::fs::PermissionsExt,
+    path::Path,
+    process::{Command, Stdio},
     sync::{mpsc, Mutex},
     time::{Duration, Instant},
 };

@@ -55,8 +55,12 @@ pub struct AuditEntry {
     /// Certified key fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_fingerprint: Option<String>,
-    /// Certificate serial.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "u64_text")]
+    /// Certificate serial (a JSON string; old logs hold a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub serial: Option<u64>,
     /// Key id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,14 +68,26 @@ pub struct AuditEntry {
     /// Principals.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub principals: Vec<String>,
-    /// valid_after.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "u64_text")]
+    /// valid_after (a JSON string; old logs hold a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub valid_after: Option<u64>,
-    /// valid_before.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "u64_text")]
+    /// valid_before (a JSON string; old logs hold a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub valid_before: Option<u64>,
     /// The security key's signature counter in the CA signature (FIDO2 and the simulator).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "u64_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub counter: Option<u64>,
     /// Why (`--reason`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +96,11 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// The entry's number in the log, from 1 (absent in logs written before it existed).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "u64_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json_u64::option"
+    )]
     pub seq: Option<u64>,
     /// SHA-256 (hex) of the previous line.
     #[serde(default)]
@@ -97,33 +117,6 @@ impl AuditEntry {
             action: action.into(),
             result: "ok".into(),
             ..Default::default()
-        }
-    }
-}
-
-/// u64s as JSON strings; reads strings and (old logs) numbers.
-mod u64_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(n) => s.serialize_str(&n.to_string()),
-            None => s.serialize_none(),
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Number(u64),
-        Text(String),
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        match Option::<Either>::deserialize(d)? {
-            None => Ok(None),
-            Some(Either::Number(n)) => Ok(Some(n)),
-            Some(Either::Text(t)) => t.parse().map(Some).map_err(serde::de::Error::custom),
         }
     }
 }
@@ -404,10 +397,12 @@ fn is_fragment(line: &[u8]) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verified {
     /// Entries in the chain.
+    #[serde(with = "crate::json_u64")]
     pub entries: u64,
     /// SHA-256 (hex) of the last line: write it down with the count.
     pub head: String,
     /// The highest signature counter an entry records, if any.
+    #[serde(with = "crate::json_u64::option")]
     pub last_counter: Option<u64>,
     /// Lines left unfinished by a crash or a full disk (their numbers).
     pub fragments: Vec<usize>,

@@ -7,3 +7,4 @@ pub mod audit;
 pub mod release;
 #[cfg(feature = "wormhole")]
 pub mod transfer;
+pub mod writable;

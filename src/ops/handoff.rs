@@ -117,6 +117,7 @@ pub struct SendOutcome {
     /// The certificate that was sent.
     pub certificate: CertSummary,
     /// Bytes of key material sent (before compression).
+    #[serde(with = "crate::json_u64")]
     pub bytes: u64,
     /// Milliseconds from code to acknowledgement.
     pub millis: u128,
@@ -317,6 +318,7 @@ pub struct ReceiveOutcome {
     /// A text message without key material (sanitised).
     pub text: Option<String>,
     /// Bytes received.
+    #[serde(with = "crate::json_u64")]
     pub bytes: u64,
     /// Milliseconds for the transfer.
     pub millis: u128,

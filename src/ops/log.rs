@@ -41,15 +41,16 @@ pub enum CounterCheck {
     /// The key's counter follows the last logged one.
     Matches {
         /// The key's counter now (the check itself was logged with it).
-        #[serde(with = "u64_text")]
+        #[serde(with = "crate::json_u64")]
         key: u64,
     },
     /// The key has signed more than the log records (only with `shared_key`; otherwise an error).
     KeyAhead {
         /// Last counter in the log.
+        #[serde(with = "crate::json_u64::option")]
         logged: Option<u64>,
         /// The key's counter now.
-        #[serde(with = "u64_text")]
+        #[serde(with = "crate::json_u64")]
         key: u64,
     },
     /// Not checked, and why (no CA file here, no key at hand, a PIV CA).
@@ -57,12 +58,6 @@ pub enum CounterCheck {
         /// Why.
         reason: String,
     },
-}
-
-mod u64_text {
-    pub fn serialize<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
 }
 
 /// What `log --verify` found.

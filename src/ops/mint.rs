@@ -8,6 +8,8 @@ use ssh_key::HashAlg;
 
 use crate::delivery::audit::{self, AuditEntry, Head};
 use crate::delivery::release::{Delivery, Release};
+use crate::delivery::writable;
+use crate::ops::lifetime;
 use crate::sanitize::is_dangerous;
 use crate::shell;
 use crate::ssh::cert::{self, CertFields};
@@ -142,10 +144,14 @@ pub fn check_lifetime(
         _ if v.is_open_ended() => Err(Error::Policy(format!(
             "{subject} has no start or no end (always/forever); emergency certificates should expire"
         ))),
+        // Exact, with the start ssh-keygen backdates to the minute: "1d" would hide the 40s that
+        // make `-V +1d` longer than a --max-lifetime of 1d.
         Some(life) if life > max => Err(Error::Policy(format!(
-            "{subject} gives a lifetime of {}, above the --max-lifetime of {}",
-            summary::human_duration(life),
-            summary::human_duration(max)
+            "{subject} gives a lifetime of {} (from {} to {}), above the --max-lifetime of {}",
+            lifetime::exact(life),
+            validity::format_time_utc(v.valid_after),
+            validity::format_time_utc(v.valid_before),
+            lifetime::exact(max)
         ))),
         // A short certificate that starts far in the future is a long-lived credential too.
         _ if v.valid_before.saturating_sub(now) > max => Err(Error::Policy(format!(
@@ -200,7 +206,7 @@ struct Checked {
     warnings: Vec<String>,
 }
 
-fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
+fn check(req: &MintRequest, now: u64, head: &Head, ui: &mut dyn Ui) -> Result<Checked> {
     let existing = req
         .pubkey
         .as_deref()
@@ -215,6 +221,19 @@ fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
         req.allow_long,
         now,
     )?;
+    if let Some(life) = lifetime::suspicious(&req.validity, &validity, now) {
+        let question = format!(
+            "-V {} leaves only {} from now (a number without a unit is seconds). Mint it anyway? [y/N] ",
+            req.validity,
+            lifetime::exact(life)
+        );
+        if ui.confirm(&question) != Some(true) {
+            return Err(Error::BareSeconds {
+                spec: req.validity.clone(),
+                lifetime: life,
+            });
+        }
+    }
     let options = if req.host {
         if !req.options.is_empty() {
             return Err(Error::HostCertOptions);
@@ -275,10 +294,26 @@ fn check(req: &MintRequest, now: u64, head: &Head) -> Result<Checked> {
 pub fn mint(req: &MintRequest, ui: &mut dyn Ui) -> Result<MintOutcome> {
     let now = clock::now();
     let head = audit::head(&audit::default_path())?;
-    let c = check(req, now, &head)?;
+    // Every check that can fail runs before the touch, in the order a user fixes them: the
+    // request and its policy, then where the results go (written to, not just looked at), then
+    // (in the token) the PIN, then the CA's presence on the key; the touch comes last.
+    let c = check(req, now, &head, ui)?;
     let release = Release::prepare(&req.delivery)?;
     let mut c = c;
     c.warnings.extend(release.recovered.iter().cloned());
+    if let Some(files) = release.key_files() {
+        writable::probe_dir(writable::dir_of(&files.key))?;
+    }
+    let log = release.audit_path();
+    if !log.exists() && writable::dir_of(log).is_dir() {
+        writable::probe_dir(writable::dir_of(log)).map_err(|e| match e {
+            Error::DirNotWritable { source, .. } => Error::Audit {
+                path: log.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
+    }
     let source = CaSource::choose(req.ca.as_deref(), &req.application);
     let expected = source.expected()?;
 

@@ -1,12 +1,15 @@
 //! The library half of each command: what it does, without a terminal. The binary's `cmd/`
 //! turns command-line arguments into these calls and prints what they return.
 
+pub mod doctor;
 pub mod drill;
 #[cfg(feature = "wormhole")]
 pub mod handoff;
 pub mod host_config;
 pub mod init_ca;
+pub mod lifetime;
 pub mod list;
 pub mod log;
 pub mod mint;
 pub mod sshd;
+pub mod status;

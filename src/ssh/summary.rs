@@ -57,13 +57,16 @@ pub struct CertSummary {
     pub ca_public_key: String,
     /// Key id (sanitised).
     pub key_id: String,
-    /// Serial.
+    /// Serial (a JSON string, like every u64 breakglass prints).
+    #[serde(with = "crate::json_u64")]
     pub serial: u64,
     /// Principals (sanitised).
     pub principals: Vec<String>,
     /// valid_after, seconds since the epoch.
+    #[serde(with = "crate::json_u64")]
     pub valid_after: u64,
     /// valid_before, seconds since the epoch.
+    #[serde(with = "crate::json_u64")]
     pub valid_before: u64,
     /// ssh-keygen's local-time "Valid:" text.
     pub valid_local: String,
@@ -72,6 +75,7 @@ pub struct CertSummary {
     /// Valid / expired / not yet valid, at `now`.
     pub status: TimeStatus,
     /// Seconds left when valid.
+    #[serde(with = "crate::json_u64::option")]
     pub seconds_left: Option<u64>,
     /// Critical options.
     pub critical_options: Vec<OptionView>,
@@ -278,6 +282,30 @@ fn build(
     }
 }
 
+/// The local zone's name over a certificate's validity ("EST", or "EST/EDT" across a change).
+pub fn valid_zone(s: &CertSummary) -> String {
+    let start = crate::zone::local_name(s.valid_after);
+    let end = crate::zone::local_name(s.valid_before.min(i64::MAX as u64));
+    if start == end {
+        start
+    } else {
+        format!("{start}/{end}")
+    }
+}
+
+/// The validity lines `mint`, `send` and `receive` print: local time with the zone's name, and
+/// a UTC line only when local time is not UTC.
+pub fn validity_lines(s: &CertSummary) -> Vec<String> {
+    if s.valid_local == s.valid_utc {
+        vec![format!("{} UTC", s.valid_utc)]
+    } else {
+        vec![
+            format!("{} {}", s.valid_local, valid_zone(s)),
+            format!("{} UTC", s.valid_utc),
+        ]
+    }
+}
+
 /// "1h 2m 3s" style duration.
 pub fn human_duration(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
@@ -373,7 +401,16 @@ pub fn render(s: &CertSummary) -> String {
         )),
         _ => out.push_str(&format!("{pad}CA signature: {sig}\n")),
     }
-    out.push_str(&format!("{pad}Valid (UTC): {}\n", s.valid_utc));
+    // Which zone the ssh-keygen-identical "Valid:" line is in; UTC again only when it differs.
+    if s.valid_local == s.valid_utc {
+        out.push_str(&format!("{pad}Time zone: UTC (of the Valid line)\n"));
+    } else {
+        out.push_str(&format!(
+            "{pad}Time zone: {} (of the Valid line)\n",
+            valid_zone(s)
+        ));
+        out.push_str(&format!("{pad}Valid (UTC): {}\n", s.valid_utc));
+    }
     let status = match s.status {
         TimeStatus::Valid => match s.seconds_left {
             Some(left) if s.valid_before != u64::MAX => {

@@ -35,6 +35,9 @@ pub enum TokenError {
     /// The key has no PIN but one is needed (CTAP2 0x35 PIN_NOT_SET).
     #[error("the key has no PIN set")]
     PinNotSet,
+    /// The PIN typed is shorter than any PIN the key can have; it was not sent.
+    #[error("that PIN is too short: the key's PIN has at least {min} characters (nothing was sent to the key, no try was used)")]
+    PinTooShort { min: usize },
     /// PIN too short or too long (CTAP2 0x37 PIN_POLICY_VIOLATION).
     #[error("the PIN must be 4 to 63 characters")]
     PinPolicy,
@@ -134,6 +137,7 @@ impl TokenError {
             TokenError::PinRequired | TokenError::PinNeeded => "Run the command in a terminal to type the PIN, or set BREAKGLASS_PIN for unattended use.".into(),
             TokenError::PinNotSet => "Set a PIN on the key first.".into(),
             TokenError::PinPolicy => "Choose a PIN of 4 to 63 characters.".into(),
+            TokenError::PinTooShort { .. } => "Type the key's PIN again, in full.".into(),
             TokenError::NoCredentials => "Insert the key that holds this CA, or check --ca.".into(),
             TokenError::KeyStoreFull => "Delete an unused resident credential from the key, or use another key.".into(),
             TokenError::Ctap { .. } => "Re-insert the key and run the command again; if it persists, use the backup key.".into(),
@@ -159,6 +163,7 @@ impl TokenError {
             TokenError::PinRequired | TokenError::PinNeeded => "pin-required",
             TokenError::PinNotSet => "pin-not-set",
             TokenError::PinPolicy => "pin-policy",
+            TokenError::PinTooShort { .. } => "pin-too-short",
             TokenError::NoCredentials => "no-credentials",
             TokenError::KeyStoreFull => "key-store-full",
             TokenError::Ctap { .. } => "ctap-error",

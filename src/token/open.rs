@@ -292,6 +292,14 @@ fn find_expected(
                     cred_protect: if require_uv { 3 } else { 2 },
                     user_id: sk_ca::OPENSSH_USER_ID.to_vec(),
                 };
+                // The file says which credential; whether this key holds it is asked silently
+                // (no touch), so a wrong key is reported before the touch, not after it.
+                if !sk_ca::holds(auth, ui, pin, &ca, require_uv)? {
+                    return Err(Error::CaNotOnToken {
+                        path: path.to_path_buf(),
+                        expected: expected.fingerprint(HashAlg::Sha256).to_string(),
+                    });
+                }
                 return Ok((ca, require_uv));
             }
         }

@@ -45,9 +45,21 @@ fn pin_prompt(serial: Option<u32>) -> PinPrompt {
     }
 }
 
+/// The shortest PIV PIN (a YubiKey PIV PIN is 6 to 8 characters).
+pub const PIV_PIN_MIN: usize = 6;
+
+/// Asks for the PIV PIN; a PIN shorter than [`PIV_PIN_MIN`] never reaches the card.
+fn ask_pin(serial: Option<u32>, ui: &mut dyn Ui) -> Result<crate::token::ctap::Pin> {
+    match crate::ui::ask_pin(ui, &pin_prompt(serial), PIV_PIN_MIN) {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(TokenError::PinNeeded.into()),
+        Err(min) => Err(TokenError::PinTooShort { min }.into()),
+    }
+}
+
 /// Creates the CA key in `slot` of the YubiKey (`serial` when several), after the PIN.
 pub fn generate(serial: Option<u32>, slot: u8, force: bool, ui: &mut dyn Ui) -> Result<piv::PivCa> {
-    let pin = ui.pin(&pin_prompt(serial)).ok_or(TokenError::PinNeeded)?;
+    let pin = ask_pin(serial, ui)?;
     let mut warnings = Vec::new();
     let ca = piv::generate(serial, slot, pin.as_bytes(), force, &mut |m: &str| {
         warnings.push(m.to_string())
@@ -124,10 +136,7 @@ impl CaSigner for PivCaSigner {
     fn sign(&mut self, msg: &[u8], ui: &mut dyn Ui) -> Result<Signature> {
         use sha2::{Digest, Sha256};
         if self.pin.is_none() {
-            self.pin = Some(
-                ui.pin(&pin_prompt(Some(self.serial)))
-                    .ok_or(TokenError::PinNeeded)?,
-            );
+            self.pin = Some(ask_pin(Some(self.serial), ui)?);
         }
         let pin = self.pin.as_ref().map(|p| p.as_bytes()).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(msg).into();
@@ -136,7 +145,9 @@ impl CaSigner for PivCaSigner {
             self.serial,
             self.public.fingerprint(HashAlg::Sha256)
         ));
-        let der = piv::sign_digest(Some(self.serial), self.slot, pin, &digest).map_err(piv_err)?;
+        let der = piv::sign_digest(Some(self.serial), self.slot, pin, &digest);
+        ui.touch_done();
+        let der = der.map_err(piv_err)?;
         let mpints = sk::der_to_mpints(&der).map_err(|e| TokenError::BadAnswer(e.to_string()))?;
         let sig = Signature::new(
             Algorithm::Ecdsa {

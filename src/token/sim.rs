@@ -80,6 +80,17 @@ impl Touch {
     }
 }
 
+/// Seconds the simulated person takes to touch (or to give up): `BREAKGLASS_SIM_TOUCH_WAIT`,
+/// else 3 for `timeout` (so practice shows the wait a real key has) and 0 otherwise; at most 120.
+pub fn touch_wait(touch: Touch) -> u64 {
+    let default = if touch == Touch::Timeout { 3 } else { 0 };
+    std::env::var("BREAKGLASS_SIM_TOUCH_WAIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(default)
+        .min(120)
+}
+
 #[derive(Serialize, Deserialize, Clone)]
 struct PinState {
     /// LEFT(SHA-256(PIN), 16), hex — what a CTAP2 authenticator stores.
@@ -376,7 +387,12 @@ impl SimToken {
         })
     }
 
+    /// The simulated person answers after [`touch_wait`] seconds, as a hand would.
     fn user_presence(&self) -> Result<(), TokenError> {
+        let wait = touch_wait(self.touch);
+        if wait > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(wait));
+        }
         match self.touch {
             Touch::Approve => Ok(()),
             Touch::Deny => Err(TokenError::OperationDenied),
@@ -588,7 +604,8 @@ impl SimToken {
         req: &GetAssertion,
         v: Verification<'_>,
     ) -> Result<Assertion, TokenError> {
-        let touch = self.user_presence();
+        // Only an assertion that asks for presence waits for the (simulated) finger.
+        let touch = if req.up { self.user_presence() } else { Ok(()) };
         let dir = self.dir.clone();
         self.with_lock(|st| {
             let mut flags = 0u8;

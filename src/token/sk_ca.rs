@@ -41,23 +41,54 @@ fn with_pin<T>(
         if let Some(t) = touch {
             ui.touch_prompt(t);
         }
-        match op(auth, None) {
+        let answer = op(auth, None);
+        if touch.is_some() {
+            ui.touch_done();
+        }
+        match answer {
             Err(TokenError::PinRequired) => {}
             other => return other.map_err(Error::from),
         }
     }
     if pin.is_none() {
-        let tries = auth.pin_retries().ok().flatten();
-        let prompt = PinPrompt {
-            device: auth.describe(),
-            tries_left: tries.filter(|t| *t < super::ctap::PIN_RETRIES_MAX),
-        };
-        *pin = Some(ui.pin(&prompt).ok_or(TokenError::PinNeeded)?);
+        *pin = Some(ask_pin(auth, ui)?);
     }
-    if let Some(t) = touch {
-        ui.touch_prompt(t);
+    loop {
+        if let Some(t) = touch {
+            ui.touch_prompt(t);
+        }
+        let answer = op(auth, pin.as_ref());
+        if touch.is_some() {
+            ui.touch_done();
+        }
+        match answer {
+            // A wrong PIN is asked for again while the key still takes tries; its own count
+            // (three in a row, then a re-plug; eight in all) ends the loop with its error.
+            Err(TokenError::PinInvalid { tries_left }) if ui.can_ask_again() && tries_left > 0 => {
+                ui.note(&format!("Wrong PIN; {tries_left} tries left."));
+                *pin = Some(ask_pin(auth, ui)?);
+            }
+            other => return other.map_err(Error::from),
+        }
     }
-    op(auth, pin.as_ref()).map_err(Error::from)
+}
+
+/// The shortest PIN a FIDO2 key can have (CTAP2: 4 code points).
+pub const FIDO2_PIN_MIN: usize = 4;
+
+/// Asks for the PIN, with the tries left; a PIN shorter than [`FIDO2_PIN_MIN`] never reaches
+/// the key (it could only be wrong, and would cost a try).
+fn ask_pin(auth: &mut dyn Authenticator, ui: &mut dyn Ui) -> Result<Pin> {
+    let tries = auth.pin_retries().ok().flatten();
+    let prompt = PinPrompt {
+        device: auth.describe(),
+        tries_left: tries.filter(|t| *t < super::ctap::PIN_RETRIES_MAX),
+    };
+    match crate::ui::ask_pin(ui, &prompt, FIDO2_PIN_MIN) {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(TokenError::PinNeeded.into()),
+        Err(min) => Err(TokenError::PinTooShort { min }.into()),
+    }
 }
 
 /// A resident CA found on (or just made on) a key.
@@ -115,6 +146,33 @@ fn resident_from(c: ResidentCredential, application: &str) -> Result<ResidentCa>
         cred_protect: c.cred_protect,
         user_id: c.user_id,
     })
+}
+
+/// Whether the key holds `ca`, asked without a touch (getAssertion with up=false, as OpenSSH's
+/// `sk_probe` does); the PIN first when the credential needs user verification to be seen.
+pub fn holds(
+    auth: &mut dyn Authenticator,
+    ui: &mut dyn Ui,
+    pin: &mut Option<Pin>,
+    ca: &ResidentCa,
+    require_uv: bool,
+) -> Result<bool> {
+    let mut challenge = [0u8; 32];
+    getrandom::fill(&mut challenge).map_err(crate::error::randomness)?;
+    let req = GetAssertion {
+        rp_id: ca.application.clone(),
+        message: challenge.to_vec(),
+        client_data_hash: Sha256::digest(challenge).into(),
+        allow_list: vec![ca.credential_id.clone()],
+        up: false,
+    };
+    match with_pin(auth, ui, pin, require_uv, None, |a, p| {
+        a.get_assertion(&req, p)
+    }) {
+        Ok(_) => Ok(true),
+        Err(Error::Token(TokenError::NoCredentials)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// What enrolment produced: the CA and the flags byte for the key-handle file.

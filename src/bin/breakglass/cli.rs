@@ -10,9 +10,9 @@ use breakglass::token::{Backend, BackendChoice};
 /// Emergency SSH access: a security key as an offline SSH user certificate authority.
 #[derive(Debug, Parser)]
 #[command(name = "breakglass", version, about, long_about = None, after_help = "\
-Start here:  breakglass drill            (practice run on the simulated key, nothing to plug in)
-Incident:    breakglass mint -n ubuntu   (one touch; then ssh -i emergency ubuntu@host)
-Runbook:     runbooks/incident.md")]
+Start here:  breakglass drill              (practice run on the simulated key, nothing to plug in)
+Incident:    breakglass mint -n ubuntu     (one touch; then ssh -i emergency ubuntu@host)
+Runbook:     breakglass runbook incident   (the one-page procedure; `breakglass runbook` lists all)")]
 pub struct Cli {
     /// Which token: fido2, piv or sim (the simulated key, for practice and tests).
     #[arg(long, env = "BREAKGLASS_BACKEND", value_parser = parse_backend)]
@@ -92,6 +92,48 @@ pub enum Command {
     Sim(SimCommand),
     /// Everything a host needs to trust the CAs, merged with what its sshd already trusts.
     HostConfig(HostConfigArgs),
+    /// The break-glass certificates here (*-cert.pub) and in ssh-agent, with the time they have left.
+    Status(StatusArgs),
+    /// Check what a drill or an incident would trip on: the key and its CA, PIN tries, the clock, OpenSSH, the audit log.
+    Doctor(DoctorArgs),
+    /// Print a shell completion script: breakglass completions bash > /etc/bash_completion.d/breakglass
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): breakglass man | man -l -
+    Man,
+    /// Print a runbook that ships inside breakglass (incident, handoff, ...); without a name, list them.
+    Runbook(RunbookArgs),
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Keep showing it, updated every second, until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+/// `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The CA public key to expect on the key.
+    #[arg(long, default_value = "sk-user-ca.pub")]
+    pub ca: PathBuf,
+    #[command(flatten)]
+    pub backend: BackendArg,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `runbook`.
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    /// incident, handoff or practice-with-openssh.
+    pub name: Option<String>,
 }
 
 /// `init-ca`.
@@ -131,35 +173,58 @@ fn parse_slot(s: &str) -> Result<u8, String> {
 
 /// `mint`.
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "breakglass mint -n PRINCIPALS [OPTIONS]",
+    after_help = "\
+Examples:
+  breakglass mint -n ubuntu --reason \"INC-1234: SSO down\"    one hour, files emergency*
+  breakglass mint -n ubuntu,root -V -5m:+30m --agent          into ssh-agent, nothing on disk
+  breakglass mint -n ubuntu --send                            mint, then hand to a colleague
+Then: ssh -i emergency ubuntu@HOST. The whole procedure: breakglass runbook incident"
+)]
 pub struct MintArgs {
-    /// CA public key (default: sk-user-ca.pub when present, else the key's one resident CA).
-    #[arg(long)]
-    pub ca: Option<PathBuf>,
-    /// Principals (login names), comma separated.
-    #[arg(short = 'n', long = "principals")]
-    pub principals: String,
-    /// Validity, in ssh-keygen's -V grammar (e.g. -5m:+60m, +1h, 20261122:20261123).
+    /// Principals: the login names on the host, comma separated (e.g. -n ubuntu or -n ubuntu,root).
+    #[arg(
+        short = 'n',
+        long = "principals",
+        value_name = "PRINCIPALS",
+        help_heading = "What to sign"
+    )]
+    pub principals: Option<String>,
+    /// A login name typed without -n (refused with a suggestion).
+    #[arg(hide = true)]
+    pub stray: Vec<String>,
+    /// Validity, in ssh-keygen's -V grammar (e.g. -5m:+60m, +1h, 20261122:20261123; a bare number is seconds).
     #[arg(
         short = 'V',
         long = "validity",
         default_value = "-5m:+60m",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        help_heading = "What to sign"
     )]
     pub validity: String,
+    /// Why (recorded in the audit log and the key id).
+    #[arg(long, help_heading = "What to sign")]
+    pub reason: Option<String>,
     /// Key id (default: operator, host, time and --reason).
-    #[arg(short = 'I', long = "key-id")]
+    #[arg(short = 'I', long = "key-id", help_heading = "What to sign")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
-    #[arg(short = 'z', long = "serial")]
+    #[arg(short = 'z', long = "serial", help_heading = "What to sign")]
     pub serial: Option<u64>,
     /// Certificate option, as ssh-keygen -O (repeatable): clear, force-command=CMD, source-address=CIDRS, no-pty, ...
-    #[arg(short = 'O', long = "option")]
+    #[arg(short = 'O', long = "option", help_heading = "What to sign")]
     pub options: Vec<String>,
     /// Emergency key type: ecdsa or ed25519.
-    #[arg(short = 't', long = "type", default_value = "ecdsa", value_parser = parse_key_type)]
+    #[arg(short = 't', long = "type", default_value = "ecdsa", value_parser = parse_key_type, help_heading = "What to sign")]
     pub key_type: KeyType,
     /// Output name: writes OUT, OUT.pub and OUT-cert.pub.
-    #[arg(short = 'f', long = "file", default_value = "emergency")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        default_value = "emergency",
+        help_heading = "Output"
+    )]
     pub out: PathBuf,
     /// Sign this existing public key instead of making a key pair; writes KEY-cert.pub (as ssh-keygen -s).
     #[arg(long, value_name = "KEY.pub", conflicts_with_all = ["agent", "out", "key_type"])]
@@ -169,36 +234,36 @@ pub struct MintArgs {
     #[arg(long, requires = "pubkey")]
     pub host: bool,
     /// Replace existing output files.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub force: bool,
-    /// Why (recorded in the audit log and the key id).
-    #[arg(long)]
-    pub reason: Option<String>,
-    /// Longest lifetime allowed without --allow-long.
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
-    pub max_lifetime: u64,
-    /// Allow a lifetime above --max-lifetime, or always/forever.
-    #[arg(long)]
-    pub allow_long: bool,
-    /// FIDO2 application to look for when there is no CA file.
-    #[arg(long, default_value = "ssh:")]
-    pub application: String,
-    #[command(flatten)]
-    pub token: TokenArgs,
     /// Put the key and certificate into ssh-agent (lifetime = the time the certificate has left) instead of writing files.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     #[cfg_attr(feature = "wormhole", arg(conflicts_with = "send"))]
     pub agent: bool,
     /// With --agent: the agent asks for confirmation on every use.
-    #[arg(long, requires = "agent")]
+    #[arg(long, requires = "agent", help_heading = "Output")]
     pub confirm: bool,
+    /// Longest lifetime allowed without --allow-long.
+    #[arg(long, default_value = "24h", value_parser = parse_duration, help_heading = "Policy")]
+    pub max_lifetime: u64,
+    /// Allow a lifetime above --max-lifetime, or always/forever.
+    #[arg(long, help_heading = "Policy")]
+    pub allow_long: bool,
     /// After minting, send the files to a colleague over magic-wormhole.
     #[cfg(feature = "wormhole")]
-    #[arg(long)]
+    #[arg(long, help_heading = "Hand-off")]
     pub send: bool,
     #[cfg(feature = "wormhole")]
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Hand-off")]
     pub wormhole: WormholeArgs,
+    /// CA public key (default: sk-user-ca.pub when present, else the key's one resident CA).
+    #[arg(long, help_heading = "Token")]
+    pub ca: Option<PathBuf>,
+    /// FIDO2 application to look for when there is no CA file.
+    #[arg(long, default_value = "ssh:", help_heading = "Token")]
+    pub application: String,
+    #[command(flatten, next_help_heading = "Token")]
+    pub token: TokenArgs,
 }
 
 /// Where and how to reach the other side over magic-wormhole.
@@ -313,6 +378,11 @@ pub struct ListArgs {
 
 /// `log`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  breakglass log --ok --last 1        the last certificate actually minted (for the incident record)
+  breakglass log --since 2h           what happened in the last two hours
+  breakglass log --since 20261118 --json | jq -r .serial")]
 pub struct LogArgs {
     /// Check the hash chain, and that the key's signature counter agrees with the last entry.
     #[arg(long)]
@@ -325,6 +395,15 @@ pub struct LogArgs {
     pub shared_key: bool,
     #[command(flatten)]
     pub token: TokenArgs,
+    /// Only the last N entries (after the other filters).
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only entries from this time on: a duration ago (2h, 1d) or a date as -V takes it (20261118, 202611181200, ...Z for UTC).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only entries whose result is ok (not failed attempts).
+    #[arg(long)]
+    pub ok: bool,
 }
 
 /// `sim ...`.

@@ -2,6 +2,9 @@
 //! (no echo) or from `BREAKGLASS_PIN` for unattended use.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
@@ -11,12 +14,53 @@ use breakglass::ui::{PinPrompt, Ui};
 /// Talks to the person at the terminal through stderr.
 pub struct TerminalUi {
     quiet: bool,
+    ticker: Option<Ticker>,
+}
+
+/// The live "waiting for touch… 12s" line: a thread rewriting one stderr line every second
+/// until the key answers. Only on a terminal (a log file gets the one prompt line).
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start() -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut shown = 0;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let secs = started.elapsed().as_secs();
+                if secs > shown && !flag.load(Ordering::Relaxed) {
+                    shown = secs;
+                    let mut e = std::io::stderr().lock();
+                    let _ = write!(e, "\r\x1b[Kwaiting for touch… {secs}s");
+                    let _ = e.flush();
+                }
+            }
+        });
+        Ticker { stop, thread }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        let mut e = std::io::stderr().lock();
+        let _ = write!(e, "\r\x1b[K");
+        let _ = e.flush();
+    }
 }
 
 impl TerminalUi {
     /// A new terminal UI.
     pub fn new() -> Self {
-        TerminalUi { quiet: false }
+        TerminalUi {
+            quiet: false,
+            ticker: None,
+        }
     }
     /// Suppresses notes (for `--json`).
     pub fn set_quiet(&mut self, quiet: bool) {
@@ -34,6 +78,15 @@ impl Ui for TerminalUi {
     fn touch_prompt(&mut self, message: &str) {
         crate::output::err(message);
         let _ = std::io::stderr().flush();
+        if std::io::stderr().is_terminal() && self.ticker.is_none() {
+            self.ticker = Some(Ticker::start());
+        }
+    }
+
+    fn touch_done(&mut self) {
+        if let Some(t) = self.ticker.take() {
+            t.stop();
+        }
     }
 
     fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>> {
@@ -52,5 +105,22 @@ impl Ui for TerminalUi {
         if !self.quiet {
             crate::output::err(message);
         }
+    }
+
+    fn can_ask_again(&self) -> bool {
+        std::env::var_os("BREAKGLASS_PIN").is_none() && std::io::stdin().is_terminal()
+    }
+
+    /// Only when a person is there: stdin and stderr both a terminal (never in a pipe or CI).
+    fn confirm(&mut self, question: &str) -> Option<bool> {
+        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let mut e = std::io::stderr().lock();
+        let _ = write!(e, "{}", sanitize(question));
+        let _ = e.flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
     }
 }

@@ -14,8 +14,9 @@ use breakglass::Error;
 
 fn describe(s: &CertSummary) {
     tell!("  principals: {}", s.principals.join(", "));
-    tell!("  valid:      {} (local)", s.valid_local);
-    tell!("              {} (UTC)", s.valid_utc);
+    for (i, line) in summary::validity_lines(s).iter().enumerate() {
+        tell!("  {:<12}{line}", if i == 0 { "valid:" } else { "" });
+    }
     if let Some(left) = s.seconds_left.filter(|_| s.valid_before != u64::MAX) {
         tell!("  time left:  {}", summary::human_duration(left));
     }

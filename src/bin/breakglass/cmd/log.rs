@@ -1,9 +1,10 @@
-//! `breakglass log`.
+//! `breakglass log`: the audit log, filtered (`--ok`, `--since`, `--last`), in columns that stay
+//! aligned whatever the result text, or as JSON lines.
 
 use crate::cli::LogArgs;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
-use breakglass::delivery::audit;
+use breakglass::delivery::audit::{self, AuditEntry};
 use breakglass::ops::log::{self, CounterCheck, VerifyRequest};
 use breakglass::ssh::validity;
 use breakglass::token::Backend;
@@ -53,19 +54,33 @@ pub(super) fn run(
         }
         return Ok(());
     }
-    let entries = audit::read(&path)?;
+    let since = a.since.as_deref().map(parse_since).transpose()?;
+    let all = audit::read(&path)?;
+    let total = all.len();
+    let mut entries: Vec<AuditEntry> = all
+        .into_iter()
+        .filter(|e| !a.ok || e.result == "ok")
+        .filter(|e| since.is_none_or(|s| entry_time(e).is_none_or(|t| t >= s)))
+        .collect();
+    if let Some(n) = a.last {
+        entries.drain(..entries.len().saturating_sub(n));
+    }
     if json {
         for e in &entries {
             output::json_line(e)?;
         }
         return Ok(());
     }
-    if entries.is_empty() {
+    if total == 0 {
         say!("{}: no entries yet", path.display());
+    } else if entries.is_empty() {
+        say!("{}: no entries match ({total} in all)", path.display());
     }
+    let action_w = entries.iter().map(|e| e.action.len()).max().unwrap_or(0);
+    let result_w = entries.iter().map(|e| e.result.len()).max().unwrap_or(0);
     for e in &entries {
         let mut line = format!(
-            "{}  {:<8} {:<18} {}@{}",
+            "{}  {:<action_w$}  {:<result_w$}  {}@{}",
             e.time, e.action, e.result, e.operator, e.host
         );
         if let Some(fp) = &e.ca_fingerprint {
@@ -92,4 +107,25 @@ pub(super) fn run(
         }
     }
     Ok(())
+}
+
+/// `--since`: a duration ago, or a date in `-V`'s grammar (local time unless it ends in Z).
+fn parse_since(s: &str) -> Result<u64, Error> {
+    let now = breakglass::now();
+    if let Some(secs) = validity::convtime(s) {
+        return Ok(now.saturating_sub(secs));
+    }
+    if s.starts_with(['+', '-']) || s.contains(':') {
+        return Err(Error::LogSince(s.to_string()));
+    }
+    validity::parse_validity(&format!("{s}:forever"), now)
+        .map(|v| v.valid_after)
+        .map_err(|_| Error::LogSince(s.to_string()))
+}
+
+/// An entry's time (RFC 3339, UTC), as seconds since the epoch.
+fn entry_time(e: &AuditEntry) -> Option<u64> {
+    chrono::DateTime::parse_from_rfc3339(&e.time)
+        .ok()
+        .and_then(|t| u64::try_from(t.timestamp()).ok())
 }

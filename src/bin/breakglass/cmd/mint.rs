@@ -17,6 +17,11 @@ pub(super) fn run(
     json: bool,
     ui: &mut TerminalUi,
 ) -> Result<(), Error> {
+    if !a.stray.is_empty() {
+        return Err(Error::StrayPrincipal(a.stray));
+    }
+    let principals = a.principals.ok_or(Error::PrincipalsMissing)?;
+
     let delivery = if let Some(p) = &a.pubkey {
         Delivery::Certificate {
             path: keyfile::cert_path_for(p),
@@ -33,7 +38,7 @@ pub(super) fn run(
     let req = MintRequest {
         ca: a.ca,
         application: a.application,
-        principals: a.principals,
+        principals,
         validity: a.validity,
         key_id: a.key_id,
         serial: a.serial,
@@ -100,8 +105,9 @@ fn print_minted(o: &mint::MintOutcome, pubkey: bool, host: bool) {
     }
     say!("  principals: {}", c.principals.join(", "));
     say!("  key id:     \"{}\"  serial {}", c.key_id, c.serial);
-    say!("  valid:      {} (local)", c.valid_local);
-    say!("              {} (UTC)", c.valid_utc);
+    for (i, line) in summary::validity_lines(c).iter().enumerate() {
+        say!("  {:<12}{line}", if i == 0 { "valid:" } else { "" });
+    }
     match (c.status, c.seconds_left) {
         (TimeStatus::Valid, Some(left)) if c.valid_before != u64::MAX => {
             say!("  time left:  {}", summary::human_duration(left))

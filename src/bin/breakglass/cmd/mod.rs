@@ -1,6 +1,8 @@
 //! The CLI layer: turns parsed arguments into library calls and prints the results. With
 //! `main.rs` and `output.rs`, the only code that writes to stdout/stderr.
 
+mod docs;
+mod doctor;
 mod drill;
 #[cfg(feature = "wormhole")]
 mod handoff;
@@ -10,7 +12,9 @@ mod inspect;
 mod list;
 mod log;
 mod mint;
+mod runbook;
 mod sim;
+mod status;
 
 use std::process::ExitCode;
 
@@ -50,19 +54,25 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Receive(a) => handoff::receive(a, json),
         Command::Sim(c) => sim::run(c, json, ui),
         Command::HostConfig(a) => host_config::run(a),
+        Command::Runbook(a) => runbook::run(a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man => docs::man(),
+        Command::Status(a) => status::run(a, json),
+        Command::Doctor(a) => doctor::run(a, outer, json, ui),
     }
 }
 
 /// Prints an error: one sentence, then what to do; under `--json` also one JSON document on
 /// stdout.
 fn report(e: &Error, json: bool) {
-    let message = e.to_string();
-    let hint = e.hint();
-    if json {
-        let v =
-            serde_json::json!({ "error": { "kind": e.kind(), "message": message, "hint": hint } });
-        let _ = output::json(&v);
+    if json && !output::json_printed() {
+        let _ = output::json(&error_json(e));
     }
-    tell!("breakglass: {message}.");
-    tell!("{hint}");
+    tell!("breakglass: {e}.");
+    tell!("{}", e.hint());
+}
+
+/// An error as the `--json` document: `{"error": {"kind", "message", "hint"}}`.
+pub(crate) fn error_json(e: &Error) -> serde_json::Value {
+    serde_json::json!({ "error": { "kind": e.kind(), "message": e.to_string(), "hint": e.hint() } })
 }

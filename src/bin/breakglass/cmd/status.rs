@@ -1,0 +1,70 @@
+//! `breakglass status [--watch]`: what you hold and how long it lasts; `--watch` redraws every
+//! second (on a terminal the screen is cleared; otherwise one block per second) until Ctrl-C.
+
+use std::io::IsTerminal;
+
+use crate::cli::StatusArgs;
+use crate::output::{self, say};
+use breakglass::ops::status::{self, Status};
+use breakglass::ssh::summary::{self, TimeStatus};
+use breakglass::Error;
+
+pub(super) fn run(a: StatusArgs, json: bool) -> Result<(), Error> {
+    let here = std::path::Path::new(".");
+    if json {
+        return output::json(&status::status(here, breakglass::now()));
+    }
+    if !a.watch {
+        show(&status::status(here, breakglass::now()));
+        return Ok(());
+    }
+    let terminal = std::io::stdout().is_terminal();
+    loop {
+        let st = status::status(here, breakglass::now());
+        if terminal {
+            // Home and clear, then the fresh picture (escape codes only to a terminal).
+            use std::io::Write;
+            let mut o = std::io::stdout().lock();
+            let _ = write!(o, "\x1b[H\x1b[2J");
+            let _ = o.flush();
+        }
+        show(&st);
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+fn show(st: &Status) {
+    if st.certificates.is_empty() {
+        say!("No certificates here (*-cert.pub) or in ssh-agent.");
+    }
+    let w = st
+        .certificates
+        .iter()
+        .map(|c| c.source.len())
+        .max()
+        .unwrap_or(0);
+    for c in &st.certificates {
+        let when = match (c.status, c.seconds_left) {
+            (TimeStatus::Valid, Some(left)) => {
+                format!("{} left", summary::human_duration(left))
+            }
+            (TimeStatus::Valid, None) => "no expiry".into(),
+            (TimeStatus::Expired, _) => format!(
+                "EXPIRED {} ago",
+                summary::human_duration(breakglass::now().saturating_sub(c.valid_before))
+            ),
+            (TimeStatus::NotYetValid, _) => "NOT YET VALID".into(),
+        };
+        say!(
+            "{:<w$}  {:<16}  serial {}  {}  \"{}\"",
+            c.source,
+            when,
+            c.serial,
+            c.principals.join(","),
+            c.key_id
+        );
+    }
+    if let Some(p) = &st.agent_problem {
+        say!("(ssh-agent not asked: {p})");
+    }
+}
