@@ -21,6 +21,7 @@ pub mod handoff;
 pub mod hex;
 pub mod inspect;
 pub mod keyfile;
+pub mod krl;
 pub mod list;
 pub mod mint;
 pub mod paths;
