@@ -127,9 +127,26 @@ pub enum Error {
         hint: String,
     },
 
+    /// A KRL (or a spec feeding one) could not be read or changed.
+    #[error("{}", krl_message(.path, .error))]
+    Krl {
+        path: PathBuf,
+        #[source]
+        error: crate::krl::KrlError,
+    },
+
     /// ssh-agent refused or is missing.
     #[error(transparent)]
     Agent(#[from] crate::agent::AgentError),
+}
+
+/// A KRL error with its file: spec errors name their own source and line.
+fn krl_message(path: &Path, e: &crate::krl::KrlError) -> String {
+    use crate::krl::KrlError as K;
+    match e {
+        K::Spec { .. } | K::SpecNeedsCa { .. } | K::SpecRead { .. } => e.to_string(),
+        _ => format!("{} {e}", path.display()),
+    }
 }
 
 impl Error {
@@ -160,6 +177,7 @@ impl Error {
             Error::External(_) | Error::Inspect(_) => return None,
             Error::Transfer { hint, .. } => hint.clone(),
             Error::Agent(a) => return a.hint(),
+            Error::Krl { error, .. } => error.hint().into(),
         })
     }
 
@@ -167,6 +185,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Validity(_) | Error::CertOption(_) => 2,
+            Error::Krl { error, .. } if error.is_usage() => 2,
             _ => 1,
         }
     }
@@ -197,6 +216,7 @@ impl Error {
             Error::Inspect(_) => "inspect",
             Error::Transfer { kind, .. } => kind,
             Error::Agent(_) => "agent",
+            Error::Krl { .. } => "krl",
         }
     }
 

@@ -25,6 +25,7 @@ pub mod krl;
 pub mod list;
 pub mod mint;
 pub mod paths;
+pub mod revoke;
 pub mod sanitize;
 pub mod sshd;
 pub mod token;

@@ -9,6 +9,7 @@ mod inspect;
 mod list;
 mod log;
 mod mint;
+mod revoke;
 mod sim;
 mod terminal;
 
@@ -48,6 +49,7 @@ pub fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Send(a) => handoff::send(a),
         #[cfg(feature = "wormhole")]
         Command::Receive(a) => handoff::receive(a),
+        Command::Revoke(a) => revoke::run(a, backend, ui),
         Command::Sim(c) => sim::run(c, ui),
     }
 }
@@ -64,6 +66,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Send(a) => a.json,
         #[cfg(feature = "wormhole")]
         Command::Receive(a) => a.json,
+        Command::Revoke(a) => a.json,
         Command::Sim(crate::cli::SimCommand::Status { json }) => *json,
         Command::Sim(_) => false,
     }
