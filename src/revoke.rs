@@ -406,8 +406,9 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
     entry.detail = Some(audit_detail(&req.krl, &krl, &tally, req.sign));
 
     let result = sign_and_write(req, &bytes, &mut entry, &audit_path, ui);
+    // A failure after a touch is recorded (the token was used); others leave no trace.
     if let Err(e) = &result {
-        if !matches!(e, Error::Audit { .. }) {
+        if req.sign && !matches!(e, Error::Audit { .. }) {
             entry.result = format!("failed: {}", e.kind());
             let _ = audit::append(&audit_path, &entry); // the original error matters more
         }

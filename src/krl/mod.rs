@@ -20,7 +20,7 @@
 mod sha1;
 pub mod spec;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use sha2::{Digest, Sha256};
@@ -272,6 +272,9 @@ pub struct Krl {
     /// Revoked SHA-256 fingerprints.
     pub sha256: BTreeSet<[u8; 32]>,
     entries: usize,
+    /// Where each CA sits in `certs`: a hostile KRL with many CA sections must not make every
+    /// lookup a linear scan (krl.c's TAILQ is quadratic there).
+    ca_index: HashMap<Option<Vec<u8>>, usize>,
 }
 
 /// What `ssh_krl_check_key` says about a key or certificate.
@@ -322,17 +325,21 @@ impl Krl {
     }
 
     fn ca_entry(&mut self, ca: Option<&[u8]>) -> &mut CaRevocations {
-        // Linear like krl.c's TAILQ: KRLs have a handful of CAs.
-        let i = match self.certs.iter().position(|c| c.ca.as_deref() == ca) {
-            Some(i) => i,
-            None => {
-                self.certs.push(CaRevocations {
-                    ca: ca.map(<[u8]>::to_vec),
-                    ..Default::default()
-                });
-                self.certs.len() - 1
-            }
+        let key = ca.map(<[u8]>::to_vec);
+        let i = match self.ca_index.get(&key) {
+            Some(&i) if self.certs.get(i).is_some_and(|c| c.ca == key) => i,
+            _ => match self.certs.iter().position(|c| c.ca == key) {
+                Some(i) => i,
+                None => {
+                    self.certs.push(CaRevocations {
+                        ca: key.clone(),
+                        ..Default::default()
+                    });
+                    self.certs.len() - 1
+                }
+            },
         };
+        self.ca_index.insert(key, i);
         &mut self.certs[i]
     }
 
