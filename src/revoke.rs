@@ -378,12 +378,18 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
         let parsed = if is_stdin {
             spec::parse(std::io::stdin().lock(), &source, spec_ca, sink)
         } else {
-            let f = std::fs::File::open(path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::BadFile {
-                    path: path.clone(),
-                    reason: "no such file".into(),
-                },
-                _ => Error::io("read", path, e),
+            let f = std::fs::File::open(path).map_err(|e| {
+                let error = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    _ => e.to_string(),
+                };
+                krl_err(
+                    path,
+                    KrlError::SpecRead {
+                        source: source.clone(),
+                        error,
+                    },
+                )
             })?;
             spec::parse(BufReader::new(f), &source, spec_ca, sink)
         };

@@ -1055,6 +1055,11 @@ fn bad_inputs_fail_with_the_exact_error_and_write_nothing() {
             "breakglass: spec-no-ca line 2 revokes by key id, which needs --ca CA.pub: a KRL revokes serials and key ids per CA.\nPass the CA that signed those certificates with --ca CA.pub.\n"),
         bad(&["revoke", "--krl", "new.krl", "garbage.pub"], 1,
             "breakglass: garbage.pub line 1: not a public key or certificate line (expected TYPE BASE64 [COMMENT]).\nFix that line: serial: N, serial: A-B, id: KEY_ID, key:/sha1:/sha256: followed by a public key, hash: SHA256:…, or a bare public key or certificate line.\n"),
+        bad(
+            &["revoke", "--krl", "new.krl", "--ca", "ca.pub", "--spec", "missing.txt"],
+            1,
+            "breakglass: could not read missing.txt: no such file.\nCheck the path and its permissions, then run again.\n",
+        ),
         bad(&["revoke", "--krl", "/proc/breakglass-test.krl", "--ca", "ca.pub", "--serial", "5"], 1,
             ""),
         bad(&["revoke", "--list", "not-a-krl"], 1,

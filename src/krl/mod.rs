@@ -714,7 +714,8 @@ fn covers(set: &SerialSet, lo: u64, hi: u64) -> bool {
 pub fn canonical_key_blob(blob: &[u8]) -> Option<Vec<u8>> {
     let mut r = blob;
     let key = KeyData::decode(&mut r).ok()?;
-    if !r.is_empty() {
+    // OpenSSH refuses key types it does not know; ssh-key would keep them as opaque keys.
+    if !r.is_empty() || matches!(key.algorithm(), ssh_key::Algorithm::Other(_)) {
         return None;
     }
     key.encode_vec().ok()

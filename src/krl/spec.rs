@@ -177,7 +177,7 @@ pub fn parse_line(line: &[u8], ca: SpecCa<'_>) -> Result<Option<Revocation>, Lin
             ));
         };
         let mut padded: Vec<u8> = b64.to_vec();
-        while padded.len() % 4 != 0 {
+        while !padded.len().is_multiple_of(4) {
             padded.push(b'=');
         }
         let h = decode_base64(&padded).ok_or_else(|| {
