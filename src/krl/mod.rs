@@ -169,6 +169,20 @@ impl SerialSet {
     /// set holds now minus before (may be negative when ranges merge).
     pub fn insert(&mut self, lo: u64, hi: u64) -> isize {
         debug_assert!(lo <= hi);
+        // Fast path for specs in ascending order: at or past the last range.
+        if let Some(mut last) = self.ranges.last_entry() {
+            let (s, e) = (*last.key(), *last.get());
+            if lo > s {
+                if lo <= e.saturating_add(1) {
+                    if hi > e {
+                        *last.get_mut() = hi;
+                    }
+                    return 0;
+                }
+                self.ranges.insert(lo, hi);
+                return 1;
+            }
+        }
         let before = self.ranges.len() as isize;
         let (mut lo, mut hi) = (lo, hi);
         // Every range that overlaps or abuts [lo, hi] starts at or before hi+1 and ends at or
@@ -253,7 +267,7 @@ pub enum Revocation {
 }
 
 /// A key revocation list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Krl {
     /// `krl_version` (ssh-keygen `-z`); breakglass bumps it on every change.
     pub krl_version: u64,
@@ -275,7 +289,25 @@ pub struct Krl {
     /// Where each CA sits in `certs`: a hostile KRL with many CA sections must not make every
     /// lookup a linear scan (krl.c's TAILQ is quadratic there).
     ca_index: HashMap<Option<Vec<u8>>, usize>,
+    last_ca: Option<usize>,
 }
+
+/// Two KRLs are equal when they say the same: header fields and revocations (not the lookup
+/// caches).
+impl PartialEq for Krl {
+    fn eq(&self, o: &Krl) -> bool {
+        self.krl_version == o.krl_version
+            && self.generated_date == o.generated_date
+            && self.flags == o.flags
+            && self.comment == o.comment
+            && self.certs == o.certs
+            && self.keys == o.keys
+            && self.sha1 == o.sha1
+            && self.sha256 == o.sha256
+    }
+}
+
+impl Eq for Krl {}
 
 /// What `ssh_krl_check_key` says about a key or certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +357,13 @@ impl Krl {
     }
 
     fn ca_entry(&mut self, ca: Option<&[u8]>) -> &mut CaRevocations {
+        // Specs revoke under one CA line after line: try the last one used before hashing.
+        if let Some(i) = self
+            .last_ca
+            .filter(|&i| self.certs.get(i).is_some_and(|c| c.ca.as_deref() == ca))
+        {
+            return &mut self.certs[i];
+        }
         let key = ca.map(<[u8]>::to_vec);
         let i = match self.ca_index.get(&key) {
             Some(&i) if self.certs.get(i).is_some_and(|c| c.ca == key) => i,
@@ -340,6 +379,7 @@ impl Krl {
             },
         };
         self.ca_index.insert(key, i);
+        self.last_ca = Some(i);
         &mut self.certs[i]
     }
 
