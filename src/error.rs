@@ -61,6 +61,30 @@ pub enum Error {
     #[error("--verify-required and --application apply to FIDO2 CAs; a PIV CA always needs its PIN (policy once) and a touch (policy always)")]
     FidoOnlyOptions,
 
+    /// `revoke` with nothing to revoke.
+    #[error("nothing to revoke: give --serial, --key-id, --spec or certificate/key FILEs")]
+    NothingToRevoke,
+
+    /// `revoke --serial`/`--key-id` without `--ca`.
+    #[error("a KRL revokes {what} per CA, so they need --ca CA.pub")]
+    RevokeNeedsCa {
+        /// "serials" or "key ids".
+        what: &'static str,
+    },
+
+    /// `--spec -` given twice.
+    #[error("--spec - (standard input) can be given once")]
+    StdinTwice,
+
+    /// A `--serial` that is not a serial or range.
+    #[error("--serial {value}: {reason}")]
+    BadSerial {
+        /// As typed.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// `-O` given with `--host`.
     #[error("-O applies to user certificates; a host certificate carries no options")]
     HostCertOptions,
@@ -368,6 +392,14 @@ pub enum Error {
     #[error(transparent)]
     Transfer(#[from] TransferError),
 
+    /// A KRL (or a spec feeding one) could not be read or changed.
+    #[error("{}", krl_message(.path, .error))]
+    Krl {
+        path: PathBuf,
+        #[source]
+        error: crate::ssh::krl::KrlError,
+    },
+
     /// ssh-agent refused or is missing.
     #[error(transparent)]
     Agent(#[from] AgentError),
@@ -375,6 +407,15 @@ pub enum Error {
     /// `host-config` failed.
     #[error(transparent)]
     HostConfig(#[from] crate::ops::host_config::HostConfigError),
+}
+
+/// A KRL error with its file: spec errors name their own source and line.
+fn krl_message(path: &Path, e: &crate::ssh::krl::KrlError) -> String {
+    use crate::ssh::krl::KrlError as K;
+    match e {
+        K::Spec { .. } | K::SpecNeedsCa { .. } | K::SpecRead { .. } => e.to_string(),
+        _ => format!("{} {e}", path.display()),
+    }
 }
 
 impl Error {
@@ -394,6 +435,10 @@ impl Error {
             Error::DeviceNotSerial(_) => "Give the serial number `breakglass list` shows for the YubiKey.".into(),
             Error::FidoOnlyOptions => "Leave out --verify-required and --application with --backend piv.".into(),
             Error::HostCertOptions => "Leave out -O with --host.".into(),
+            Error::NothingToRevoke => "Name what to revoke, e.g. --ca sk-user-ca.pub --serial 42, or a -cert.pub file.".into(),
+            Error::RevokeNeedsCa { .. } => "Add --ca CA.pub (the CA that signed them).".into(),
+            Error::StdinTwice => "Give --spec - once; put the other specs in files.".into(),
+            Error::BadSerial { .. } => "Give a serial (N, 0x hex, 0 octal, not 0) or a range A-B.".into(),
             Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
             Error::PrincipalsMissing => "Name the login, e.g. `breakglass mint -n ubuntu`; `breakglass mint --help` shows the rest.".into(),
             Error::StrayPrincipal(p) => format!("To sign for {}, run `breakglass mint -n {}`.", p.join(" and "), crate::shell::word(&p.join(","))),
@@ -442,6 +487,7 @@ impl Error {
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
             Error::HostConfig(h) => h.hint(),
+            Error::Krl { error, .. } => error.hint().into(),
         }
     }
 
@@ -459,12 +505,17 @@ impl Error {
             | Error::FidoOnlyOptions
             | Error::PivNeedsCaFile
             | Error::HostCertOptions
+            | Error::NothingToRevoke
+            | Error::RevokeNeedsCa { .. }
+            | Error::StdinTwice
+            | Error::BadSerial { .. }
             | Error::Firmware(_)
             | Error::BareSeconds { .. }
             | Error::PrincipalsMissing
             | Error::StrayPrincipal(_)
             | Error::UnknownRunbook { .. }
             | Error::LogSince(_) => 2,
+            Error::Krl { error, .. } if error.is_usage() => 2,
             _ => 1,
         }
     }
@@ -483,6 +534,10 @@ impl Error {
             Error::FidoOnlyOptions => "fido-only-options",
             Error::PivNeedsCaFile => "piv-needs-ca-file",
             Error::HostCertOptions => "host-cert-options",
+            Error::NothingToRevoke => "nothing-to-revoke",
+            Error::RevokeNeedsCa { .. } => "revoke-needs-ca",
+            Error::StdinTwice => "stdin-twice",
+            Error::BadSerial { .. } => "bad-serial",
             Error::Firmware(_) => "firmware",
             Error::PrincipalsMissing => "principals-missing",
             Error::StrayPrincipal(_) => "stray-principal",
@@ -529,6 +584,7 @@ impl Error {
             Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",
             Error::HostConfig(h) => h.kind(),
+            Error::Krl { .. } => "krl",
         }
     }
 

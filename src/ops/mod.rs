@@ -11,5 +11,6 @@ pub mod lifetime;
 pub mod list;
 pub mod log;
 pub mod mint;
+pub mod revoke;
 pub mod sshd;
 pub mod status;

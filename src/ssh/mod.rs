@@ -5,6 +5,7 @@
 pub mod cert;
 pub mod cert_options;
 pub mod keyfile;
+pub mod krl;
 pub mod sk;
 pub mod summary;
 pub mod validity;

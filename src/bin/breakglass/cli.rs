@@ -87,6 +87,8 @@ pub enum Command {
     /// Receive a key and certificate sent with `breakglass send` (or Python `wormhole send`).
     #[cfg(feature = "wormhole")]
     Receive(ReceiveArgs),
+    /// Revoke certificates or keys in an OpenSSH KRL (sshd's RevokedKeys), or list what a KRL revokes.
+    Revoke(RevokeArgs),
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -404,6 +406,46 @@ pub struct LogArgs {
     /// Only entries whose result is ok (not failed attempts).
     #[arg(long)]
     pub ok: bool,
+}
+
+/// `revoke`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  breakglass revoke --krl revoked.krl --ca sk-user-ca.pub --serial 42 --serial 100-199
+  breakglass revoke --krl revoked.krl emergency-cert.pub --sign
+  breakglass revoke --krl revoked.krl --ca sk-user-ca.pub --spec revocations.txt
+  breakglass revoke --list revoked.krl")]
+pub struct RevokeArgs {
+    /// The KRL to create or extend (written atomically, mode 0644; version bumped).
+    #[arg(long, value_name = "FILE", required_unless_present = "list")]
+    pub krl: Option<PathBuf>,
+    /// Print what the KRL FILE revokes, and change nothing.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["krl", "ca", "serial", "key_id", "spec", "files", "sign"])]
+    pub list: Option<PathBuf>,
+    /// The CA whose certificates --serial and --key-id revoke (and the signer for --sign).
+    #[arg(long, value_name = "CA.pub")]
+    pub ca: Option<PathBuf>,
+    /// Revoke this serial, or the range A-B (decimal, 0x hex, 0 octal; not 0). Repeatable.
+    #[arg(long, value_name = "N|A-B")]
+    pub serial: Vec<String>,
+    /// Revoke certificates with this key id. Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub key_id: Vec<String>,
+    /// An ssh-keygen KRL spec file (serial:, id:, key:, sha1:, sha256:, hash:, key lines); - for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub spec: Vec<PathBuf>,
+    /// Certificates (revoked by serial, or key id when the serial is 0) or public keys to revoke.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also write FILE.sig, a detached SSHSIG by the CA (one touch; namespace breakglass-krl).
+    #[arg(long)]
+    pub sign: bool,
+    /// FIDO2 application to look for when --sign has no CA file.
+    #[arg(long, default_value = "ssh:")]
+    pub application: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// `sim ...`.

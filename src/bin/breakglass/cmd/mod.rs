@@ -12,6 +12,7 @@ mod inspect;
 mod list;
 mod log;
 mod mint;
+mod revoke;
 mod runbook;
 mod sim;
 mod status;
@@ -54,6 +55,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Receive(a) => handoff::receive(a, json),
         Command::Sim(c) => sim::run(c, json, ui),
         Command::HostConfig(a) => host_config::run(a),
+        Command::Revoke(a) => revoke::run(a, outer, json, ui),
         Command::Runbook(a) => runbook::run(a),
         Command::Completions(a) => docs::completions(a),
         Command::Man => docs::man(),

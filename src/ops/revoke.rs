@@ -1,0 +1,588 @@
+//! `revoke`: creates or extends an OpenSSH KRL (the file sshd's `RevokedKeys` names) by serial,
+//! key id, certificate, key or ssh-keygen spec file, and optionally signs it with a detached
+//! SSHSIG (`FILE.sig`, namespace `breakglass-krl`) by one touch of the CA. `list` reads a KRL
+//! back. The KRL format itself is [`crate::krl`].
+//!
+//! Updating an existing KRL is the point of the command (as `ssh-keygen -k -u`), so it needs no
+//! `--force`: everything the KRL held is kept, its version is bumped, and the new file replaces
+//! the old atomically (temp file in the same directory, fsync, rename) only after the audit entry
+//! is on disk. `FILE.sig` is replaced with it: a signature of the old content is worthless.
+
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use ssh_key::encoding::Encode;
+use ssh_key::public::KeyData;
+use ssh_key::{HashAlg, LineEnding, SshSig};
+
+use crate::delivery::atomic::{self, PlannedFile};
+use crate::delivery::audit::{self, AuditEntry};
+use crate::ops::init_ca;
+use crate::sanitize::sanitize_bytes;
+use crate::ssh::krl::spec::{self, SpecCa, SpecKey};
+use crate::ssh::krl::{Krl, KrlError, Revocation, MAX_KRL_BYTES};
+use crate::ssh::summary::display_type;
+use crate::token::BackendChoice;
+use crate::token::CaSource;
+use crate::ui::Ui;
+use crate::{clock, Error, Result};
+
+/// The SSHSIG namespace of KRL signatures (`ssh-keygen -Y verify -n breakglass-krl`).
+pub const SIG_NAMESPACE: &str = "breakglass-krl";
+
+/// What `revoke` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RevokeRequest {
+    /// The KRL to create or extend.
+    pub krl: PathBuf,
+    /// CA public key: scope of `serials`/`key_ids`/spec `serial:` and `id:` lines; the signer.
+    pub ca: Option<PathBuf>,
+    /// `N` or `A-B`, as typed.
+    pub serials: Vec<String>,
+    /// Key ids.
+    pub key_ids: Vec<String>,
+    /// ssh-keygen spec files; `-` is standard input.
+    pub specs: Vec<PathBuf>,
+    /// Certificate or public key files (read as spec files, as `ssh-keygen -k` does).
+    pub files: Vec<PathBuf>,
+    /// Write `FILE.sig` too.
+    pub sign: bool,
+    /// Token choice for `sign`.
+    pub backend: BackendChoice,
+    /// Which key when several are connected.
+    pub device: Option<String>,
+    /// Application to find the CA on the token when there is no CA file.
+    pub application: String,
+}
+
+/// One revocation as shown to the user (sanitised).
+#[derive(Debug, Clone, Serialize)]
+pub struct Shown {
+    /// `serial`, `serials`, `key id`, `key`, `sha1`, `sha256`.
+    pub kind: &'static str,
+    /// The value: `42`, `100-199`, `"id"`, `ED25519 SHA256:…`.
+    pub value: String,
+    /// The CA it applies under (fingerprint), `any` for any CA, none for keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
+    /// False when the KRL already revoked it.
+    pub new: bool,
+}
+
+/// What `revoke` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevokeOutcome {
+    /// The KRL written.
+    pub krl: PathBuf,
+    /// True when it did not exist before.
+    pub created: bool,
+    /// Its new `krl_version` (a string: JSON readers round u64).
+    #[serde(serialize_with = "as_string")]
+    pub krl_version: u64,
+    /// Its size in bytes.
+    #[serde(serialize_with = "as_string")]
+    pub size: u64,
+    /// Revocations asked for, in order (the first [`SHOWN_MAX`]).
+    pub revoked: Vec<Shown>,
+    /// How many were asked for in all.
+    #[serde(serialize_with = "as_string")]
+    pub requested: u64,
+    /// How many of them the KRL did not hold before.
+    #[serde(serialize_with = "as_string")]
+    pub new: u64,
+    /// The detached signature written, with `sign`.
+    pub signature: Option<PathBuf>,
+}
+
+/// The most revocations listed in an outcome (a spec of 100,000 serials is summarised).
+pub const SHOWN_MAX: usize = 50;
+
+fn as_string<S: serde::Serializer>(v: &u64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+
+fn krl_err(path: &Path, error: KrlError) -> Error {
+    Error::Krl {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// The `FILE.sig` path for a KRL.
+pub fn sig_path(krl: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.sig", krl.display()))
+}
+
+/// Reads a public key file for `--ca`: any OpenSSH public key type (a KRL may revoke under any
+/// CA, e.g. the host's online CA), with a precise reason when it is not one.
+pub fn read_public_key(path: &Path) -> Result<KeyData> {
+    let err = |reason: &str| Error::CaFile {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(err("no such file")),
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+            return Err(err("is a directory"))
+        }
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    if bytes.len() > 64 * 1024 {
+        return Err(err("is too large to be a public key"));
+    }
+    let line = bytes
+        .split(|&b| b == b'\n')
+        .map(spec::trim_line)
+        .find(|l| !l.is_empty())
+        .unwrap_or(b"");
+    if line.is_empty() {
+        return Err(err("is empty"));
+    }
+    if line.starts_with(b"-----BEGIN") {
+        return Err(err(
+            "is a private key file; pass the CA's public key (the .pub file)",
+        ));
+    }
+    match spec::read_key(line) {
+        Ok(SpecKey::Plain(k)) => Ok(k),
+        Ok(SpecKey::Cert(_)) => Err(err("is a certificate, not a CA public key")),
+        Err(_) => Err(err("is not an OpenSSH public key")),
+    }
+}
+
+/// Reads a KRL file; a missing file is `None`. Bounded: never reads more than the KRL limit.
+pub fn read_krl(path: &Path) -> Result<Option<Krl>> {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let meta = f.metadata().map_err(|e| Error::io("read", path, e))?;
+    if meta.is_dir() {
+        return Err(Error::IsDirectory(path.to_path_buf()));
+    }
+    let mut data = Vec::new();
+    f.take(MAX_KRL_BYTES as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| Error::io("read", path, e))?;
+    if data.len() > MAX_KRL_BYTES {
+        return Err(krl_err(path, KrlError::TooLarge(data.len())));
+    }
+    Krl::decode(&data).map(Some).map_err(|e| krl_err(path, e))
+}
+
+fn ca_label(ca: Option<&[u8]>) -> String {
+    match ca {
+        None => "any".into(),
+        Some(blob) => describe_key(blob),
+    }
+}
+
+/// `TYPE SHA256:…` for a key blob, or the SHA-256 of bytes that do not parse as a key.
+pub fn describe_key(blob: &[u8]) -> String {
+    use ssh_key::encoding::Decode;
+    let mut r = blob;
+    match KeyData::decode(&mut r) {
+        Ok(k) if r.is_empty() => format!(
+            "{} {}",
+            display_type(&k.algorithm(), false),
+            k.fingerprint(HashAlg::Sha256)
+        ),
+        _ => {
+            use sha2::Digest;
+            format!(
+                "unparsable key SHA256:{}",
+                crate::ssh::krl::base64_unpadded(&sha2::Sha256::digest(blob))
+            )
+        }
+    }
+}
+
+fn show(r: &Revocation, new: bool) -> Shown {
+    let (kind, value, ca) = match r {
+        Revocation::Serials { ca, lo, hi } if lo == hi => {
+            ("serial", lo.to_string(), Some(ca_label(ca.as_deref())))
+        }
+        Revocation::Serials { ca, lo, hi } => (
+            "serials",
+            format!("{lo}-{hi}"),
+            Some(ca_label(ca.as_deref())),
+        ),
+        Revocation::KeyId { ca, id } => (
+            "key id",
+            format!("\"{}\"", sanitize_bytes(id).replace('"', "\\\"")),
+            Some(ca_label(ca.as_deref())),
+        ),
+        Revocation::Key(blob) => ("key", describe_key(blob), None),
+        Revocation::Sha1(h) => (
+            "sha1",
+            format!("SHA1:{}", crate::ssh::krl::base64_unpadded(h)),
+            None,
+        ),
+        Revocation::Sha256(h) => (
+            "sha256",
+            format!("SHA256:{}", crate::ssh::krl::base64_unpadded(h)),
+            None,
+        ),
+    };
+    Shown {
+        kind,
+        value,
+        ca,
+        new,
+    }
+}
+
+/// Collects what was added, for the outcome and the audit log.
+#[derive(Default)]
+struct Tally {
+    shown: Vec<Shown>,
+    requested: u64,
+    new: u64,
+    single_serial: Option<u64>,
+    single_id: Option<String>,
+}
+
+impl Tally {
+    fn add(&mut self, krl: &mut Krl, r: Revocation) -> std::result::Result<(), KrlError> {
+        self.requested += 1;
+        if self.requested == 1 {
+            match &r {
+                Revocation::Serials { lo, hi, .. } if lo == hi => self.single_serial = Some(*lo),
+                Revocation::KeyId { id, .. } => {
+                    self.single_id = Some(String::from_utf8_lossy(id).into_owned())
+                }
+                _ => {}
+            }
+        } else {
+            self.single_serial = None;
+            self.single_id = None;
+        }
+        let shown = (self.shown.len() < SHOWN_MAX).then(|| r.clone());
+        let new = krl.revoke(r)?;
+        self.new += new as u64;
+        if let Some(r) = shown {
+            self.shown.push(show(&r, new));
+        }
+        Ok(())
+    }
+}
+
+/// Parses a `--serial` value with the spec rules (`N` or `A-B`, `0x` hex, `0` octal; not 0).
+pub fn parse_serial_arg(v: &str) -> Result<(u64, u64)> {
+    let bad = |reason: &str| Error::BadSerial {
+        value: v.to_string(),
+        reason: reason.to_string(),
+    };
+    if v.contains(['#', '\n', '\0']) {
+        return Err(bad("not a serial number or range (N or A-B)"));
+    }
+    match spec::parse_line(format!("serial: {v}").as_bytes(), SpecCa::Any) {
+        Ok(Some(Revocation::Serials { lo, hi, .. })) => Ok((lo, hi)),
+        Err(spec::LineError::Invalid(m)) => Err(bad(&m)),
+        _ => Err(bad("not a serial number or range (N or A-B)")),
+    }
+}
+
+/// Creates or extends the KRL, records the audit entry, then replaces the file (and writes
+/// `FILE.sig` with `sign`). Nothing is written unless every input was valid.
+pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
+    if req.serials.is_empty()
+        && req.key_ids.is_empty()
+        && req.specs.is_empty()
+        && req.files.is_empty()
+    {
+        return Err(Error::NothingToRevoke);
+    }
+    if req.ca.is_none() {
+        if !req.serials.is_empty() {
+            return Err(Error::RevokeNeedsCa { what: "serials" });
+        }
+        if !req.key_ids.is_empty() {
+            return Err(Error::RevokeNeedsCa { what: "key ids" });
+        }
+    }
+    if req.specs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Error::StdinTwice);
+    }
+    let serials = req
+        .serials
+        .iter()
+        .map(|s| parse_serial_arg(s))
+        .collect::<Result<Vec<_>>>()?;
+    for id in &req.key_ids {
+        if id.contains('\0') {
+            return Err(Error::ControlCharacters { what: "--key-id" });
+        }
+    }
+    let ca_key = match &req.ca {
+        Some(p) => Some(read_public_key(p)?),
+        None => None,
+    };
+    let ca_blob = match &ca_key {
+        Some(k) => Some(k.encode_vec().map_err(ssh_key::Error::from)?),
+        None => None,
+    };
+    atomic::preflight(&[&req.krl], true)?;
+    let existing = read_krl(&req.krl)?;
+    let created = existing.is_none();
+    let mut krl = existing.unwrap_or_default();
+    let mut tally = Tally::default();
+
+    let add = |tally: &mut Tally, krl: &mut Krl, r: Revocation| {
+        tally.add(krl, r).map_err(|e| krl_err(&req.krl, e))
+    };
+    for (lo, hi) in serials {
+        add(
+            &mut tally,
+            &mut krl,
+            Revocation::Serials {
+                ca: ca_blob.clone(),
+                lo,
+                hi,
+            },
+        )?;
+    }
+    for id in &req.key_ids {
+        add(
+            &mut tally,
+            &mut krl,
+            Revocation::KeyId {
+                ca: ca_blob.clone(),
+                id: id.as_bytes().to_vec(),
+            },
+        )?;
+    }
+    let spec_ca = match &ca_blob {
+        Some(b) => SpecCa::Key(b),
+        None => SpecCa::Missing,
+    };
+    for path in req.specs.iter().chain(&req.files) {
+        let is_stdin = path.as_os_str() == "-" && req.specs.contains(path);
+        let source = if is_stdin {
+            "(standard input)".to_string()
+        } else {
+            path.display().to_string()
+        };
+        let sink = |r: Revocation| tally.add(&mut krl, r);
+        let parsed = if is_stdin {
+            spec::parse(std::io::stdin().lock(), &source, spec_ca, sink)
+        } else {
+            let f = std::fs::File::open(path).map_err(|e| {
+                let error = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    _ => e.to_string(),
+                };
+                krl_err(
+                    path,
+                    KrlError::SpecRead {
+                        source: source.clone(),
+                        error,
+                    },
+                )
+            })?;
+            spec::parse(BufReader::new(f), &source, spec_ca, sink)
+        };
+        parsed.map_err(|e| krl_err(path, e))?;
+    }
+
+    let now = clock::now();
+    krl.krl_version = krl.krl_version.wrapping_add(1);
+    krl.generated_date = now;
+    let bytes = krl.encode();
+
+    let audit_path = audit::default_path();
+    audit::preflight(&audit_path)?;
+    let mut entry = AuditEntry::new("revoke");
+    entry.ca_fingerprint = ca_key
+        .as_ref()
+        .map(|k| k.fingerprint(HashAlg::Sha256).to_string());
+    entry.serial = tally.single_serial;
+    entry.key_id = tally.single_id.clone();
+    entry.detail = Some(audit_detail(&req.krl, &krl, &tally, req.sign));
+
+    let result = sign_and_write(req, &bytes, &mut entry, &audit_path, ui);
+    // A failure after a touch is recorded (the token was used); others leave no trace.
+    if let Err(e) = &result {
+        if req.sign && !matches!(e, Error::Audit { .. }) {
+            entry.result = format!("failed: {}", e.kind());
+            let _ = audit::append(&audit_path, &entry); // the original error matters more
+        }
+    }
+    let signature = result?;
+    Ok(RevokeOutcome {
+        krl: req.krl.clone(),
+        created,
+        krl_version: krl.krl_version,
+        size: bytes.len() as u64,
+        revoked: tally.shown,
+        requested: tally.requested,
+        new: tally.new,
+        signature,
+    })
+}
+
+fn sign_and_write(
+    req: &RevokeRequest,
+    bytes: &[u8],
+    entry: &mut AuditEntry,
+    audit_path: &Path,
+    ui: &mut dyn Ui,
+) -> Result<Option<PathBuf>> {
+    let mut files = vec![PlannedFile::public(&req.krl, bytes.to_vec())];
+    let mut signature = None;
+    if req.sign {
+        let sig = sign_krl(req, bytes, ui)?;
+        entry.ca_fingerprint = Some(sig.1);
+        let path = sig_path(&req.krl);
+        files.push(PlannedFile::public(&path, sig.0.into_bytes()));
+        signature = Some(path);
+    }
+    let staged = atomic::stage(&files, true)?;
+    // The audit entry is durable before the KRL is replaced; if it cannot be written, the staged
+    // files are dropped (removed) and the old KRL stays.
+    audit::append(audit_path, entry)?;
+    staged.commit()?;
+    Ok(signature)
+}
+
+/// An SSHSIG over `bytes` by the CA on the token (one touch): the PEM text and the CA fingerprint.
+fn sign_krl(req: &RevokeRequest, bytes: &[u8], ui: &mut dyn Ui) -> Result<(String, String)> {
+    let source = CaSource::choose(req.ca.as_deref(), &req.application);
+    let expected = source.expected()?;
+    let token = crate::token::open(
+        req.backend,
+        req.device.as_deref(),
+        match (&source, &expected) {
+            (CaSource::File(p), Some(k)) => Some((p.as_path(), k)),
+            _ => None,
+        },
+    )?;
+    let mut signer = token.find_ca(&source, expected.as_ref(), ui)?;
+    let public = signer.public_key().key_data().clone();
+    let msg = SshSig::signed_data(SIG_NAMESPACE, HashAlg::Sha512, bytes)?;
+    let signature = signer.sign(&msg, ui)?;
+    let sig = SshSig::new(public.clone(), SIG_NAMESPACE, HashAlg::Sha512, signature)?;
+    {
+        use signature::Verifier;
+        if public.verify(&msg, sig.signature()).is_err() {
+            return Err(Error::SignatureInvalid);
+        }
+    }
+    Ok((
+        sig.to_pem(LineEnding::LF)?,
+        public.fingerprint(HashAlg::Sha256).to_string(),
+    ))
+}
+
+fn audit_detail(path: &Path, krl: &Krl, tally: &Tally, signed: bool) -> String {
+    let mut items: Vec<String> = tally
+        .shown
+        .iter()
+        .take(10)
+        .map(|s| match &s.ca {
+            Some(ca) => format!("{} {} (CA {ca})", s.kind, s.value),
+            None => format!("{} {}", s.kind, s.value),
+        })
+        .collect();
+    if tally.requested > items.len() as u64 {
+        items.push(format!("and {} more", tally.requested - items.len() as u64));
+    }
+    format!(
+        "{} version {}: {} new of {} requested: {}{}",
+        path.display(),
+        krl.krl_version,
+        tally.new,
+        tally.requested,
+        items.join(", "),
+        if signed { "; signed" } else { "" }
+    )
+}
+
+/// What a KRL revokes, for `revoke --list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KrlListing {
+    /// The file.
+    pub file: PathBuf,
+    /// `krl_version`.
+    #[serde(serialize_with = "as_string")]
+    pub krl_version: u64,
+    /// `generated_date`, seconds since the epoch.
+    #[serde(serialize_with = "as_string")]
+    pub generated_date: u64,
+    /// The same, as UTC text.
+    pub generated: String,
+    /// The comment (sanitised).
+    pub comment: String,
+    /// Per CA, in file order.
+    pub cas: Vec<CaListing>,
+    /// Explicitly revoked keys (`TYPE SHA256:…`).
+    pub keys: Vec<String>,
+    /// Revoked SHA-256 fingerprints (`SHA256:…`).
+    pub sha256: Vec<String>,
+    /// Revoked SHA-1 fingerprints (`SHA1:…`).
+    pub sha1: Vec<String>,
+}
+
+/// Certificates revoked under one CA.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaListing {
+    /// `TYPE SHA256:…`, or `any` for the any-CA section.
+    pub ca: String,
+    /// Serial ranges (inclusive), ascending.
+    pub serials: Vec<SerialRange>,
+    /// Key ids (sanitised), in byte order.
+    pub key_ids: Vec<String>,
+}
+
+/// An inclusive serial range (strings: JSON readers round u64).
+#[derive(Debug, Clone, Serialize)]
+pub struct SerialRange {
+    /// First serial.
+    #[serde(serialize_with = "as_string")]
+    pub from: u64,
+    /// Last serial.
+    #[serde(serialize_with = "as_string")]
+    pub to: u64,
+}
+
+/// Reads a KRL and lists what it revokes.
+pub fn list(path: &Path) -> Result<KrlListing> {
+    let krl = read_krl(path)?.ok_or_else(|| Error::BadFile {
+        path: path.to_path_buf(),
+        reason: "no such file".into(),
+    })?;
+    Ok(KrlListing {
+        file: path.to_path_buf(),
+        krl_version: krl.krl_version,
+        generated_date: krl.generated_date,
+        generated: crate::ssh::validity::format_time_utc(krl.generated_date),
+        comment: sanitize_bytes(&krl.comment),
+        cas: krl
+            .certs
+            .iter()
+            .map(|rc| CaListing {
+                ca: ca_label(rc.ca.as_deref()),
+                serials: rc
+                    .serials
+                    .ranges()
+                    .map(|(from, to)| SerialRange { from, to })
+                    .collect(),
+                key_ids: rc.key_ids.iter().map(|id| sanitize_bytes(id)).collect(),
+            })
+            .collect(),
+        keys: krl.keys.iter().map(|k| describe_key(k)).collect(),
+        sha256: krl
+            .sha256
+            .iter()
+            .map(|h| format!("SHA256:{}", crate::ssh::krl::base64_unpadded(h)))
+            .collect(),
+        sha1: krl
+            .sha1
+            .iter()
+            .map(|h| format!("SHA1:{}", crate::ssh::krl::base64_unpadded(h)))
+            .collect(),
+    })
+}
