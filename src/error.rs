@@ -274,6 +274,34 @@ pub enum Error {
     /// ssh-agent refused or is missing.
     #[error(transparent)]
     Agent(#[from] AgentError),
+
+    /// `request`: the approver refused to sign (policy, or declined); the reason is theirs.
+    #[error("the approver refused the request: {0}")]
+    RequestRefused(String),
+
+    /// `request`: the certificate that came back failed a check; nothing was written.
+    #[error("refused the certificate the approver sent: {0}; nothing was written")]
+    ReplyRefused(String),
+
+    /// `approve`: the request is malformed or asks for something no certificate may hold.
+    #[error("the request cannot be signed: {0}")]
+    RequestInvalid(String),
+
+    /// `approve`: the request fails the lifetime or principal policy.
+    #[error("the request fails the policy: {0}")]
+    RequestPolicy(String),
+
+    /// `approve`: the approver's -n or -V would widen what was asked for.
+    #[error("{0}")]
+    RequestWidened(String),
+
+    /// `approve`: the approver answered no.
+    #[error("the request was declined; the requester was told")]
+    RequestDeclined,
+
+    /// `request`/`approve`: the other side reported that the exchange broke.
+    #[error("the other side stopped the exchange: {0}")]
+    PeerFailed(String),
 }
 
 impl Error {
@@ -323,6 +351,13 @@ impl Error {
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
+            Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
+            Error::ReplyRefused(_) => "Tell the approver what was refused and start a new request; do not use anything from this exchange.".into(),
+            Error::RequestInvalid(_) => "Nothing was signed and the requester was told why; they can run breakglass request again.".into(),
+            Error::RequestPolicy(_) => "Nothing was signed and the requester was told why; sign a narrower -V, or pass --allow-long (and say why with --reason) if the request is right.".into(),
+            Error::RequestWidened(_) => "An approver may only narrow a request: give -n a subset of the principals asked for and a -V inside the validity asked for. The requester was told; they can send a new request.".into(),
+            Error::RequestDeclined => "Nothing was signed. If that was a mistake, ask the requester for a new code.".into(),
+            Error::PeerFailed(_) => "Start again with a new code; check that both sides run a breakglass that speaks the same protocol version.".into(),
         }
     }
 
@@ -390,6 +425,13 @@ impl Error {
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",
+            Error::RequestRefused(_) => "request-refused",
+            Error::ReplyRefused(_) => "reply-refused",
+            Error::RequestInvalid(_) => "request-invalid",
+            Error::RequestPolicy(_) => "request-policy",
+            Error::RequestWidened(_) => "request-widened",
+            Error::RequestDeclined => "request-declined",
+            Error::PeerFailed(_) => "peer-failed",
         }
     }
 

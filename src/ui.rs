@@ -32,6 +32,12 @@ pub trait Ui {
     fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>>;
     /// A progress or warning line (stderr on a terminal).
     fn note(&mut self, message: &str);
+    /// Asks a yes/no question (e.g. `Sign this request? [y/N]`); only an explicit yes is yes,
+    /// and with no way to ask the answer is no.
+    fn confirm(&mut self, question: &str) -> bool {
+        self.note(question);
+        false
+    }
 }
 
 /// A scripted UI for tests and non-interactive runs: fixed PIN answers, records what was shown.

@@ -1,10 +1,14 @@
 //! The library half of each command: what it does, without a terminal. The binary's `cmd/`
 //! turns command-line arguments into these calls and prints what they return.
 
+#[cfg(feature = "wormhole")]
+pub mod approve;
 pub mod drill;
 #[cfg(feature = "wormhole")]
 pub mod handoff;
 pub mod init_ca;
 pub mod list;
 pub mod mint;
+#[cfg(feature = "wormhole")]
+pub mod request;
 pub mod sshd;

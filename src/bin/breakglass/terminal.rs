@@ -53,4 +53,21 @@ impl Ui for TerminalUi {
             crate::output::err(message);
         }
     }
+
+    /// Asks on stderr, reads one line from stdin: `y` or `yes` is yes, anything else (or end of
+    /// input) is no.
+    fn confirm(&mut self, question: &str) -> bool {
+        let mut e = std::io::stderr().lock();
+        let _ = write!(e, "{} ", sanitize(question));
+        let _ = e.flush();
+        drop(e);
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() {
+            return false;
+        }
+        if line.is_empty() {
+            crate::output::err("");
+        }
+        matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    }
 }
