@@ -180,6 +180,13 @@ impl Exchange {
         Ok(messages::parse(&got))
     }
 
+    /// Test support: sends arbitrary bytes, as a hostile or broken peer would. Not part of the
+    /// supported API.
+    #[doc(hidden)]
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.wh.send(bytes).await.map_err(peer_error)
+    }
+
     /// The configured timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout

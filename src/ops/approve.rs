@@ -274,10 +274,20 @@ pub fn approve(
     audit::preflight(&audit_path)?;
     let np = nameplate(&req.code);
 
-    let (mut asked, mut channel) = if req.text {
-        (receive_text(&req.cfg, &req.code)?, Channel::Text)
+    let received = if req.text {
+        receive_text(&req.cfg, &req.code).map(|r| (r, Channel::Text))
     } else {
-        receive_request(&req.cfg, &req.code)?
+        receive_request(&req.cfg, &req.code)
+    };
+    let (mut asked, mut channel) = match received {
+        Ok(r) => r,
+        Err(e) => {
+            let mut entry = AuditEntry::new("approve-request");
+            entry.result = format!("refused: {}", e.kind());
+            entry.detail = Some(format!("nameplate {np}"));
+            let _ = audit::append(&audit_path, &entry);
+            return Err(e);
+        }
     };
     let mut flags = flags;
     if req.text {
