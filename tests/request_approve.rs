@@ -830,3 +830,85 @@ fn python_colleague_sends_a_public_key_and_receives_the_certificate() {
         err(&no_n)
     );
 }
+
+/// The fenced blocks of `markdown` whose info string is exactly `sh TAG`, in order.
+fn tagged_blocks(markdown: &str, tag: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in markdown.lines() {
+        let t = line.trim_start();
+        if !inside && t == format!("```sh {tag}") {
+            inside = true;
+        } else if inside && t.starts_with("```") {
+            inside = false;
+        } else if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn handoff_runbook_runs_requester_and_approver() {
+    let _g = serial();
+    let Some(s) = Servers::start() else { return };
+    let (requester, approver) = (s.world(), s.world());
+    let ca = approver.init_ca();
+    std::fs::write(requester.path("sk-user-ca.pub"), &ca).unwrap();
+    let sshd = TestSshd::start(&requester.tmp.path().join("sshd"), &ca, &[]).unwrap();
+    let md = std::fs::read_to_string("runbooks/handoff.md").unwrap();
+    let (req_sh, appr_sh) = (
+        tagged_blocks(&md, "requester"),
+        tagged_blocks(&md, "approver"),
+    );
+    assert!(req_sh.contains("breakglass request") && appr_sh.contains("breakglass approve"));
+    // PATH: the built binary, and an ssh wrapper that points ssh at the test sshd.
+    let bin_dir = requester.tmp.path().join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    let cfg = requester.tmp.path().join("ssh_config");
+    std::fs::write(&cfg, format!("Host *\n  Port {}\n  HostName 127.0.0.1\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  IdentitiesOnly yes\n  IdentityAgent none\n  BatchMode yes\n  LogLevel ERROR\n", sshd.port)).unwrap();
+    std::fs::write(
+        bin_dir.join("ssh"),
+        format!("#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n", cfg.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin_dir.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}:{}",
+        bin_dir.display(),
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = |w: &World, body: &str| {
+        let mut b = Command::new("bash");
+        b.arg("-c")
+            .arg(format!("set -euo pipefail\n{body}"))
+            .current_dir(&w.work)
+            .env("PATH", &path)
+            .env("TARGET_USER", user())
+            .env("TARGET_HOST", "runbook-host")
+            .env("INCIDENT", "INC-31")
+            .env("BREAKGLASS_KIT", &w.work)
+            .env("BREAKGLASS_BACKEND", "sim")
+            .env("BREAKGLASS_SIM_DIR", &w.sim)
+            .env("BREAKGLASS_AUDIT_LOG", &w.audit)
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(Stdio::null());
+        for (k, v) in &w.env {
+            b.env(k, v);
+        }
+        b
+    };
+    let r = spawn_coded(script(&requester, &req_sh));
+    let a = script(&approver, &appr_sh)
+        .env("CODE", &r.code)
+        .output()
+        .unwrap();
+    let (o, out) = r.finish();
+    assert!(a.status.success(), "approver: {}", err(&a));
+    assert!(o.status.success(), "requester: {}\n{}", err(&o), sshd.log());
+    assert!(out.contains("requested access works on"), "{out}");
+    let log = std::fs::read_to_string(&approver.audit).unwrap();
+    assert!(log.contains("INC-31: need a shell"), "{log}");
+}
