@@ -273,7 +273,7 @@ fn request_approve_narrowed_then_sshd_logs_in() {
     );
     assert!(out.contains("the approver narrowed it"), "{out}");
     let (principals, va, vb) = cert_principals(&requester.path("emergency-cert.pub"));
-    assert_eq!(principals, [u.clone()]);
+    assert_eq!(principals, std::slice::from_ref(&u));
     assert!(va >= before - 120 && va <= before, "{va} {before}");
     assert!(
         vb <= breakglass::now() + 20 * 60 && vb > before + 19 * 60,
@@ -809,7 +809,7 @@ fn python_colleague_sends_a_public_key_and_receives_the_certificate() {
     );
     let cert = colleague.path().join("id_ecdsa-cert.pub");
     let (principals, _, vb) = cert_principals(&cert);
-    assert_eq!(principals, [u.clone()]);
+    assert_eq!(principals, std::slice::from_ref(&u));
     assert!(vb <= breakglass::now() + 30 * 60);
     let sshd = TestSshd::start(&colleague.path().join("sshd"), &ca, &[]).unwrap();
     let login = sshd

@@ -255,7 +255,7 @@ fn request_entry(asked: &CheckedRequest, np: &str, text: bool) -> AuditEntry {
 
 /// Where the answer goes: back over the exchange, or (for `--text`) a new file offer.
 enum Channel {
-    Exchange(Exchange),
+    Exchange(Box<Exchange>),
     Text,
 }
 
@@ -546,7 +546,7 @@ fn receive_request(cfg: &WormholeConfig, code: &str) -> Result<(CheckedRequest, 
             }
         };
         match checked {
-            Ok(c) => Ok((c, Channel::Exchange(ex))),
+            Ok(c) => Ok((c, Channel::Exchange(Box::new(ex)))),
             Err(e) => {
                 ex.close().await;
                 Err(e)
