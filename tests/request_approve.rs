@@ -912,3 +912,106 @@ fn handoff_runbook_runs_requester_and_approver() {
     let log = std::fs::read_to_string(&approver.audit).unwrap();
     assert!(log.contains("INC-31: need a shell"), "{log}");
 }
+
+/// An ssh-agent of our own, stopped (by pid) when dropped.
+struct Agent {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Agent {
+    fn start(dir: &Path) -> Agent {
+        let sock = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&sock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        while !sock.exists() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "ssh-agent did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Agent { child, sock }
+    }
+
+    fn list(&self) -> String {
+        let o = Command::new("ssh-add")
+            .arg("-l")
+            .env("SSH_AUTH_SOCK", &self.sock)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn request_agent_and_json_keep_the_key_off_the_disk() {
+    let _g = serial();
+    let Some(s) = Servers::start() else { return };
+    let (requester, approver) = (s.world(), s.world());
+    approver.init_ca();
+    let agent = Agent::start(requester.tmp.path());
+    let mut c = requester.cmd(&["--json", "request", "-n", "alice", "--agent", "-V", "+10m"]);
+    c.env("SSH_AUTH_SOCK", &agent.sock);
+    let r = spawn_coded_stderr(c);
+    let a = approve(&approver, &r.code, &["--json", "--yes"]);
+    let (o, out) = r.finish();
+    assert!(a.status.success(), "{}", err(&a));
+    assert!(o.status.success(), "{}", err(&o));
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        got["certificate"]["principals"],
+        serde_json::json!(["alice"])
+    );
+    assert!(got["agent_lifetime"].as_u64().unwrap() <= 600);
+    assert_eq!(got["files"], serde_json::json!([]));
+    let signed: serde_json::Value = serde_json::from_str(&common::out(&a)).unwrap();
+    assert_eq!(signed["accepted"], serde_json::json!(true));
+    assert_eq!(
+        signed["request"]["principals"],
+        serde_json::json!(["alice"])
+    );
+    assert!(
+        snapshot(&requester.work).is_empty(),
+        "request --agent wrote files"
+    );
+    assert!(agent.list().contains("ECDSA-CERT"), "{}", agent.list());
+}
+
+/// Like [`spawn_coded`], for `--json` runs: the code line is on stderr, stdout is the JSON.
+fn spawn_coded_stderr(mut c: Command) -> Running {
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut s);
+        s
+    });
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(code) = line.strip_prefix("Wormhole code: ") {
+                let _ = tx.send(code.trim().to_string());
+            }
+        }
+    });
+    let code = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a code on stderr");
+    Running { child, code, out }
+}
