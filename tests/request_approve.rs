@@ -1015,3 +1015,36 @@ fn spawn_coded_stderr(mut c: Command) -> Running {
         .expect("a code on stderr");
     Running { child, code, out }
 }
+
+#[test]
+fn a_refusal_with_terminal_escapes_is_shown_sanitised() {
+    let _g = serial();
+    let Some(s) = Servers::start() else { return };
+    let requester = s.world();
+    let r = request(&requester, &["-n", "alice"]);
+    let cfg = s.cfg();
+    async_io::block_on(async {
+        let mut ex = exchange::join(&cfg, &r.code).await.unwrap();
+        let _ = ex
+            .receive(Duration::from_secs(30), "request")
+            .await
+            .unwrap();
+        ex.send(&Message::Refusal(
+            "\x1b[2J\x1b]0;pwned\x07no \u{202e}way".into(),
+        ))
+        .await
+        .unwrap();
+        ex.close().await;
+    });
+    let (o, _) = r.finish();
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(
+        e.contains(
+            r"the approver refused the request: \u{1b}[2J\u{1b}]0;pwned\u{7}no \u{202e}way."
+        ),
+        "{e}"
+    );
+    assert!(!e.contains('\x1b') && !e.contains('\u{202e}'));
+    assert!(snapshot(&requester.work).is_empty());
+}
