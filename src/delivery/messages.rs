@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use ssh_key::public::KeyData;
 use ssh_key::PublicKey;
 
-use crate::ops::mint::MAX_PRINCIPALS;
 use crate::sanitize::is_dangerous;
 use crate::ssh::validity::Validity;
 
@@ -28,6 +27,8 @@ pub const MAX_PRINCIPAL: usize = 256;
 pub const MAX_REASON: usize = 1024;
 /// Longest `user@host`.
 pub const MAX_REQUESTER: usize = 256;
+/// Most principals a request may ask for (`SSHKEY_CERT_MAX_PRINCIPALS` in OpenSSH's sshkey.h).
+pub const MAX_PRINCIPALS: usize = 256;
 
 /// What a requester asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
