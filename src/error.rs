@@ -407,6 +407,34 @@ pub enum Error {
     /// `host-config` failed.
     #[error(transparent)]
     HostConfig(#[from] crate::ops::host_config::HostConfigError),
+
+    /// `request`: the approver refused to sign (policy, or declined); the reason is theirs.
+    #[error("the approver refused the request: {0}")]
+    RequestRefused(String),
+
+    /// `request`: the certificate that came back failed a check; nothing was written.
+    #[error("refused the certificate the approver sent: {0}; nothing was written")]
+    ReplyRefused(String),
+
+    /// `approve`: the request is malformed or asks for something no certificate may hold.
+    #[error("the request cannot be signed: {0}")]
+    RequestInvalid(String),
+
+    /// `approve`: the request fails the lifetime or principal policy.
+    #[error("the request fails the policy: {0}")]
+    RequestPolicy(String),
+
+    /// `approve`: the approver's -n or -V would widen what was asked for.
+    #[error("{0}")]
+    RequestWidened(String),
+
+    /// `approve`: the approver answered no.
+    #[error("the request was declined; the requester was told")]
+    RequestDeclined,
+
+    /// `request`/`approve`: the other side reported that the exchange broke.
+    #[error("the other side stopped the exchange: {0}")]
+    PeerFailed(String),
 }
 
 /// A KRL error with its file: spec errors name their own source and line.
@@ -488,6 +516,13 @@ impl Error {
             Error::Agent(a) => a.hint(),
             Error::HostConfig(h) => h.hint(),
             Error::Krl { error, .. } => error.hint().into(),
+            Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
+            Error::ReplyRefused(_) => "Tell the approver what was refused and start a new request; do not use anything from this exchange.".into(),
+            Error::RequestInvalid(_) => "Nothing was signed and the requester was told why; they can run breakglass request again.".into(),
+            Error::RequestPolicy(_) => "Nothing was signed and the requester was told why; sign a narrower -V, or pass --allow-long (and say why with --reason) if the request is right.".into(),
+            Error::RequestWidened(_) => "An approver may only narrow a request: give -n a subset of the principals asked for and a -V inside the validity asked for. The requester was told; they can send a new request.".into(),
+            Error::RequestDeclined => "Nothing was signed. If that was a mistake, ask the requester for a new code.".into(),
+            Error::PeerFailed(_) => "Start again with a new code; check that both sides run a breakglass that speaks the same protocol version.".into(),
         }
     }
 
@@ -585,6 +620,13 @@ impl Error {
             Error::Agent(_) => "agent",
             Error::HostConfig(h) => h.kind(),
             Error::Krl { .. } => "krl",
+            Error::RequestRefused(_) => "request-refused",
+            Error::ReplyRefused(_) => "reply-refused",
+            Error::RequestInvalid(_) => "request-invalid",
+            Error::RequestPolicy(_) => "request-policy",
+            Error::RequestWidened(_) => "request-widened",
+            Error::RequestDeclined => "request-declined",
+            Error::PeerFailed(_) => "peer-failed",
         }
     }
 

@@ -4,6 +4,9 @@
 pub mod agent;
 pub mod atomic;
 pub mod audit;
+#[cfg(feature = "wormhole")]
+pub mod exchange;
+pub mod messages;
 pub mod release;
 #[cfg(feature = "wormhole")]
 pub mod transfer;

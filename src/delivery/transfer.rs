@@ -45,9 +45,9 @@ pub use error::TransferError;
 #[cfg(feature = "test-support")]
 pub use offer::{parse_offer, Offer};
 pub use receive::receive;
-pub use send::send_dir;
 #[cfg(feature = "test-support")]
 pub use send::send_raw_offer;
+pub use send::{send_dir, send_file};
 pub use zipdir::display_safe;
 
 /// The app id of Python's file/text transfer; also the transit key's purpose prefix.

@@ -18,7 +18,6 @@ use ssh_key::{HashAlg, LineEnding, SshSig};
 
 use crate::delivery::atomic::{self, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
-use crate::ops::init_ca;
 use crate::sanitize::sanitize_bytes;
 use crate::ssh::krl::spec::{self, SpecCa, SpecKey};
 use crate::ssh::krl::{Krl, KrlError, Revocation, MAX_KRL_BYTES};

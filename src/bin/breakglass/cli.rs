@@ -89,6 +89,12 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// Revoke certificates or keys in an OpenSSH KRL (sshd's RevokedKeys), or list what a KRL revokes.
     Revoke(RevokeArgs),
+    /// Ask a colleague who holds the CA for a certificate: make a key here, send only its public half, get the certificate back over one wormhole code.
+    #[cfg(feature = "wormhole")]
+    Request(RequestArgs),
+    /// Sign a colleague's `breakglass request` (or a public key sent with `wormhole send --text`) after checking it; one touch.
+    #[cfg(feature = "wormhole")]
+    Approve(ApproveArgs),
     /// The simulated key: show its state, set a PIN, re-plug it, reset it.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -345,6 +351,99 @@ pub struct ReceiveArgs {
     /// Accept a certificate longer than --max-lifetime, or without an end.
     #[arg(long)]
     pub allow_long: bool,
+    #[command(flatten)]
+    pub wormhole: WormholeArgs,
+}
+
+/// `request`.
+#[cfg(feature = "wormhole")]
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Principals (login names) to ask for, comma separated.
+    #[arg(short = 'n', long = "principals")]
+    pub principals: String,
+    /// Validity to ask for, in ssh-keygen's -V grammar; the approver may shorten it.
+    #[arg(
+        short = 'V',
+        long = "validity",
+        default_value = "-5m:+60m",
+        allow_hyphen_values = true
+    )]
+    pub validity: String,
+    /// Why (shown to the approver, recorded on both sides).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Type of the key made here: ecdsa or ed25519.
+    #[arg(short = 't', long = "type", default_value = "ecdsa", value_parser = parse_key_type, conflicts_with = "pubkey")]
+    pub key_type: KeyType,
+    /// Output name: writes OUT, OUT.pub and OUT-cert.pub.
+    #[arg(
+        short = 'f',
+        long = "file",
+        default_value = "emergency",
+        conflicts_with = "pubkey"
+    )]
+    pub out: PathBuf,
+    /// Ask for a certificate for this existing public key (e.g. a security key's id_ecdsa_sk.pub); writes only KEY-cert.pub.
+    #[arg(long, value_name = "KEY.pub")]
+    pub pubkey: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// Put the key and certificate into ssh-agent (for the time the certificate has left); write nothing.
+    #[arg(long, conflicts_with_all = ["force", "pubkey"])]
+    pub agent: bool,
+    /// With --agent: the agent asks for confirmation on every use.
+    #[arg(long, requires = "agent")]
+    pub confirm: bool,
+    /// Refuse a certificate signed by any other CA than this one.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub wormhole: WormholeArgs,
+}
+
+/// `approve`.
+#[cfg(feature = "wormhole")]
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The code the requester read out, e.g. 7-guitarist-revenge.
+    pub code: String,
+    /// CA public key (default: sk-user-ca.pub when present, else the key's one resident CA).
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Sign only these principals (a subset of those asked for); required with --text.
+    #[arg(short = 'n', long = "principals")]
+    pub principals: Option<String>,
+    /// Sign only this validity (cut to the one asked for); with --text the default is -5m:+60m.
+    #[arg(short = 'V', long = "validity", allow_hyphen_values = true)]
+    pub validity: Option<String>,
+    /// Key id (default: requester, approver, time and reason).
+    #[arg(short = 'I', long = "key-id")]
+    pub key_id: Option<String>,
+    /// Serial number (default: random, non-zero).
+    #[arg(short = 'z', long = "serial")]
+    pub serial: Option<u64>,
+    /// Certificate option, as ssh-keygen -O (repeatable), e.g. source-address=10.0.0.0/8, no-port-forwarding.
+    #[arg(short = 'O', long = "option")]
+    pub options: Vec<String>,
+    /// Longest lifetime allowed without --allow-long.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub max_lifetime: u64,
+    /// Allow a lifetime above --max-lifetime, or always/forever.
+    #[arg(long)]
+    pub allow_long: bool,
+    /// Sign without asking (the request is still shown and checked).
+    #[arg(long)]
+    pub yes: bool,
+    /// The colleague has no breakglass: the code brings a public key sent with `wormhole send --text`, and the certificate goes back as a file offer with a new code for `wormhole receive`.
+    #[arg(long)]
+    pub text: bool,
+    /// FIDO2 application to look for when there is no CA file.
+    #[arg(long, default_value = "ssh:")]
+    pub application: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
     #[command(flatten)]
     pub wormhole: WormholeArgs,
 }

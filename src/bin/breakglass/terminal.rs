@@ -111,16 +111,22 @@ impl Ui for TerminalUi {
         std::env::var_os("BREAKGLASS_PIN").is_none() && std::io::stdin().is_terminal()
     }
 
-    /// Only when a person is there: stdin and stderr both a terminal (never in a pipe or CI).
+    /// On a terminal, asks on stderr and reads the answer; off one, reads one line a script
+    /// piped in (`y`/`yes` is yes), and end of input means there is no one to ask (`None`).
     fn confirm(&mut self, question: &str) -> Option<bool> {
-        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-            return None;
+        let person = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if person {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "{}", sanitize(question));
+            let _ = e.flush();
         }
-        let mut e = std::io::stderr().lock();
-        let _ = write!(e, "{}", sanitize(question));
-        let _ = e.flush();
         let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok()?;
-        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(matches!(
+                answer.trim().to_ascii_lowercase().as_str(),
+                "y" | "yes"
+            )),
+        }
     }
 }

@@ -72,6 +72,18 @@ pub async fn send_dir(
     guarded_transfer(send_offer(cfg, offer, &zip, None, on_code)).await
 }
 
+/// Offers one file (Python's `{"file": …}` offer, which `wormhole receive` saves under `name`),
+/// e.g. a certificate going back to a colleague with only Python's tools.
+pub async fn send_file(
+    cfg: &WormholeConfig,
+    name: &str,
+    bytes: &[u8],
+    on_code: impl FnOnce(&str),
+) -> Result<String> {
+    let offer = serde_json::json!({"file": {"filename": name, "filesize": bytes.len()}});
+    guarded_transfer(send_offer(cfg, offer, bytes, None, on_code)).await
+}
+
 /// Test support: sends an arbitrary offer and payload, as a hostile or broken
 /// peer would. With `cut_after = Some(n)`, vanishes (no close, no ack wait)
 /// after sending `n` payload bytes. Only with the `test-support` feature.

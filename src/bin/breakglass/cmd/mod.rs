@@ -1,6 +1,8 @@
 //! The CLI layer: turns parsed arguments into library calls and prints the results. With
 //! `main.rs` and `output.rs`, the only code that writes to stdout/stderr.
 
+#[cfg(feature = "wormhole")]
+mod approve;
 mod docs;
 mod doctor;
 mod drill;
@@ -12,6 +14,8 @@ mod inspect;
 mod list;
 mod log;
 mod mint;
+#[cfg(feature = "wormhole")]
+mod request;
 mod revoke;
 mod runbook;
 mod sim;
@@ -53,6 +57,10 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Send(a) => handoff::send(a, json),
         #[cfg(feature = "wormhole")]
         Command::Receive(a) => handoff::receive(a, json),
+        #[cfg(feature = "wormhole")]
+        Command::Request(a) => request::run(a, json),
+        #[cfg(feature = "wormhole")]
+        Command::Approve(a) => approve::run(a, outer, json, ui),
         Command::Sim(c) => sim::run(c, json, ui),
         Command::HostConfig(a) => host_config::run(a),
         Command::Revoke(a) => revoke::run(a, outer, json, ui),

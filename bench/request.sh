@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Median wall time of RUNS (default 5) request→certificate round trips on loopback through a
+# local mailbox server (no transit relay is involved in request/approve), side by side:
+#   breakglass request → breakglass approve --yes          (the public key travels, one touch)
+#   breakglass mint --send → breakglass receive            (the old way: the private key travels)
+#   ssh-keygen -t ecdsa + wormhole send --text → breakglass approve --text → wormhole receive
+#                                                           (the Python fallback)
+#   ssh-keygen -s with a file CA                            (local signing, no network: the floor)
+# Each time runs from starting the first command until both sides have exited.
+# Usage: bench/request.sh   (RUNS=N; the venv is target/wormhole-venv, made by the tests or .ci/run)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${BREAKGLASS_WORMHOLE_VENV:-$HERE/target/wormhole-venv}
+RUNS=${RUNS:-5}
+[ -x "$VENV/bin/twist" ] || { echo "no venv at $VENV: run the tests once, or: python3 -m venv $VENV && $VENV/bin/pip install magic-wormhole magic-wormhole-mailbox-server magic-wormhole-transit-relay" >&2; exit 1; }
+cargo build -q --release --manifest-path "$HERE/Cargo.toml"
+BG="$HERE/target/release/breakglass"
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+MP=$(port); RP=$(port)
+(cd "$WORK" && exec "$VENV/bin/twist" wormhole-mailbox --port=tcp:$MP:interface=127.0.0.1 --channel-db=:memory: >mailbox.log 2>&1) & PIDS+=($!)
+(cd "$WORK" && exec "$VENV/bin/twist" transitrelay --port=tcp:$RP:interface=127.0.0.1 >relay.log 2>&1) & PIDS+=($!)
+for p in $MP $RP; do for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done; done
+
+export BREAKGLASS_BACKEND=sim BREAKGLASS_SIM_DIR="$WORK/sim" BREAKGLASS_AUDIT_LOG="$WORK/audit.jsonl"
+export BREAKGLASS_MAILBOX_URL="ws://127.0.0.1:$MP/v1" BREAKGLASS_RELAY_URL="tcp://127.0.0.1:$RP"
+PYW=("$VENV/bin/wormhole" --relay-url "ws://127.0.0.1:$MP/v1" --transit-helper "tcp:127.0.0.1:$RP")
+mkdir -p "$WORK/ca"
+(cd "$WORK/ca" && "$BG" init-ca >/dev/null 2>&1 && ssh-keygen -q -t ecdsa -N '' -f fileca)
+
+now() { date +%s.%N; }
+wait_code() { for _ in $(seq 1000); do grep -q "$2" "$1" 2>/dev/null && { sed -n "s/.*$2//p" "$1" | head -1; return; }; sleep 0.01; done; echo "no code in $1" >&2; cat "$1" >&2; exit 1; }
+
+request_once() {
+  local out="$WORK/rq-$1"; mkdir -p "$out"; : > "$WORK/code"
+  local t0; t0=$(now)
+  (cd "$out" && exec "$BG" request -n ubuntu) > "$WORK/code" 2>/dev/null & local rp=$!
+  local code; code=$(wait_code "$WORK/code" "Wormhole code: ")
+  (cd "$WORK/ca" && "$BG" approve "$code" --yes >/dev/null 2>&1)
+  wait $rp
+  local t1; t1=$(now)
+  [ -s "$out/emergency-cert.pub" ] || { echo "request: no certificate" >&2; exit 1; }
+  echo "$t1 - $t0" | bc
+}
+
+send_once() {
+  local src="$WORK/ms-$1" out="$WORK/mr-$1"; mkdir -p "$src" "$out"; : > "$WORK/mcode"
+  local t0; t0=$(now)
+  (cd "$WORK/ca" && exec "$BG" mint -n ubuntu -f "$src/emergency" --send) > "$WORK/mcode" 2>/dev/null & local sp=$!
+  local code; code=$(wait_code "$WORK/mcode" "Wormhole code: ")
+  (cd "$out" && "$BG" receive "$code" >/dev/null 2>&1)
+  wait $sp
+  local t1; t1=$(now)
+  [ -s "$out/emergency-cert.pub" ] || { echo "mint --send: no certificate" >&2; exit 1; }
+  echo "$t1 - $t0" | bc
+}
+
+python_once() {
+  local out="$WORK/py-$1"; mkdir -p "$out"; : > "$WORK/pycode"; : > "$WORK/acode"
+  local t0; t0=$(now)
+  ssh-keygen -q -t ecdsa -N '' -f "$out/id_ecdsa"
+  "${PYW[@]}" send --text "$(cat "$out/id_ecdsa.pub")" 2> "$WORK/pycode" >/dev/null & local sp=$!
+  local code; code=$(wait_code "$WORK/pycode" "Wormhole code is: ")
+  (cd "$WORK/ca" && exec "$BG" approve --text "$code" -n ubuntu --yes) > "$WORK/acode" 2>/dev/null & local ap=$!
+  local code2; code2=$(wait_code "$WORK/acode" "Wormhole code: ")
+  (cd "$out" && "${PYW[@]}" receive --accept-file --hide-progress "$code2" >/dev/null 2>&1)
+  wait $sp; wait $ap
+  local t1; t1=$(now)
+  [ -s "$out/id_ecdsa-cert.pub" ] || { echo "python: no certificate" >&2; exit 1; }
+  echo "$t1 - $t0" | bc
+}
+
+keygen_once() {
+  local out="$WORK/kg-$1"; mkdir -p "$out"
+  local t0; t0=$(now)
+  ssh-keygen -q -t ecdsa -N '' -f "$out/id_ecdsa"
+  ssh-keygen -q -s "$WORK/ca/fileca" -I bench -n ubuntu -V -5m:+60m "$out/id_ecdsa.pub"
+  local t1; t1=$(now)
+  echo "$t1 - $t0" | bc
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+R=(); M=(); P=(); K=()
+for i in $(seq "$RUNS"); do
+  R+=("$(request_once "$i")"); M+=("$(send_once "$i")"); P+=("$(python_once "$i")"); K+=("$(keygen_once "$i")")
+done
+echo "request/approve      runs (s): ${R[*]}"
+echo "mint --send/receive  runs (s): ${M[*]}"
+echo "python text fallback runs (s): ${P[*]}"
+echo "ssh-keygen local     runs (s): ${K[*]}"
+printf 'median request/approve      %.3f s\n' "$(printf '%s\n' "${R[@]}" | median)"
+printf 'median mint --send/receive  %.3f s\n' "$(printf '%s\n' "${M[@]}" | median)"
+printf 'median python text fallback %.3f s\n' "$(printf '%s\n' "${P[@]}" | median)"
+printf 'median ssh-keygen local     %.3f s\n' "$(printf '%s\n' "${K[@]}" | median)"

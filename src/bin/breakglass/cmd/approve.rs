@@ -1,0 +1,93 @@
+//! `breakglass approve`.
+
+use crate::cli::ApproveArgs;
+use crate::output::{self, say, tell};
+use crate::terminal::TerminalUi;
+use breakglass::ops::approve::{self, ApproveRequest, RequestView};
+use breakglass::token::Backend;
+use breakglass::ui::Ui;
+use breakglass::Error;
+
+fn show(v: &RequestView) {
+    match &v.requester {
+        Some(r) => tell!("Request from {r} (as their machine says):"),
+        None => tell!("A public key arrived (no breakglass on the other side):"),
+    }
+    tell!("  key:        {} {}", v.key_type, v.key_fingerprint);
+    if !v.principals.is_empty() && v.requester.is_some() {
+        tell!("  asks for:   {}", v.principals.join(", "));
+        tell!("  valid:      {} (local)", v.valid_local);
+        tell!("              {} (UTC)", v.valid_utc);
+    }
+    if let Some(r) = &v.reason {
+        tell!("  reason:     {r}");
+    }
+    if !v.grant_principals.is_empty() {
+        tell!("  will sign:  {}", v.grant_principals.join(", "));
+        tell!("              {} (UTC)", v.grant_valid_utc);
+    }
+    if v.hardware_bound {
+        tell!(
+            "  The key is a security key of theirs: logging in will also need their touch of it."
+        );
+    }
+}
+
+pub(super) fn run(
+    a: ApproveArgs,
+    outer: Option<Backend>,
+    json: bool,
+    ui: &mut TerminalUi,
+) -> Result<(), Error> {
+    let req = ApproveRequest {
+        code: a.code.trim().to_string(),
+        ca: a.ca,
+        application: a.application,
+        principals: a.principals,
+        validity: a.validity,
+        key_id: a.key_id,
+        serial: a.serial,
+        options: a.options,
+        max_lifetime: a.max_lifetime,
+        allow_long: a.allow_long,
+        yes: a.yes,
+        text: a.text,
+        backend: a.token.backend.or(outer),
+        device: a.token.device,
+        cfg: a.wormhole.config(),
+    };
+    let o = approve::approve(&req, ui, &mut show, &mut |code| {
+        let lines = [
+            format!("Wormhole code: {code}"),
+            format!("On the other side:  wormhole receive {code}"),
+        ];
+        for l in lines {
+            if json {
+                tell!("{l}");
+            } else {
+                say!("{l}");
+            }
+        }
+        tell!("Waiting for the other side to take the certificate…");
+    })?;
+    for w in &o.warnings {
+        ui.note(&format!("warning: {w}"));
+    }
+    if json {
+        return output::json(&o);
+    }
+    let c = &o.certificate;
+    say!("Signed and sent (signed by {})", o.token);
+    say!("  principals: {}", c.principals.join(", "));
+    say!("  key id:     \"{}\"  serial {}", c.key_id, c.serial);
+    say!("  valid:      {} (UTC)", c.valid_utc);
+    match o.accepted {
+        Some(true) => say!("The requester checked and stored it."),
+        Some(false) => say!("The requester did NOT accept it."),
+        None => {}
+    }
+    if o.request.hardware_bound {
+        say!("Logging in with it needs the requester's touch of their own security key too.");
+    }
+    Ok(())
+}
