@@ -675,11 +675,21 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
     if !custodian_cas.is_empty() {
         let custodian_install = etc.join(two_person::CUSTODIAN_CA_FILE);
         let gate_install = etc.join(two_person::GATE_NAME);
+        let user = &req.two_person_user;
+        let principals_file = principals_install.join(user);
         drop_in.push_str(&two_person::match_block(
-            &req.two_person_user,
+            user,
             &sshd_arg(&custodian_install.display().to_string())?,
+            &sshd_arg(&principals_file.display().to_string())?,
             &sshd_arg(&gate_install.display().to_string())?,
         ));
+        files.push(GeneratedFile {
+            rel: Path::new(PRINCIPALS_DIR).join(user),
+            install: principals_file,
+            bytes: format!("# Written by breakglass host-config --two-person: custodian certificates must name the account.\n{user}\n").into_bytes(),
+            mode: 0o644,
+            keep_existing: false,
+        });
         let mut text = format!(
             "# Written by breakglass host-config --two-person: the custodian CAs, trusted only for\n# {} and only two together (the gate checks that).\n",
             req.two_person_user

@@ -52,18 +52,20 @@ pub fn check_user(user: &str) -> Result<(), String> {
 
 /// The drop-in's `Match User` block for the two-person account. Values in a `Match` block
 /// replace the global ones for the connections it matches, so for this account only the
-/// custodian CAs are trusted, no authorized_keys or principals file counts (a certificate must
-/// name the account itself), and the gate always runs. `DisableForwarding` because
+/// custodian CAs are trusted, no authorized_keys file counts, the principals file is the
+/// account's own (`principals`, listing just the account name: sshd reads `none` here as a file
+/// name, so the host's global setting cannot be switched off any other way), and the gate
+/// always runs. `DisableForwarding` because
 /// `ForceCommand` does not cover forwarding; `PermitTunnel no` and `PermitUserRC no` because
 /// `DisableForwarding` covers neither.
-pub fn match_block(user: &str, custodian_ca: &str, gate: &str) -> String {
+pub fn match_block(user: &str, custodian_ca: &str, principals: &str, gate: &str) -> String {
     format!(
         "# Two-person break-glass: {user} opens only to two certificates from two different\n\
          # custodian CAs; the gate checks that and logs both (host-config --two-person).\n\
          Match User {user}\n\
          \x20   TrustedUserCAKeys {custodian_ca}\n\
          \x20   AuthorizedKeysFile none\n\
-         \x20   AuthorizedPrincipalsFile none\n\
+         \x20   AuthorizedPrincipalsFile {principals}\n\
          \x20   PubkeyAuthentication yes\n\
          \x20   AuthenticationMethods publickey,publickey\n\
          \x20   ExposeAuthInfo yes\n\
