@@ -557,3 +557,183 @@ fn two_person_account_needs_two_custodians_and_everything_else_is_refused() {
         );
     }
 }
+
+/// Two custodian CAs in a fresh world (custA.pub, custB.pub), no sshd, no root needed.
+fn custodians(w: &World) {
+    w.ok(&["init-ca", "-f", "custA"]);
+    let o = w.run_env(
+        &["init-ca", "-f", "custB"],
+        &[("BREAKGLASS_SIM_DIR", w.other_sim("simB").to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// A host configuration under the world's temp dir: `etc/sshd_config` including
+/// `etc/sshd_config.d/*.conf`, and a host key. Returns (etc, config).
+fn tiny_host(w: &World) -> (String, String) {
+    let etc = w.tmp.path().join("etc");
+    fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
+    let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "hk"], &etc);
+    assert!(o.status.success(), "{}", err(&o));
+    let e = etc.display();
+    fs::write(
+        etc.join("sshd_config"),
+        format!("Include {e}/sshd_config.d/*.conf\nHostKey {e}/hk\nUsePAM no\n"),
+    )
+    .unwrap();
+    (
+        etc.to_str().unwrap().to_string(),
+        etc.join("sshd_config").to_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn cloud_init_carries_the_gate_the_custodian_cas_and_the_account() {
+    if !have("cloud-init") {
+        eprintln!("skipped: cloud-init is not installed (apt install cloud-init)");
+        return;
+    }
+    let w = World::new();
+    custodians(&w);
+    let (etc, config) = tiny_host(&w);
+    let o = w.run(&[
+        "host-config",
+        "--cloud-init",
+        "--etc",
+        &etc,
+        "--sshd-config",
+        &config,
+        "--two-person",
+        "custA.pub",
+        "custB.pub",
+        "--two-person-user",
+        "oncall2p",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let doc = out(&o);
+    for want in [
+        &format!("  - path: \"{etc}/breakglass_two_person_gate.sh\"\n    owner: \"root:root\"\n    permissions: \"0755\"\n    content: |\n      #!/bin/sh\n"),
+        &format!("  - path: \"{etc}/breakglass_custodian_ca.pub\"\n"),
+        &format!("  - path: \"{etc}/breakglass_principals/oncall2p\"\n"),
+        &"      Match User oncall2p\n".to_string(),
+        &format!("        ForceCommand {etc}/breakglass_two_person_gate.sh\n"),
+        &"runcmd:\n  - [sh, -c, \"id -u oncall2p >/dev/null 2>&1 || useradd -m -s /bin/bash -p '*' oncall2p\"]\n".to_string(),
+    ] {
+        assert!(doc.contains(want), "missing {want:?} in:\n{doc}");
+    }
+    let file = w.tmp.path().join("cloud.yaml");
+    fs::write(&file, &doc).unwrap();
+    let s = Command::new("cloud-init")
+        .args(["schema", "--config-file", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}\n{}\n{doc}", out(&s), err(&s));
+}
+
+#[test]
+fn two_person_bad_inputs_are_refused_and_nothing_is_written() {
+    let w = World::new();
+    custodians(&w);
+    let (etc, config) = tiny_host(&w);
+    let outdir = w.tmp.path().join("out");
+    fs::create_dir(&outdir).unwrap();
+    let base = [
+        "host-config",
+        "--out",
+        outdir.to_str().unwrap(),
+        "--etc",
+        &etc,
+        "--sshd-config",
+        &config,
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let o = w.run(&args);
+        assert!(
+            fs::read_dir(&outdir).unwrap().next().is_none(),
+            "{extra:?} wrote files"
+        );
+        o
+    };
+    // One custodian (twice the same key is still one).
+    for extra in [
+        &["--two-person", "custA.pub"][..],
+        &["--two-person", "custA.pub", "custA.pub"][..],
+    ] {
+        let o = run(extra);
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(err(&o), "breakglass: --two-person: at least two different custodian CA keys are needed.\nPass at least two custodians' CA public keys to --two-person and a plain account name to --two-person-user.\n");
+    }
+    let o = run(&[
+        "--two-person",
+        "custA.pub",
+        "custB.pub",
+        "--two-person-user",
+        "a,b",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o)
+            .starts_with("breakglass: --two-person: --two-person-user 'a,b' is not a login name"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&[
+        "--two-person",
+        "custA.pub",
+        "custB.pub",
+        "--principals",
+        "breakglass=x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("--principals names the two-person account breakglass"),
+        "{}",
+        err(&o)
+    );
+    fs::write(w.path("junk.pub"), "not a key\n").unwrap();
+    let o = run(&["--two-person", "custA.pub", "junk.pub"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("junk.pub: line 1 is not an OpenSSH public key"),
+        "{}",
+        err(&o)
+    );
+    // --two-person-user without --two-person is a mistyped command line.
+    let o = run(&["--two-person-user", "x", "custA.pub"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_plan_shows_the_custodians_and_the_match_block() {
+    let w = World::new();
+    custodians(&w);
+    let (etc, config) = tiny_host(&w);
+    let plan = w.ok(&[
+        "host-config",
+        "--etc",
+        &etc,
+        "--sshd-config",
+        &config,
+        "--two-person",
+        "custA.pub",
+        "custB.pub",
+    ]);
+    let fp_a = fingerprint(&w.path("custA.pub"));
+    assert!(
+        plan.contains(&format!(
+            "  custodian    sk-ecdsa-sha2-nistp256@openssh.com {fp_a} "
+        )),
+        "{plan}"
+    );
+    for want in [
+        format!("      Match User breakglass\n          TrustedUserCAKeys {etc}/breakglass_custodian_ca.pub\n          AuthorizedKeysFile none\n          AuthorizedPrincipalsFile {etc}/breakglass_principals/breakglass\n"),
+        format!("          AuthenticationMethods publickey,publickey\n          ExposeAuthInfo yes\n          ForceCommand {etc}/breakglass_two_person_gate.sh\n          DisableForwarding yes\n"),
+        format!("  breakglass_two_person_gate.sh -> {etc}/breakglass_two_person_gate.sh (0755)\n"),
+    ] {
+        assert!(plan.contains(&want), "missing {want:?} in:\n{plan}");
+    }
+    // The break-glass CA file trusts no custodian for everyone else.
+    assert!(!plan.contains("  break-glass  "), "{plan}");
+}

@@ -177,6 +177,8 @@ pub struct HostPlan {
     pub principals: Vec<PrincipalsPlan>,
     /// The custodian CAs of `--two-person` (empty without it).
     pub custodian_cas: Vec<CaKey>,
+    /// The two-person account (`None` without `--two-person`).
+    pub two_person_user: Option<String>,
     /// What was merged, one sentence each.
     pub merged: Vec<String>,
     /// Things the operator must know.
@@ -776,6 +778,7 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
         revoked_keys,
         krl_kept,
         principals,
+        two_person_user: (!custodian_cas.is_empty()).then(|| req.two_person_user.clone()),
         custodian_cas,
         merged,
         warnings,
