@@ -249,6 +249,6 @@ mod tests {
         assert!(s.starts_with("#!/bin/sh\n"));
         assert!(s.contains("CUSTODIANS='SHA256:a SHA256:b'\\''c'\n"));
         assert!(s.contains("LOG_SOCKET=''\n"));
-        assert!(!s.contains("eval"));
+        assert!(!s.lines().any(|l| l.split_whitespace().any(|w| w == "eval")));
     }
 }
