@@ -737,3 +737,83 @@ fn the_plan_shows_the_custodians_and_the_match_block() {
     // The break-glass CA file trusts no custodian for everyone else.
     assert!(!plan.contains("  break-glass  "), "{plan}");
 }
+
+#[test]
+fn the_alert_script_pages_both_custodians_for_the_gate_line_only() {
+    let w = World::new();
+    custodians(&w);
+    let (etc, config) = tiny_host(&w);
+    let calls = w.tmp.path().join("calls");
+    let pager = w.tmp.path().join("page");
+    fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
+    w.ok(&[
+        "host-config",
+        "--out",
+        &etc,
+        "--etc",
+        &etc,
+        "--sshd-config",
+        &config,
+        "--two-person",
+        "custA.pub",
+        "custB.pub",
+        "--alert",
+        pager.to_str().unwrap(),
+    ]);
+    let a = fingerprint(&w.path("custA.pub"));
+    let b = fingerprint(&w.path("custB.pub"));
+    let other = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let line = |fa: &str, fb: &str, id2: &str| {
+        format!("ACCEPTED two-person login for bg from 10.0.0.9 port 5555: serial 7 CA {fa} ID \"alice $(x) 'q'\", serial 8 CA {fb} ID \"{id2}\"")
+    };
+    let input = [
+        format!("REFUSED two-person login for bg from 10.0.0.9 port 5555: both certificates are from the same custodian CA {a}"),
+        line(&a, other, "bob"),
+        line(&a, &b, "bob, serial 9 CA x ID "),
+        line(&a, &b, "bob ; `id`"),
+    ]
+    .join("\n");
+    let mut child = Command::new(Path::new(&etc).join("breakglass_alert.sh"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{input}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    wait_for("both pages", || {
+        fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            >= 2
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    // The pages run in the background, in either order. A key id that imitates the line's
+    // fields is passed on whole; the unknown CA and the refusal page nobody; nothing is run.
+    let mut got: Vec<String> = fs::read_to_string(&calls)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            format!("CALL [bg] [10.0.0.9] [5555] [alice $(x) 'q'] [7] [{a}] [bob ; `id`] [8] [{b}]"),
+            format!("CALL [bg] [10.0.0.9] [5555] [alice $(x) 'q'] [7] [{a}] [bob, serial 9 CA x ID ] [8] [{b}]"),
+        ]
+    );
+}
