@@ -240,6 +240,9 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         etc.to_str().unwrap(),
         "--sshd-config",
         config.to_str().unwrap(),
+        "--two-person",
+        "sk-user-ca.pub",
+        "backup-ca.pub",
         "--principals",
         &format!("{u}=bg-{u}"),
         "sk-user-ca.pub",
@@ -285,12 +288,21 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         "sshd_config.d/00-breakglass.conf",
         "breakglass_revoked.krl",
         &format!("breakglass_principals/{u}"),
+        "breakglass_custodian_ca.pub",
+        "breakglass_two_person_gate.sh",
+        "breakglass_principals/breakglass",
     ] {
         assert_eq!(
             fs::read(etc.join(f)).unwrap(),
             fs::read(build.join(f)).unwrap(),
             "{f}"
         );
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |f: &str| fs::metadata(etc.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("breakglass_two_person_gate.sh"), 0o755);
+        assert_eq!(mode("breakglass_custodian_ca.pub"), 0o644);
     }
     assert!(
         sshd.login(port, &w.path("primary"), &u),

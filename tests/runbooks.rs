@@ -31,8 +31,23 @@ fn incident_runbook_runs_end_to_end() {
     );
     // The clean-up step removed the key material.
     assert!(!w.path("emergency").exists());
+    assert!(!w.path("twoperson-1-cert.pub").exists());
     let log = std::fs::read_to_string(&w.audit).unwrap();
     assert!(log.contains("INC-4242: SSO down"), "{log}");
+    // The two-person section: each custodian's mint --pubkey is in the audit log.
+    assert!(
+        log.contains("INC-4242: two-person, custodian A")
+            && log.contains("INC-4242: two-person, custodian B"),
+        "{log}"
+    );
+    for n in [1, 2] {
+        assert!(
+            stdout.contains(&format!(
+                "Signed twoperson-{n}.pub: wrote twoperson-{n}-cert.pub"
+            )),
+            "{stdout}"
+        );
+    }
 }
 
 #[test]

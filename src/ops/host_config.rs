@@ -12,6 +12,7 @@ pub mod alert;
 pub mod cloud_init;
 mod error;
 pub mod sshd_settings;
+pub mod two_person;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,6 +99,12 @@ pub struct HostConfigRequest {
     pub principals: Vec<PrincipalMapping>,
     /// `--alert PROGRAM`.
     pub alert: Option<String>,
+    /// `--two-person CUSTODIAN_CA.pub…`: the custodians' CA files (empty: no two-person account).
+    pub two_person: Vec<PathBuf>,
+    /// `--two-person-user NAME` (default [`two_person::DEFAULT_USER`]).
+    pub two_person_user: String,
+    /// Tests only: the gate logs to this syslog socket instead of `/dev/log`.
+    pub two_person_log_socket: Option<PathBuf>,
 }
 
 /// A CA key and where it came from.
@@ -168,6 +175,10 @@ pub struct HostPlan {
     pub krl_kept: bool,
     /// Per-user principals.
     pub principals: Vec<PrincipalsPlan>,
+    /// The custodian CAs of `--two-person` (empty without it).
+    pub custodian_cas: Vec<CaKey>,
+    /// The two-person account (`None` without `--two-person`).
+    pub two_person_user: Option<String>,
     /// What was merged, one sentence each.
     pub merged: Vec<String>,
     /// Things the operator must know.
@@ -436,6 +447,31 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
     let krl_install = etc.join(KRL_FILE);
     let principals_install = etc.join(PRINCIPALS_DIR);
     let drop_in_install = etc.join(DROP_IN);
+    // 1b. The custodian CAs of --two-person, every line validated the same way.
+    let mut custodian_cas: Vec<CaKey> = Vec::new();
+    if !req.two_person.is_empty() {
+        two_person::check_user(&req.two_person_user).map_err(HostConfigError::TwoPerson)?;
+        if req.principals.iter().any(|m| m.user == req.two_person_user) {
+            return Err(HostConfigError::TwoPerson(format!(
+                "--principals names the two-person account {}, but its certificates must name the account itself",
+                req.two_person_user
+            )));
+        }
+        for f in &req.two_person {
+            for k in read_ca_file(f)? {
+                push_unique(&mut custodian_cas, k, &[]);
+            }
+        }
+        if custodian_cas.len() < 2 {
+            return Err(HostConfigError::TwoPerson(
+                "at least two different custodian CA keys are needed".into(),
+            ));
+        }
+    } else if req.ca_files.is_empty() {
+        return Err(HostConfigError::TwoPerson(
+            "no CA given: pass the break-glass CA files, or --two-person with the custodians' CA files".into(),
+        ));
+    }
 
     // 2. The host's settings, read against a first draft of the drop-in (the order check only
     // needs the keywords it sets globally).
@@ -638,6 +674,56 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
             sshd_arg(&principals_install.join("%u").display().to_string())?
         ));
     }
+    if !custodian_cas.is_empty() {
+        let custodian_install = etc.join(two_person::CUSTODIAN_CA_FILE);
+        let gate_install = etc.join(two_person::GATE_NAME);
+        let user = &req.two_person_user;
+        let principals_file = principals_install.join(user);
+        drop_in.push_str(&two_person::match_block(
+            user,
+            &sshd_arg(&custodian_install.display().to_string())?,
+            &sshd_arg(&principals_file.display().to_string())?,
+            &sshd_arg(&gate_install.display().to_string())?,
+        ));
+        files.push(GeneratedFile {
+            rel: Path::new(PRINCIPALS_DIR).join(user),
+            install: principals_file,
+            bytes: format!("# Written by breakglass host-config --two-person: custodian certificates must name the account.\n{user}\n").into_bytes(),
+            mode: 0o644,
+            keep_existing: false,
+        });
+        let mut text = format!(
+            "# Written by breakglass host-config --two-person: the custodian CAs, trusted only for\n# {} and only two together (the gate checks that).\n",
+            req.two_person_user
+        );
+        for k in &custodian_cas {
+            text.push_str(&key_line(&k.key)?);
+        }
+        files.push(GeneratedFile {
+            rel: two_person::CUSTODIAN_CA_FILE.into(),
+            install: custodian_install,
+            bytes: text.into_bytes(),
+            mode: 0o644,
+            keep_existing: false,
+        });
+        let fps: Vec<String> = custodian_cas
+            .iter()
+            .map(|k| k.key.fingerprint(HashAlg::Sha256).to_string())
+            .collect();
+        files.push(GeneratedFile {
+            rel: two_person::GATE_NAME.into(),
+            install: gate_install,
+            bytes: two_person::gate_script(&fps, req.two_person_log_socket.as_deref()).into_bytes(),
+            mode: 0o755,
+            keep_existing: false,
+        });
+        if lookup_user(&req.two_person_user).is_none() {
+            warnings.push(format!(
+                "there is no account {} here: create it on the host (a login shell, no password, e.g. useradd -m -s /bin/bash -p '*' {})",
+                req.two_person_user, req.two_person_user
+            ));
+        }
+    }
     files.push(GeneratedFile {
         rel: DROP_IN.into(),
         install: drop_in_install.clone(),
@@ -661,8 +747,11 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
     }
     if let Some(program) = &req.alert {
         alert::check_program(program).map_err(HostConfigError::Alert)?;
+        // Custodian certificates page too: sshd's Accepted line for the second one, and the
+        // gate's line naming both custodians.
         let fps: Vec<String> = breakglass_cas
             .iter()
+            .chain(custodian_cas.iter())
             .map(|k| k.key.fingerprint(HashAlg::Sha256).to_string())
             .collect();
         let script_install = etc.join(alert::SCRIPT_NAME);
@@ -689,6 +778,8 @@ pub fn plan(req: &HostConfigRequest) -> Result<HostPlan, HostConfigError> {
         revoked_keys,
         krl_kept,
         principals,
+        two_person_user: (!custodian_cas.is_empty()).then(|| req.two_person_user.clone()),
+        custodian_cas,
         merged,
         warnings,
         files,
@@ -859,6 +950,9 @@ pub fn render(plan: &HostPlan, wrote: Option<(&Path, &Written)>) -> String {
     for k in &plan.kept_cas {
         s.push_str(&format!("  kept         {}\n", k.describe()));
     }
+    for k in &plan.custodian_cas {
+        s.push_str(&format!("  custodian    {}\n", k.describe()));
+    }
     s.push_str("\nFiles:\n");
     for f in &plan.files {
         let state = match wrote {
@@ -876,6 +970,12 @@ pub fn render(plan: &HostPlan, wrote: Option<(&Path, &Written)>) -> String {
                 "      an empty KRL ({} bytes); installed only where none exists\n",
                 f.bytes.len()
             ));
+            continue;
+        }
+        if f.rel == Path::new(two_person::GATE_NAME) {
+            s.push_str(
+                "      the two-person gate (sshd ForceCommand): two custodians or nothing\n",
+            );
             continue;
         }
         if f.rel == Path::new(alert::SCRIPT_NAME) {

@@ -585,7 +585,7 @@ pub struct PivCardArgs {
 #[derive(Debug, Args)]
 pub struct HostConfigArgs {
     /// The break-glass CA public keys (a primary and a backup key, each its own CA).
-    #[arg(required = true, value_name = "CA.pub")]
+    #[arg(required_unless_present = "two_person", value_name = "CA.pub")]
     pub cas: Vec<PathBuf>,
     /// Write the files into DIR (default: print the plan).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["known_hosts", "cloud_init"])]
@@ -611,6 +611,15 @@ pub struct HostConfigArgs {
     /// Replace files that exist in --out (an existing KRL is always kept).
     #[arg(long, requires = "out")]
     pub force: bool,
+    /// Two-person break-glass: the custodians' CA public keys; the account of --two-person-user then opens only to two certificates from two different custodians.
+    #[arg(long, value_name = "CUSTODIAN_CA.pub", num_args = 1.., conflicts_with = "known_hosts")]
+    pub two_person: Vec<PathBuf>,
+    /// The two-person account (a dedicated one, so root's normal logins are untouched).
+    #[arg(long, value_name = "NAME", default_value = breakglass::ops::host_config::two_person::DEFAULT_USER, requires = "two_person")]
+    pub two_person_user: String,
+    /// Tests only: the gate logs to this syslog socket instead of /dev/log.
+    #[arg(long, value_name = "SOCKET", hide = true, requires = "two_person")]
+    pub two_person_log_socket: Option<PathBuf>,
 }
 
 fn parse_principals(s: &str) -> Result<breakglass::ops::host_config::PrincipalMapping, String> {

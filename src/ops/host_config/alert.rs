@@ -49,7 +49,7 @@ pub fn rsyslog_rule(script: &Path, ca_fingerprints: &[String]) -> String {
          # break-glass CA runs {script} (it checks the line and pages).\n\
          module(load=\"omprog\")\n\
          template(name=\"breakglass_alert_line\" type=\"string\" string=\"%msg%\\n\")\n\
-         if ($programname == \"sshd\" or $programname == \"sshd-session\") and $msg contains \"Accepted publickey for \" and ({fps}) then {{\n\
+         if (($programname == \"sshd\" or $programname == \"sshd-session\") and $msg contains \"Accepted publickey for \" and ({fps})) or ($programname == \"breakglass-gate\" and $msg contains \"ACCEPTED two-person login for \") then {{\n\
          \x20 action(type=\"omprog\" name=\"breakglass_alert\" binary=\"{script}\" template=\"breakglass_alert_line\" queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\")\n\
          }}\n",
         script = script.display(),
@@ -62,7 +62,10 @@ fn sh_quote(s: &str) -> String {
 }
 
 /// The script omprog runs: reads sshd messages on stdin, one per line, and runs
-/// `PROGRAM USER ADDRESS PORT KEY_ID SERIAL CA_FINGERPRINT` for each break-glass login.
+/// `PROGRAM USER ADDRESS PORT KEY_ID SERIAL CA_FINGERPRINT` for each break-glass login, and
+/// `PROGRAM USER ADDRESS PORT KEY_ID SERIAL CA_FINGERPRINT KEY_ID2 SERIAL2 CA_FINGERPRINT2` for
+/// each two-person login the gate let in (`two_person.rs`; sshd logs the first of the two
+/// certificates only as `Partial publickey`, so this is the line that names both custodians).
 pub fn script(program: &str, ca_fingerprints: &[String]) -> String {
     format!(
         r#"#!/bin/sh
@@ -72,6 +75,9 @@ pub fn script(program: &str, ca_fingerprints: &[String]) -> String {
 # in the background (rsyslog never waits for the pager). The line is never evaluated: awk reads
 # the CA fingerprint, serial and key id from the END of the line (sshd does not escape the key
 # id) and prints one field per line; sh passes them on as separate, quoted arguments.
+# A two-person login (tag breakglass-gate, "ACCEPTED two-person login …") runs
+#   ALERT_PROGRAM USER ADDRESS PORT KEY_ID SERIAL CA_FINGERPRINT KEY_ID2 SERIAL2 CA_FINGERPRINT2
+# (the gate writes key ids without '"', so they end at the next '"').
 ALERT_PROGRAM={program}
 CA_FINGERPRINTS={fps}
 LC_ALL=C
@@ -80,6 +86,22 @@ while IFS= read -r line; do
   fields=$(printf '%s\n' "$line" | awk -v cas="$CA_FINGERPRINTS" '
     {{
       sub(/^[ \t]+/, "")
+      if (match($0, /^ACCEPTED two-person login for [^ ]+ from [^ ]+ port [0-9]+: serial [0-9]+ CA SHA256:[^ ]+ ID "[^"]*", serial [0-9]+ CA SHA256:[^ ]+ ID "[^"]*"$/)) {{
+        # a: ACCEPTED two-person login for USER from ADDR port PORT: serial S1 CA FP1 ID
+        # b: , serial S2 CA FP2 ID
+        split($0, q, "\"")
+        split(q[1], a, " ")
+        split(q[3], b, " ")
+        port = a[9]; sub(/:$/, "", port)
+        m = split(cas, c, " ")
+        found = 0
+        for (i = 1; i <= m; i++) if (c[i] == a[13]) found++
+        for (i = 1; i <= m; i++) if (c[i] == b[5]) found++
+        if (found != 2) exit
+        print "two"; print a[5]; print a[7]; print port
+        print a[11]; print a[13]; print q[2]; print b[3]; print b[5]; print q[4]
+        exit
+      }}
       if (!match($0, /^Accepted publickey for [^ ]+ from [^ ]+ port [0-9]+ ssh2: [^ ]+-CERT SHA256:[^ ]+ ID /)) exit
       prefix = RLENGTH
       split(substr($0, 1, prefix), w, " ")
@@ -93,20 +115,28 @@ while IFS= read -r line; do
       m = split(cas, c, " ")
       for (i = 1; i <= m; i++) if (c[i] == ca) found = 1
       if (!found) exit
-      print w[4]; print w[6]; print w[8]; print serial; print ca; print keyid
+      print "one"; print w[4]; print w[6]; print w[8]; print serial; print ca; print keyid
     }}')
   [ -n "$fields" ] || continue
   {{
+    IFS= read -r kind
     IFS= read -r user
     IFS= read -r address
     IFS= read -r port
     IFS= read -r serial
     IFS= read -r ca
     IFS= read -r keyid
+    IFS= read -r serial2
+    IFS= read -r ca2
+    IFS= read -r keyid2
   }} <<EOF
 $fields
 EOF
-  "$ALERT_PROGRAM" "$user" "$address" "$port" "$keyid" "$serial" "$ca" </dev/null >/dev/null 2>&1 &
+  if [ "$kind" = two ]; then
+    "$ALERT_PROGRAM" "$user" "$address" "$port" "$keyid" "$serial" "$ca" "$keyid2" "$serial2" "$ca2" </dev/null >/dev/null 2>&1 &
+  else
+    "$ALERT_PROGRAM" "$user" "$address" "$port" "$keyid" "$serial" "$ca" </dev/null >/dev/null 2>&1 &
+  fi
 done
 "#,
         program = sh_quote(program),

@@ -1,6 +1,7 @@
 //! `host-config --cloud-init`: the same files as a `#cloud-config` document for new VMs:
-//! `write_files` (text as block scalars, anything else base64), then `runcmd` checks the
-//! configuration with `sshd -t` and reloads sshd (and restarts rsyslog for `--alert`).
+//! `write_files` (text as block scalars, anything else base64), then `runcmd` creates the
+//! `--two-person` account if there is one, checks the configuration with `sshd -t` and reloads
+//! sshd (and restarts rsyslog for `--alert`).
 //!
 //! cloud-init's `write_files` replaces a file that exists; on a new VM nothing is there yet, which
 //! is what this document is for. Existing hosts get the files through deploy/ansible, which
@@ -52,6 +53,17 @@ pub fn render(plan: &HostPlan) -> String {
         }
     }
     y.push_str("runcmd:\n");
+    if let Some(user) = &plan.two_person_user {
+        // The two-person account (a plain name, checked by two_person::check_user). Its password
+        // is '*', not the locked '!': with UsePAM no, sshd refuses accounts whose password is
+        // locked, even for public keys.
+        y.push_str(&format!(
+            "  - [sh, -c, {}]\n",
+            quoted(&format!(
+                "id -u {user} >/dev/null 2>&1 || useradd -m -s /bin/bash -p '*' {user}"
+            ))
+        ));
+    }
     y.push_str(&format!(
         "  - [sh, -c, {}]\n",
         quoted("/usr/sbin/sshd -t && { systemctl reload ssh.service || systemctl reload sshd.service; }")

@@ -60,6 +60,9 @@ pub enum HostConfigError {
     /// `--alert PROGRAM` is not usable.
     #[error("--alert: {0}")]
     Alert(String),
+    /// `--two-person` cannot be set up as asked.
+    #[error("--two-person: {0}")]
+    TwoPerson(String),
     /// Something host-config cannot express safely.
     #[error("{0}")]
     Unsupported(String),
@@ -106,6 +109,7 @@ impl HostConfigError {
             HostConfigError::UnknownUser { .. } => "Run host-config on the host itself (or where that user exists), or leave that user out of --principals.".into(),
             HostConfigError::Pattern(_) => "Use a known_hosts host pattern such as *.example.com or 10.0.0.*,!10.0.0.1.".into(),
             HostConfigError::Alert(_) => "Pass the absolute path of the program to run, e.g. --alert /usr/local/bin/page-oncall.".into(),
+            HostConfigError::TwoPerson(_) => "Pass at least two custodians' CA public keys to --two-person and a plain account name to --two-person-user.".into(),
             HostConfigError::Unsupported(_) => "Set that part up by hand; host-config writes only what it can express safely.".into(),
             HostConfigError::OutMissing(_) => "Create the directory first, or pick another --out.".into(),
             HostConfigError::OutNotDir(_) => "Pick a directory for --out.".into(),
@@ -125,6 +129,7 @@ impl HostConfigError {
             HostConfigError::UnknownUser { .. } => "unknown-user",
             HostConfigError::Pattern(_) => "known-hosts-pattern",
             HostConfigError::Alert(_) => "alert",
+            HostConfigError::TwoPerson(_) => "two-person",
             HostConfigError::Unsupported(_) => "unsupported",
             HostConfigError::OutMissing(_) => "dir-missing",
             HostConfigError::OutNotDir(_) => "not-a-directory",

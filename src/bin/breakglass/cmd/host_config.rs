@@ -22,6 +22,9 @@ pub(super) fn run(a: HostConfigArgs) -> Result<(), Error> {
         sshd_config: a.sshd_config,
         principals: a.principals,
         alert: a.alert,
+        two_person: a.two_person,
+        two_person_user: a.two_person_user,
+        two_person_log_socket: a.two_person_log_socket,
     };
     let plan = host_config::plan(&req)?;
     if a.cloud_init {
