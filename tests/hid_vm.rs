@@ -236,7 +236,7 @@ stop_key
     let (rc, out, err) = step(&job, "list");
     assert_eq!(rc, 0, "{err}");
     assert!(out.contains("(SIMULATED)"), "{out}");
-    assert!(out.contains(&format!("ssh:: ECDSA-SK {fp}")), "{out}");
+    assert!(out.contains(&format!("ECDSA-SK {fp}")), "{out}");
     assert!(out.contains("PIN tries left 8"), "{out}");
 
     let (rc, out, err) = step(&job, "mint");
@@ -393,7 +393,7 @@ ls > files.txt
     assert_eq!(rc, 0, "{err}");
     assert!(out.contains("PIN tries left 5"), "{out}");
     let fp = fingerprint(&job.path().join("sk-user-ca.pub"));
-    assert!(out.contains(&format!("ssh:: ECDSA-SK {fp}")), "{out}");
+    assert!(out.contains(&format!("ECDSA-SK {fp}")), "{out}");
     assert!(!err.contains("cannot list"), "{err}");
 
     assert_eq!(step(&job, "vr").0, 0, "{}", step(&job, "vr").2);

@@ -405,7 +405,7 @@ fn sign_and_release(
         (None, Some(p)) => p.display().to_string(),
         (None, None) => "(ssh-agent)".into(),
     };
-    let summary = summary::summarize_issued(&cert_name, &cert, now);
+    let summary = summary::summarize_issued(&cert_name, &cert, now, &ca_key);
     entry.counter = summary.sk_counter.map(u64::from);
     entry.cert_fingerprint = Some(summary.key_fingerprint.clone());
     let mut cert_line = cert.to_openssh()?;

@@ -224,8 +224,8 @@ pub fn summarize(
 
 /// Summarises a certificate this process has just had signed: every [`crate::token::CaSigner`]
 /// verifies the signature it returns, so it is not verified a second time.
-pub fn summarize_issued(file: &str, cert: &Certificate, now: u64) -> CertSummary {
-    build(file, cert, true, now, None)
+pub fn summarize_issued(file: &str, cert: &Certificate, now: u64, ca: &KeyData) -> CertSummary {
+    build(file, cert, true, now, Some(ca))
 }
 
 fn build(

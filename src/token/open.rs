@@ -172,12 +172,14 @@ pub fn open(
     }
     let fp_hint = expected.map(|(_, k)| k.fingerprint(HashAlg::Sha256).to_string());
     let auth = select::open_authenticator(choice, fp_hint.as_deref(), device)?;
-    Ok(Box::new(SkToken { auth }))
+    Ok(Box::new(SkToken { auth, probed: None }))
 }
 
 /// A FIDO2-style token (a real key or the simulator): the CA is a resident credential.
 struct SkToken {
     auth: Box<dyn Authenticator>,
+    /// The signature counter a silent assertion read while finding the CA, if one did.
+    probed: Option<u32>,
 }
 
 impl Token for SkToken {
@@ -222,7 +224,11 @@ impl Token for SkToken {
     ) -> Result<Option<u64>> {
         let mut pin: Option<Pin> = None;
         let (ca, require_uv) = self.locate(source, expected, ui, &mut pin)?;
-        let c = sk_ca::probe_counter(&mut *self.auth, ui, &mut pin, &ca, require_uv)?;
+        // Finding the CA may already have asked the key (one assertion): that is the reading.
+        let c = match self.probed {
+            Some(c) => c,
+            None => sk_ca::probe_counter(&mut *self.auth, ui, &mut pin, &ca, require_uv)?,
+        };
         Ok(Some(u64::from(c)))
     }
 
@@ -251,7 +257,7 @@ impl SkToken {
     ) -> Result<(ResidentCa, bool)> {
         match (source, expected) {
             (CaSource::File(path), Some(expected)) => {
-                find_expected(&mut *self.auth, ui, pin, path, expected)
+                find_expected(&mut *self.auth, ui, pin, path, expected, &mut self.probed)
             }
             (CaSource::Token { application }, _) => {
                 find_only(&mut *self.auth, ui, pin, application)
@@ -270,6 +276,7 @@ fn find_expected(
     pin: &mut Option<Pin>,
     path: &Path,
     expected: &PublicKey,
+    probed: &mut Option<u32>,
 ) -> Result<(ResidentCa, bool)> {
     let KeyData::SkEcdsaSha2NistP256(sk) = expected.key_data() else {
         return Err(Error::CaFile {
@@ -294,11 +301,14 @@ fn find_expected(
                 };
                 // The file says which credential; whether this key holds it is asked silently
                 // (no touch), so a wrong key is reported before the touch, not after it.
-                if !sk_ca::holds(auth, ui, pin, &ca, require_uv)? {
-                    return Err(Error::CaNotOnToken {
-                        path: path.to_path_buf(),
-                        expected: expected.fingerprint(HashAlg::Sha256).to_string(),
-                    });
+                match sk_ca::holds(auth, ui, pin, &ca, require_uv)? {
+                    Some(counter) => *probed = Some(counter),
+                    None => {
+                        return Err(Error::CaNotOnToken {
+                            path: path.to_path_buf(),
+                            expected: expected.fingerprint(HashAlg::Sha256).to_string(),
+                        })
+                    }
                 }
                 return Ok((ca, require_uv));
             }

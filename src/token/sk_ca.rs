@@ -148,15 +148,17 @@ fn resident_from(c: ResidentCredential, application: &str) -> Result<ResidentCa>
     })
 }
 
-/// Whether the key holds `ca`, asked without a touch (getAssertion with up=false, as OpenSSH's
-/// `sk_probe` does); the PIN first when the credential needs user verification to be seen.
+/// Asks the key, without a touch (an assertion with user presence off; the PIN only when the
+/// CA requires it), whether it holds `ca`: its signature counter when it does, `None` when it
+/// does not. Like any assertion it advances the counter, as a real key's does: the caller records
+/// the value (`log --verify`) or lets the signature that follows record its own.
 pub fn holds(
     auth: &mut dyn Authenticator,
     ui: &mut dyn Ui,
     pin: &mut Option<Pin>,
     ca: &ResidentCa,
     require_uv: bool,
-) -> Result<bool> {
+) -> Result<Option<u32>> {
     let mut challenge = [0u8; 32];
     getrandom::fill(&mut challenge).map_err(crate::error::randomness)?;
     let req = GetAssertion {
@@ -169,8 +171,10 @@ pub fn holds(
     match with_pin(auth, ui, pin, require_uv, None, |a, p| {
         a.get_assertion(&req, p)
     }) {
-        Ok(_) => Ok(true),
-        Err(Error::Token(TokenError::NoCredentials)) => Ok(false),
+        Ok(a) => Ok(Some(
+            sk::parse_auth_data(&a.auth_data).map_err(bad)?.counter,
+        )),
+        Err(Error::Token(TokenError::NoCredentials)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -277,9 +281,7 @@ pub fn enroll(
     })
 }
 
-/// Reads the key's signature counter by an assertion without user presence (no touch; the PIN
-/// only when the CA requires it). Like any assertion it advances the counter, as a real key's
-/// does: the caller records the value it returns.
+/// The key's signature counter, read by [`holds`].
 pub fn probe_counter(
     auth: &mut dyn Authenticator,
     ui: &mut dyn Ui,
@@ -287,18 +289,7 @@ pub fn probe_counter(
     ca: &ResidentCa,
     require_uv: bool,
 ) -> Result<u32> {
-    const MSG: &[u8] = b"breakglass audit log counter check";
-    let req = GetAssertion {
-        rp_id: ca.application.clone(),
-        message: MSG.to_vec(),
-        client_data_hash: Sha256::digest(MSG).into(),
-        allow_list: vec![ca.credential_id.clone()],
-        up: false,
-    };
-    let answer = with_pin(auth, ui, pin, require_uv, None, |a, p| {
-        a.get_assertion(&req, p)
-    })?;
-    Ok(sk::parse_auth_data(&answer.auth_data).map_err(bad)?.counter)
+    holds(auth, ui, pin, ca, require_uv)?.ok_or_else(|| TokenError::NoCredentials.into())
 }
 
 /// A CA signer over an authenticator holding the resident credential.

@@ -123,10 +123,16 @@ impl Ui for TerminalUi {
         let mut answer = String::new();
         match std::io::stdin().read_line(&mut answer) {
             Ok(0) | Err(_) => None,
-            Ok(_) => Some(matches!(
-                answer.trim().to_ascii_lowercase().as_str(),
-                "y" | "yes"
-            )),
+            Ok(_) => {
+                if !person {
+                    // A scripted answer: show the question and what answered it, as a log would.
+                    crate::output::err(&format!("{}{}", question, answer.trim()));
+                }
+                Some(matches!(
+                    answer.trim().to_ascii_lowercase().as_str(),
+                    "y" | "yes"
+                ))
+            }
         }
     }
 }
