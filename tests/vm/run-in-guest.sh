@@ -45,6 +45,8 @@ if ! "$busybox" --list >/dev/null 2>&1 || ldd "$busybox" >/dev/null 2>&1; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
+# The repository (its target/ holds the binaries the job runs): kept visible in the guest.
+repo=$(cd "$here/../.." && pwd)
 cache=${BREAKGLASS_VM_CACHE:-$here/../../target/vm}
 mkdir -p "$cache"
 initrd=$cache/initramfs-$version.cpio.gz
@@ -88,7 +90,7 @@ rm -f "$job/rc" "$job/out"
 nice -n 10 "$qemu" -machine q35,accel="$accel" -smp 1 -m 512 -nographic -no-reboot \
   -nodefaults -serial "file:$job/console.log" -monitor none -display none \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check bg.job=$job" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check bg.job=$job bg.repo=$repo" \
   -virtfs local,path=/,mount_tag=host,readonly=on,multidevs=remap,security_model=none \
   -virtfs local,path="$job",mount_tag=job,security_model=none \
   </dev/null >/dev/null 2>"$job/qemu.err" &
