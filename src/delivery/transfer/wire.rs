@@ -192,7 +192,7 @@ fn quiet_hook() {
 }
 
 /// Runs `fut`, which calls into the magic-wormhole crate, and turns a panic inside it into
-/// `Err(message)`. The crate panics on some input from the peer or the server (`todo!()` on a
+/// `Err(message)`. The crate panics on some input from the peer or the server (a `todo` macro on a
 /// non-numeric phase, `expect` on a websocket that ended, e.g. after a text message larger
 /// than its frame limit); none of that may end the process before the caller wrote its audit
 /// entry. Each poll runs under `catch_unwind`; after a panic the future is dropped, never
