@@ -29,6 +29,25 @@ pub struct Held {
     /// Seconds left when valid (none for "forever").
     #[serde(with = "crate::json_u64::option")]
     pub seconds_left: Option<u64>,
+    /// The signing CA's fingerprint.
+    pub ca_fingerprint: String,
+    /// The certified key's fingerprint.
+    pub key_fingerprint: String,
+}
+
+/// Two valid certificates, for two different keys, from two different CAs, sharing a principal:
+/// what a two-person host (`host-config --two-person`) needs for one login.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    /// The shared principal (the two-person account).
+    pub principal: String,
+    /// Where the first certificate is.
+    pub first: String,
+    /// Where the second is.
+    pub second: String,
+    /// Seconds the pair has left: the shorter of the two (none when both are "forever").
+    #[serde(with = "crate::json_u64::option")]
+    pub seconds_left: Option<u64>,
 }
 
 /// What `status` found, and where it could not look.
@@ -38,6 +57,38 @@ pub struct Status {
     pub certificates: Vec<Held>,
     /// Why the agent could not be asked (none running, refused), if so.
     pub agent_problem: Option<String>,
+    /// Two-person pairs among the valid certificates.
+    pub pairs: Vec<Pair>,
+}
+
+/// The two-person pairs among `certs`: each pair of valid certificates for different keys from
+/// different CAs that share a principal, once, with the first shared principal.
+fn pairs(certs: &[Held]) -> Vec<Pair> {
+    let valid: Vec<&Held> = certs
+        .iter()
+        .filter(|c| c.status == TimeStatus::Valid)
+        .collect();
+    let mut out = Vec::new();
+    for (i, a) in valid.iter().enumerate() {
+        for b in &valid[i + 1..] {
+            if a.ca_fingerprint == b.ca_fingerprint || a.key_fingerprint == b.key_fingerprint {
+                continue;
+            }
+            if let Some(p) = a.principals.iter().find(|p| b.principals.contains(p)) {
+                let seconds_left = match (a.seconds_left, b.seconds_left) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+                out.push(Pair {
+                    principal: p.clone(),
+                    first: a.source.clone(),
+                    second: b.source.clone(),
+                    seconds_left,
+                });
+            }
+        }
+    }
+    out
 }
 
 fn held(source: String, cert: &Certificate, now: u64) -> Held {
@@ -50,6 +101,8 @@ fn held(source: String, cert: &Certificate, now: u64) -> Held {
         valid_before: s.valid_before,
         status: s.status,
         seconds_left: s.seconds_left.filter(|_| s.valid_before != u64::MAX),
+        ca_fingerprint: s.ca_fingerprint,
+        key_fingerprint: s.key_fingerprint,
     }
 }
 
@@ -85,5 +138,6 @@ pub fn status(dir: &Path, now: u64) -> Status {
         }
         Err(e) => st.agent_problem = Some(e.to_string()),
     }
+    st.pairs = pairs(&st.certificates);
     st
 }

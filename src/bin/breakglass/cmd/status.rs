@@ -64,6 +64,18 @@ fn show(st: &Status) {
             c.key_id
         );
     }
+    for p in &st.pairs {
+        let left = p
+            .seconds_left
+            .map(|s| format!("{} left", summary::human_duration(s)))
+            .unwrap_or_else(|| "no expiry".into());
+        say!(
+            "two-person pair for {}: {} + {} (two custodian CAs), {left}",
+            p.principal,
+            p.first,
+            p.second
+        );
+    }
     if let Some(p) = &st.agent_problem {
         say!("(ssh-agent not asked: {p})");
     }
