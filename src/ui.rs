@@ -77,6 +77,12 @@ impl Ui for ScriptedUi {
     }
 }
 
+/// What a person sees before being asked again after a wrong PIN.
+pub fn wrong_pin_note(tries_left: u8) -> String {
+    let tries = if tries_left == 1 { "try" } else { "tries" };
+    format!("Wrong PIN; {tries_left} {tries} left.")
+}
+
 /// Asks for a PIN until one of at least `min` characters comes (a shorter one never reaches the
 /// key, so it costs no try); without a person to ask again, a short PIN is an error.
 pub fn ask_pin(

@@ -532,6 +532,60 @@ fn piv_backend_through_real_pcscd_and_vpcd() {
     vpiv_card::set_touch_mode(&state, TouchMode::Approve, None).unwrap();
     piv::sign_digest(None, 0x82, PIN, &d).unwrap();
 
+    // The PIV CA signer asks again after a wrong PIN, with the tries left, before any touch
+    // prompt; a too-short PIN never reaches the card. Without a person to retype it (a PIN from
+    // BREAKGLASS_PIN), a wrong PIN ends the command with the card's count.
+    {
+        use breakglass::token::{piv_ca, CaSigner, TokenError};
+        use breakglass::ui::ScriptedUi;
+        let public = piv_ca::public_key(&ca2.point, "").unwrap();
+        let mut ui = ScriptedUi {
+            pins: vec!["000000".into(), "12345".into(), "123456".into()],
+            ask_again: true,
+            ..Default::default()
+        };
+        piv_ca::PivCaSigner::new(1_234_567, 0x82, public.clone())
+            .sign(b"asked again", &mut ui)
+            .unwrap();
+        let shown: Vec<&str> = ui.shown.iter().map(String::as_str).collect();
+        assert_eq!(shown.len(), 6, "{shown:#?}");
+        assert_eq!(shown[0], "pin: Enter PIN for YubiKey 1234567 (PIV): ");
+        assert_eq!(shown[1], "note: Wrong PIN; 2 tries left.");
+        assert_eq!(
+            shown[2],
+            "pin: Enter PIN for YubiKey 1234567 (PIV) (2 tries left): "
+        );
+        assert!(shown[3].starts_with("note: ") && shown[3].contains("no try was used"));
+        assert_eq!(shown[4], shown[2]);
+        assert!(
+            shown[5].starts_with("touch: Touch your YubiKey"),
+            "{shown:#?}"
+        );
+        assert_eq!(piv::list().unwrap()[0].pin_tries_left, 3);
+
+        let mut ui = ScriptedUi {
+            pins: vec!["000000".into()],
+            ..Default::default()
+        };
+        let e = piv_ca::PivCaSigner::new(1_234_567, 0x82, public)
+            .sign(b"not asked again", &mut ui)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                breakglass::Error::Token(TokenError::Piv(PivError::WrongPin { tries_left: 2 }))
+            ),
+            "{e:?}"
+        );
+        assert!(
+            !ui.shown.iter().any(|s| s.starts_with("touch:")),
+            "{:?}",
+            ui.shown
+        );
+        piv::sign_digest(None, 0x82, PIN, &d).unwrap();
+        assert_eq!(piv::list().unwrap()[0].pin_tries_left, 3);
+    }
+
     // Wrong PIN: counts down, a right PIN resets, three wrong in a row block it.
     assert!(matches!(
         piv::sign_digest(None, 0x82, b"000000", &d),

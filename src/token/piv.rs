@@ -183,6 +183,14 @@ fn verify_pin(yk: &mut YubiKey, pin: &[u8]) -> Result<(), PivError> {
     yk.verify_pin(pin).map_err(map_err)
 }
 
+/// Checks `pin` against the YubiKey with `serial` (or the only one connected) and nothing else:
+/// a right PIN costs nothing, a wrong one a try (the error says how many are left). Lets the
+/// caller ask again before any touch is requested.
+pub fn check_pin(serial: Option<u32>, pin: &[u8]) -> Result<(), PivError> {
+    let mut yk = open(serial)?;
+    verify_pin(&mut yk, pin)
+}
+
 /// The slot's P-256 point, `Ok(None)` when the slot is empty.
 fn slot_point(yk: &mut YubiKey, slot: SlotId) -> Result<Option<[u8; 65]>, PivError> {
     match piv::metadata(yk, slot) {

@@ -57,9 +57,26 @@ fn ask_pin(serial: Option<u32>, ui: &mut dyn Ui) -> Result<crate::token::ctap::P
     }
 }
 
+/// Asks for the PIV PIN until the YubiKey accepts it: a wrong PIN is asked for again, with the
+/// tries left, while a person is there to retype it and the card still takes a try (as
+/// ssh-keygen and yubikey-agent do); the last try's failure, a blocked PIN or a PIN given
+/// without a person (`BREAKGLASS_PIN`) ends the command with the card's own error.
+fn verified_pin(serial: Option<u32>, ui: &mut dyn Ui) -> Result<crate::token::ctap::Pin> {
+    loop {
+        let pin = ask_pin(serial, ui)?;
+        match piv::check_pin(serial, pin.as_bytes()) {
+            Ok(()) => return Ok(pin),
+            Err(PivError::WrongPin { tries_left }) if tries_left > 0 && ui.can_ask_again() => {
+                ui.note(&crate::ui::wrong_pin_note(tries_left));
+            }
+            Err(e) => return Err(piv_err(e).into()),
+        }
+    }
+}
+
 /// Creates the CA key in `slot` of the YubiKey (`serial` when several), after the PIN.
 pub fn generate(serial: Option<u32>, slot: u8, force: bool, ui: &mut dyn Ui) -> Result<piv::PivCa> {
-    let pin = ask_pin(serial, ui)?;
+    let pin = verified_pin(serial, ui)?;
     let mut warnings = Vec::new();
     let ca = piv::generate(serial, slot, pin.as_bytes(), force, &mut |m: &str| {
         warnings.push(m.to_string())
@@ -136,7 +153,7 @@ impl CaSigner for PivCaSigner {
     fn sign(&mut self, msg: &[u8], ui: &mut dyn Ui) -> Result<Signature> {
         use sha2::{Digest, Sha256};
         if self.pin.is_none() {
-            self.pin = Some(ask_pin(Some(self.serial), ui)?);
+            self.pin = Some(verified_pin(Some(self.serial), ui)?);
         }
         let pin = self.pin.as_ref().map(|p| p.as_bytes()).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(msg).into();

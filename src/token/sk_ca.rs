@@ -65,7 +65,7 @@ fn with_pin<T>(
             // A wrong PIN is asked for again while the key still takes tries; its own count
             // (three in a row, then a re-plug; eight in all) ends the loop with its error.
             Err(TokenError::PinInvalid { tries_left }) if ui.can_ask_again() && tries_left > 0 => {
-                ui.note(&format!("Wrong PIN; {tries_left} tries left."));
+                ui.note(&crate::ui::wrong_pin_note(tries_left));
                 *pin = Some(ask_pin(auth, ui)?);
             }
             other => return other.map_err(Error::from),
