@@ -20,9 +20,23 @@ trap '[ -z "$created" ] || $SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   ca-certificates curl build-essential pkg-config libpcsclite-dev libudev-dev \
   openssh-client openssh-server pcscd vsmartcard-vpcd >/dev/null
-if ! command -v cargo >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
-  curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-fi
+# Rust: breakglass needs the rust-version of Cargo.toml; Debian's and Ubuntu's packaged cargo are
+# older, so an existing toolchain is used only when it is new enough, else rustup installs one.
+# rustup-init comes straight from static.rust-lang.org (what sh.rustup.rs itself downloads), so
+# a network that allows only the package and Rust mirrors is enough.
+need=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 [ ! -f "$HOME/.cargo/env" ] || . "$HOME/.cargo/env"
+have=$(cargo --version 2>/dev/null | cut -d' ' -f2 | cut -d- -f1)
+if [ -z "$have" ] || [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; then
+  echo "Installing Rust (rustup, stable) into ~/.cargo: breakglass needs Rust $need or later${have:+, this machine has $have}."
+  arch=$(uname -m)-unknown-linux-gnu
+  tmp=$(mktemp -d)
+  curl --proto '=https' --tlsv1.2 -sSf -o "$tmp/rustup-init" \
+    "https://static.rust-lang.org/rustup/dist/$arch/rustup-init"
+  chmod +x "$tmp/rustup-init"
+  "$tmp/rustup-init" -y --profile minimal --no-modify-path >/dev/null
+  rm -rf "$tmp"
+  . "$HOME/.cargo/env"
+fi
 cargo install --path . --locked
 echo "breakglass is installed in $(dirname "$(command -v cargo)")."
