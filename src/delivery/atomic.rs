@@ -1,14 +1,18 @@
 //! Files that appear all together or not at all — also across a crash.
 //!
 //! Each file is first written to a temporary file in its target directory (`.NAME.tmp-R`),
-//! created with its final mode from the first byte (`O_CREAT|O_EXCL`, 0600 for secrets); one
-//! `syncfs` makes all of them durable. Then an intent file (`.NAME.set-R`, naming every final
-//! path, its temporary file and the inode that will stand there) is written, the files are moved
-//! into place in the order given (callers put the certificate last): without `force` by `link(2)`
-//! (which refuses to replace anything, even a file that appeared since we checked), with `force`
-//! by `rename(2)` after keeping each replaced file as `.NAME.old-R`. SIGINT, SIGTERM and SIGHUP
-//! wait until the set is in place. The directory is fsync'd last, then the temporaries, the
-//! copies of replaced files and the intent file go.
+//! created with its final mode from the first byte (`O_CREAT|O_EXCL`, 0600 for secrets). At the
+//! commit, an intent file (`.NAME.set-R`, naming every final path, its temporary file and the
+//! inode that will stand there) is written beside them, and **one** `syncfs` makes the temporary
+//! files and the intent durable together: nothing has been moved into place yet, so an intent
+//! cut short by a crash before that barrier can only describe a set none of whose files was
+//! placed (a set of one file syncs just that file). Then the files are moved into place in the order given (callers put the certificate
+//! last): without `force` by `link(2)` (which refuses to replace anything, even a file that
+//! appeared since we checked), with `force` by `rename(2)` after keeping each replaced file as
+//! `.NAME.old-R`. SIGINT, SIGTERM and SIGHUP wait until the set is in place. The directory is
+//! fsync'd last (the second barrier), then the temporaries, the copies of replaced files and the
+//! intent file go. A set of one file needs no intent and no copy: `rename(2)`/`link(2)` alone
+//! is atomic, and a crash leaves at most its temporary file, which [`recover`] removes.
 //!
 //! A process killed half-way (SIGKILL, power loss) leaves an intent file behind; [`recover`],
 //! run before a command writes into a directory, finishes a set that is wholly in place, or puts
@@ -70,13 +74,14 @@ pub fn preflight(paths: &[&Path], force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Temporary files written and synced, not yet in place. Dropping it removes them.
+/// Temporary files written, not yet in place. Dropping it removes them.
 pub struct Staged {
     temps: Vec<(PathBuf, PathBuf)>, // (temp, final)
     force: bool,
 }
 
-/// Writes every file to a temporary file beside its target; one `syncfs` makes them durable.
+/// Writes every file to a temporary file beside its target (made durable by the commit's
+/// barrier, together with its intent file).
 pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
     preflight(
         &files.iter().map(|f| f.path.as_path()).collect::<Vec<_>>(),
@@ -90,9 +95,6 @@ pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
         let temp = write_temp(file)?;
         staged.temps.push((temp, file.path.clone()));
     }
-    if let Some((temp, _)) = staged.temps.first() {
-        sync_filesystem(temp)?;
-    }
     Ok(staged)
 }
 
@@ -105,6 +107,13 @@ fn sync_filesystem(path: &Path) -> Result<()> {
         return Err(Error::io("sync", path, std::io::Error::last_os_error()));
     }
     Ok(())
+}
+
+/// The data of the one file at `path`, durable (`fdatasync`).
+fn sync_file(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|f| f.sync_data())
+        .map_err(|e| Error::io("sync", path, e))
 }
 
 /// One line of an intent file: the final path, the temporary file, the inode that will stand at
@@ -124,14 +133,17 @@ impl Staged {
             return Ok(());
         };
         let dir = parent_dir(last).to_path_buf();
+        let single = temps.len() == 1;
         let mut steps = Vec::new();
         for (temp, target) in &temps {
             use std::os::unix::fs::MetadataExt;
             let ino = fs::metadata(temp)
                 .map_err(|e| Error::io("read", temp, e))?
                 .ino();
-            let backup = (self.force && fs::symlink_metadata(target).is_ok_and(|m| !m.is_dir()))
-                .then(|| backup_name(target));
+            // One file is replaced by one atomic rename: no copy of the old one is needed.
+            let backup =
+                (self.force && !single && fs::symlink_metadata(target).is_ok_and(|m| !m.is_dir()))
+                    .then(|| backup_name(target));
             steps.push(Step {
                 target: target.clone(),
                 temp: temp.clone(),
@@ -140,11 +152,29 @@ impl Staged {
             });
         }
         let _signals = HeldSignals::new();
-        let intent = write_intent(&dir, last, self.force, &steps).inspect_err(|_| {
+        let remove_temps = |intent: Option<&Path>| {
             for s in &steps {
                 let _ = fs::remove_file(&s.temp);
             }
-        })?;
+            if let Some(i) = intent {
+                let _ = fs::remove_file(i);
+            }
+        };
+        let intent = if single {
+            None
+        } else {
+            Some(write_intent(&dir, last, self.force, &steps).inspect_err(|_| remove_temps(None))?)
+        };
+        // The first barrier: the temporary files and the intent, durable before anything moves.
+        // One file needs only its own data synced; syncfs would also flush whatever else is
+        // dirty on the filesystem.
+        let synced = if single {
+            sync_file(&steps[0].temp)
+        } else {
+            sync_filesystem(&steps[0].temp)
+        };
+        synced.inspect_err(|_| remove_temps(intent.as_deref()))?;
+        fault("commit-intent", &steps[0].target);
         let mut result = Ok(());
         for (i, s) in steps.iter().enumerate() {
             let r = place(s, self.force, i, &steps[0].target);
@@ -155,7 +185,9 @@ impl Staged {
         }
         if let Err(e) = result {
             roll_back(&steps);
-            let _ = fs::remove_file(&intent);
+            if let Some(i) = &intent {
+                let _ = fs::remove_file(i);
+            }
             return Err(e);
         }
         fault("commit-placed", &steps[0].target);
@@ -168,7 +200,9 @@ impl Staged {
                 let _ = fs::remove_file(b);
             }
         }
-        let _ = fs::remove_file(&intent);
+        if let Some(i) = &intent {
+            let _ = fs::remove_file(i);
+        }
         Ok(())
     }
 }
@@ -260,10 +294,11 @@ fn write_intent(dir: &Path, last: &Path, force: bool, steps: &[Step]) -> Result<
         .mode(0o600)
         .open(&intent)
         .map_err(|e| Error::io("create a file in", dir, e))?;
-    f.write_all(text.as_bytes())
-        .and_then(|()| f.sync_data())
-        .map_err(|e| Error::io("write", &intent, e))?;
-    fault("commit-intent", &steps[0].target);
+    // No sync of its own: the commit's one barrier covers it with the temporary files.
+    f.write_all(text.as_bytes()).map_err(|e| {
+        let _ = fs::remove_file(&intent);
+        Error::io("write", &intent, e)
+    })?;
     Ok(intent)
 }
 
@@ -284,6 +319,12 @@ pub fn recover(dir: &Path) -> Vec<String> {
         let text = fs::read_to_string(&path).unwrap_or_default();
         let mut lines = text.lines();
         if !lines.next().is_some_and(|l| l.starts_with(INTENT_MAGIC)) {
+            // Cut short by a crash before the commit's barrier (an intent is complete on disk
+            // before any file of its set moves), so nothing was placed: the temporary files
+            // are swept below with the other debris.
+            if fs::remove_file(&path).is_ok() {
+                done.push(format!("removed {} left by a crash", path.display()));
+            }
             continue;
         }
         let steps: Vec<Step> = lines
@@ -512,6 +553,35 @@ mod tests {
             0o644
         );
         assert_eq!(fs::read(d.path().join("k")).unwrap(), b"secret");
+    }
+
+    #[test]
+    fn an_intent_cut_short_before_the_barrier_is_removed_with_its_temporaries() {
+        // A crash before the commit's syncfs can leave an intent file empty or without its
+        // header (its data never reached the disk); none of its files was placed then.
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join(".k-cert.pub.set-0123456789ab"), "").unwrap();
+        fs::write(d.path().join(".k.tmp-0123456789ab"), "secret").unwrap();
+        fs::write(d.path().join("k.pub"), "someone else's").unwrap();
+        let done = recover(d.path());
+        assert_eq!(done.len(), 2, "{done:?}");
+        assert_eq!(names(d.path()), ["k.pub"]);
+    }
+
+    #[test]
+    fn a_single_file_replaced_with_force_leaves_nothing_beside_it() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("state"), "old").unwrap();
+        write_all(
+            &[PlannedFile::private(
+                d.path().join("state"),
+                b"new".to_vec(),
+            )],
+            true,
+        )
+        .unwrap();
+        assert_eq!(names(d.path()), ["state"]);
+        assert_eq!(fs::read(d.path().join("state")).unwrap(), b"new");
     }
 
     #[test]
