@@ -6,10 +6,10 @@
 //! inode that will stand there) is written beside them, and **one** `syncfs` makes the temporary
 //! files and the intent durable together: nothing has been moved into place yet, so an intent
 //! cut short by a crash before that barrier can only describe a set none of whose files was
-//! placed (a set of one file syncs just that file). Then the files are moved into place in the order given (callers put the certificate
-//! last): without `force` by `link(2)` (which refuses to replace anything, even a file that
-//! appeared since we checked), with `force` by `rename(2)` after keeping each replaced file as
-//! `.NAME.old-R`. SIGINT, SIGTERM and SIGHUP wait until the set is in place. The directory is
+//! placed (a set of one file syncs just that file). Then the files are moved into place in the
+//! order given (callers put the certificate last): without `force` by `link(2)` (which refuses
+//! to replace anything, even a file that appeared since we checked), with `force` by
+//! `rename(2)` after keeping each replaced file as `.NAME.old-R`. SIGINT, SIGTERM and SIGHUP wait until the set is in place. The directory is
 //! fsync'd last (the second barrier), then the temporaries, the copies of replaced files and the
 //! intent file go. A set of one file needs no intent and no copy: `rename(2)`/`link(2)` alone
 //! is atomic, and a crash leaves at most its temporary file, which [`recover`] removes.
