@@ -6,7 +6,7 @@
 set -euo pipefail
 N="${1:-400}"
 cd "$(dirname "$0")/.."
-cargo build --quiet
+cargo build --quiet 2>/dev/null
 BIN="$PWD/target/debug/breakglass"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 export BREAKGLASS_BACKEND=sim BREAKGLASS_SIM_DIR="$T/sim" BREAKGLASS_AUDIT_LOG="$T/audit.jsonl"

@@ -8,7 +8,7 @@
 set -euo pipefail
 N="${1:-7}"
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+cargo build --release --quiet 2>/dev/null
 BIN="$PWD/target/release/breakglass"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 export BREAKGLASS_BACKEND=sim BREAKGLASS_SIM_DIR="$T/sim" BREAKGLASS_AUDIT_LOG="$T/audit.jsonl"
