@@ -453,3 +453,28 @@ fn rotation_runbook_revokes_a_lost_key_and_a_leaked_certificate_on_the_fleet() {
     assert!(h.online_login(&w.work, "online", &u), "{}", h.log());
     assert!(stdout.contains("hash chain intact"), "{stdout}");
 }
+
+#[test]
+fn every_runbook_ships_inside_the_binary() {
+    let w = World::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "md") {
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                w.ok(&["runbook", &name]),
+                format!("{}\n", text.trim_end()),
+                "breakglass runbook {name} is not runbooks/{name}.md"
+            );
+            names.push(name);
+        }
+    }
+    assert!(names.len() >= 6, "{names:?}");
+    let list = w.ok(&["runbook"]);
+    for n in &names {
+        assert!(list.contains(&format!("  {n} ")), "{n} not listed:\n{list}");
+    }
+}
