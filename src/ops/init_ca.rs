@@ -55,8 +55,9 @@ pub struct InitCaOutcome {
     pub simulated: bool,
     /// Fingerprint of a CA it destroyed (with --force).
     pub replaced: Option<String>,
-    /// sshd_config lines for hosts.
-    pub sshd_lines: Vec<String>,
+    /// The command that makes hosts trust this CA (`breakglass host-config PUB_FILE`): it
+    /// merges with what their sshd already trusts, which hand-written sshd lines would not.
+    pub host_config: String,
     /// The key's signature counter after the enrolment, for the audit log.
     #[serde(skip)]
     pub counter: Option<u64>,
@@ -131,15 +132,10 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
         token: new.token,
         simulated,
         replaced: new.replaced,
-        sshd_lines: sshd_lines(),
+        host_config: format!(
+            "breakglass host-config {}",
+            crate::shell::word(&pub_file.display().to_string())
+        ),
         counter,
     })
-}
-
-fn sshd_lines() -> Vec<String> {
-    vec![
-        "TrustedUserCAKeys /etc/ssh/breakglass_user_ca.pub".into(),
-        "RevokedKeys /etc/ssh/breakglass.krl".into(),
-        "LogLevel VERBOSE".into(),
-    ]
 }

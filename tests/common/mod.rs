@@ -10,10 +10,13 @@
 //! - [`wormhole`]: the Python mailbox server and transit relay, the Python `wormhole` CLI, and
 //!   senders that print a code.
 //! - [`runbook`]: the `sh` blocks of a runbook, run in one shell against the test sshd.
+//! - [`fleet_host`]: an sshd configured like a fleet host under a temp `etc/`, for the runbooks
+//!   that roll out with Ansible.
 // Each test file compiles this harness as its own module and uses a part of it.
 #![allow(dead_code, unused_imports)]
 
 pub mod files;
+pub mod fleet_host;
 pub mod openssh;
 pub mod runbook;
 pub mod world;

@@ -41,13 +41,26 @@ pub fn script(path: &str, info: &str) -> String {
 /// A bash running `body` in `cwd` for the world `w` against `sshd`, with the runbook's variables
 /// `vars` (TARGET_USER, INCIDENT, …); `BREAKGLASS_KIT` is the world's working directory.
 pub fn shell(w: &World, sshd: &TestSshd, body: &str, cwd: &Path, vars: &[(&str, &str)]) -> Command {
-    let wrap = ssh_wrapper(w.tmp.path(), sshd.port);
-    let path = format!(
-        "{}:{}:{}",
-        wrap.display(),
-        bin().parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    shell_at(w, sshd.port, &[], body, cwd, vars)
+}
+
+/// [`shell`] against the sshd on `port`, with the directories `path` (e.g. the Ansible venv's
+/// `bin`) on PATH after the `ssh` wrapper and the binary.
+pub fn shell_at(
+    w: &World,
+    port: u16,
+    path: &[&Path],
+    body: &str,
+    cwd: &Path,
+    vars: &[(&str, &str)],
+) -> Command {
+    let wrap = ssh_wrapper(w.tmp.path(), port);
+    let mut dirs = vec![wrap, bin().parent().unwrap().to_path_buf()];
+    dirs.extend(path.iter().map(|p| p.to_path_buf()));
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(dirs).unwrap();
     let mut c = Command::new("bash");
     c.arg("-c")
         .arg(format!("set -euo pipefail\n{body}"))
@@ -66,12 +79,16 @@ pub fn run(w: &World, sshd: &TestSshd, path: &str, vars: &[(&str, &str)]) -> Out
     let o = shell(w, sshd, &script(path, "sh"), &w.work, vars)
         .output()
         .unwrap();
+    assert_ran(path, &o, &sshd.log());
+    o
+}
+
+/// Asserts that the runbook at `path` succeeded, showing its output and `sshd_log` when not.
+pub fn assert_ran(path: &str, o: &Output, sshd_log: &str) {
     assert!(
         o.status.success(),
-        "{path} failed:\nstdout:\n{}\nstderr:\n{}\nsshd:\n{}",
-        out(&o),
-        err(&o),
-        sshd.log()
+        "{path} failed:\nstdout:\n{}\nstderr:\n{}\nsshd:\n{sshd_log}",
+        out(o),
+        err(o),
     );
-    o
 }

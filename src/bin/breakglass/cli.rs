@@ -140,7 +140,7 @@ pub struct CompletionsArgs {
 /// `runbook`.
 #[derive(Debug, Args)]
 pub struct RunbookArgs {
-    /// incident, handoff or practice-with-openssh.
+    /// incident, handoff, setup, drill, rotation-and-revocation or practice-with-openssh.
     pub name: Option<String>,
 }
 

@@ -43,11 +43,9 @@ pub(super) fn run(
         say!("  SIMULATED: practice only; never trust this CA on a real host.");
     }
     say!();
-    say!("On each host, append the CA line to /etc/ssh/breakglass_user_ca.pub:");
-    say!("  {}", o.public_key);
-    say!("and add to /etc/ssh/sshd_config (then `touch /etc/ssh/breakglass.krl` and reload sshd):");
-    for l in &o.sshd_lines {
-        say!("  {l}");
-    }
+    say!("Next, make the hosts trust it (with the backup key's CA file too, if you have one):");
+    say!("  {}", o.host_config);
+    say!("It prints the plan, merged with what the hosts' sshd already trusts; --out DIR writes");
+    say!("the files for deploy/ansible. The whole procedure: `breakglass runbook setup`.");
     Ok(())
 }

@@ -19,6 +19,21 @@ pub const RUNBOOKS: &[(&str, &str, &str)] = &[
         include_str!("../../../../runbooks/handoff.md"),
     ),
     (
+        "setup",
+        "Once: two keys, host-config with both CAs, the Ansible rollout, a first drill",
+        include_str!("../../../../runbooks/setup.md"),
+    ),
+    (
+        "drill",
+        "The quarterly exercise: a real login with each key, sshd's log line, the audit log",
+        include_str!("../../../../runbooks/drill.md"),
+    ),
+    (
+        "rotation-and-revocation",
+        "A key is lost or a certificate leaked: revoke, sign the KRL, replace the CA, roll out",
+        include_str!("../../../../runbooks/rotation-and-revocation.md"),
+    ),
+    (
         "practice-with-openssh",
         "The manual OpenSSH procedure (ssh-keygen, ssh-add) on the simulated key",
         include_str!("../../../../runbooks/practice-with-openssh.md"),
@@ -28,8 +43,9 @@ pub const RUNBOOKS: &[(&str, &str, &str)] = &[
 pub(super) fn run(a: RunbookArgs) -> Result<(), Error> {
     let Some(name) = a.name else {
         say!("Runbooks (print one with `breakglass runbook NAME`):");
+        let width = RUNBOOKS.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
         for (name, summary, _) in RUNBOOKS {
-            say!("  {name:<22} {summary}");
+            say!("  {name:<width$}  {summary}");
         }
         return Ok(());
     };
