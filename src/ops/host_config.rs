@@ -187,19 +187,14 @@ pub struct HostPlan {
     pub files: Vec<GeneratedFile>,
 }
 
-/// The bytes of an empty KRL (`PROTOCOL.krl`, `krl.c: ssh_krl_to_blob`; REFERENCE.md §8.1):
-/// magic, format version 1, KRL version 0, generated date, flags 0, empty reserved and comment
-/// strings, no sections. sshd and `ssh-keygen -Q` read it as "nothing revoked".
+/// The bytes of an empty KRL, as the KRL module writes every KRL (`PROTOCOL.krl`,
+/// `krl.c: ssh_krl_to_blob`; REFERENCE.md §8.1): magic, format version 1, KRL version 0, the
+/// generated date, flags 0, empty reserved and comment strings, no sections. sshd and
+/// `ssh-keygen -Q` read it as "nothing revoked"; `revoke` extends it.
 pub fn empty_krl(generated: u64) -> Vec<u8> {
-    let mut b = Vec::with_capacity(44);
-    b.extend_from_slice(b"SSHKRL\n\0");
-    b.extend_from_slice(&1u32.to_be_bytes());
-    b.extend_from_slice(&0u64.to_be_bytes());
-    b.extend_from_slice(&generated.to_be_bytes());
-    b.extend_from_slice(&0u64.to_be_bytes());
-    b.extend_from_slice(&0u32.to_be_bytes()); // reserved
-    b.extend_from_slice(&0u32.to_be_bytes()); // comment
-    b
+    let mut krl = crate::ssh::krl::Krl::new();
+    krl.generated_date = generated;
+    krl.encode()
 }
 
 /// Reads a break-glass CA file: every non-blank, non-comment line must be a public key sshd
