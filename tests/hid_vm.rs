@@ -575,6 +575,7 @@ kill -TERM $P; wait $P; echo $? > simhid.rc
 ls /sys/class/hidraw > after_simhid.txt
 step drill $BG drill --backend fido2-virtual
 ls /sys/class/hidraw > after_drill.txt
+step denied setpriv --reuid=65534 --regid=65534 --clear-groups $BG drill --backend fido2-virtual
 "#,
     );
     // `sim hid`: the pid the script holds is the key; SIGTERM unplugs it cleanly.
@@ -639,5 +640,15 @@ ls /sys/class/hidraw > after_drill.txt
         read(&job, "after_drill.txt"),
         "",
         "the drill unplugged its key"
+    );
+
+    // A user who may not open /dev/uhid (the guest has no udev rule for it) is told so.
+    let (rc, out, err) = step(&job, "denied");
+    assert_eq!((rc, out.as_str()), (1, ""), "{err}");
+    assert_eq!(
+        err,
+        "breakglass: /dev/uhid exists but this user may not open it, so the drill cannot plug in \
+         a virtual FIDO2 key.\nRun the drill as root (sudo), or give your user read and write \
+         access to /dev/uhid with a udev rule.\n"
     );
 }
