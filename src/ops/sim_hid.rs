@@ -164,3 +164,38 @@ fn last_line(log: &Path) -> Option<String> {
             .to_string(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_uhid_tells_a_missing_device_from_one_that_opens() {
+        let d = tempfile::tempdir().unwrap();
+        let uhid = d.path().join("uhid");
+        assert!(matches!(check_uhid(&uhid), Err(Error::UhidMissing(p)) if p == uhid));
+        std::fs::write(&uhid, b"").unwrap();
+        assert!(check_uhid(&uhid).is_ok());
+        assert_eq!(
+            std::fs::metadata(&uhid).unwrap().len(),
+            0,
+            "opening writes nothing"
+        );
+    }
+
+    #[test]
+    fn last_line_is_the_programs_reason_without_its_name() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("log");
+        assert_eq!(last_line(&log), None);
+        std::fs::write(
+            &log,
+            "virtual FIDO2 key (SIMULATED) SIM-1 on /dev/hidraw0\nbreakglass-sim-hid: cannot create a HID device\n\n",
+        )
+        .unwrap();
+        assert_eq!(
+            last_line(&log).as_deref(),
+            Some("cannot create a HID device")
+        );
+    }
+}

@@ -68,3 +68,17 @@ pub(super) fn unplug(d: &mut Drill<'_>, key: Plugged) {
         Err(why) => d.record(UNPLUG, start, StepStatus::Fail, why),
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fresh_pin_is_eight_digits_the_key_accepts() {
+        let a = fresh_pin();
+        assert_eq!(a.len(), 8);
+        assert!(a.bytes().all(|b| b.is_ascii_digit()), "{}", a.as_str());
+        crate::token::sim::check_pin_policy(&a).unwrap();
+        assert_ne!(fresh_pin(), fresh_pin(), "random (1 in 10^8 to collide)");
+    }
+}
