@@ -387,6 +387,19 @@ pub enum Error {
     #[error("the virtual PIV card program {} is missing", .0.display())]
     CardProgramMissing(PathBuf),
 
+    /// `sim hid` or `drill --backend fido2-virtual` found no `breakglass-sim-hid` program beside
+    /// breakglass.
+    #[error("the virtual FIDO2 key program {} is missing", .0.display())]
+    SimHidProgramMissing(PathBuf),
+
+    /// `drill --backend fido2-virtual` on a machine without the kernel's uhid device.
+    #[error("there is no {} here, so the drill cannot plug in a virtual FIDO2 key", .0.display())]
+    UhidMissing(PathBuf),
+
+    /// `drill --backend fido2-virtual` may not open the kernel's uhid device.
+    #[error("{} exists but this user may not open it, so the drill cannot plug in a virtual FIDO2 key", .0.display())]
+    UhidDenied(PathBuf),
+
     /// The wormhole transfer failed.
     #[cfg(feature = "wormhole")]
     #[error(transparent)]
@@ -510,6 +523,9 @@ impl Error {
             Error::DoctorFailed(_) => "Fix each FAIL line as it says, then run `breakglass doctor` again.".into(),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
+            Error::SimHidProgramMissing(_) => "Install it beside breakglass with `cargo install --path vfido-hid --locked` (or build both with `cargo build --workspace`), then run the command again.".into(),
+            Error::UhidMissing(_) => "Run it on Linux with the uhid module loaded (sudo modprobe uhid), or practise on the simulated key without HID: breakglass drill.".into(),
+            Error::UhidDenied(p) => format!("Run the drill as root (sudo), or give your user read and write access to {} with a udev rule.", p.display()),
             Error::CardProgramMissing(_) => "Build it beside breakglass with `cargo build --workspace` (it is the vpiv-card crate of this repository), then run the command again.".into(),
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.hint(),
@@ -615,6 +631,9 @@ impl Error {
             Error::DoctorFailed(_) => "doctor-failed",
             Error::PinsDiffer => "pins-differ",
             Error::CardProgramMissing(_) => "card-program-missing",
+            Error::SimHidProgramMissing(_) => "sim-hid-program-missing",
+            Error::UhidMissing(_) => "uhid-missing",
+            Error::UhidDenied(_) => "uhid-denied",
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",

@@ -268,10 +268,21 @@ fn backend_is_listed_only_where_a_token_is_used_but_works_before_any_command() {
         let h = w.ok(&[cmd, "--help"]);
         assert!(h.contains("--backend <BACKEND>"), "{cmd}: {h}");
     }
-    for cmd in ["inspect", "drill"] {
-        let h = w.ok(&[cmd, "--help"]);
-        assert!(!h.contains("--backend"), "{cmd}: {h}");
-    }
+    let h = w.ok(&["inspect", "--help"]);
+    assert!(!h.contains("--backend"), "inspect: {h}");
+    // The drill's --backend picks one of its own simulated keys, never a token family.
+    let h = w.ok(&["drill", "--help"]);
+    assert!(
+        h.contains("--backend <BACKEND>  sim (in-process, nothing to plug in) or fido2-virtual"),
+        "drill: {h}"
+    );
+    let o = w.run(&["drill", "--backend", "fido2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("[possible values: sim, fido2-virtual]"),
+        "{}",
+        err(&o)
+    );
     // Before the command, for every command (the env var does the same).
     w.ok(&["--backend", "sim", "init-ca"]);
     let o = w.run(&["--backend", "sim", "log"]);

@@ -559,3 +559,96 @@ stop_key
     );
     assert!(err.contains("fido2-token lists it too"), "{err}");
 }
+
+#[test]
+fn sim_hid_serves_until_sigterm_and_the_drill_runs_through_a_virtual_key_it_unplugs() {
+    if skip() {
+        return;
+    }
+    let (job, _) = guest(
+        r#"
+$BG sim hid --touch-delay-ms 100 > simhid.out 2> simhid.err &
+P=$!
+i=0; while [ ! -s simhid.out ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+step tokens fido2-token -L
+kill -TERM $P; wait $P; echo $? > simhid.rc
+ls /sys/class/hidraw > after_simhid.txt
+step drill $BG drill --backend fido2-virtual
+ls /sys/class/hidraw > after_drill.txt
+step denied setpriv --reuid=65534 --regid=65534 --clear-groups $BG drill --backend fido2-virtual
+"#,
+    );
+    // `sim hid`: the pid the script holds is the key; SIGTERM unplugs it cleanly.
+    let dev = read(&job, "simhid.out").trim().to_string();
+    assert!(dev.starts_with("/dev/hidraw"), "{dev:?}");
+    let (rc, out, err) = step(&job, "tokens");
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        out.contains(&format!("{dev}: vendor=0x1209, product=0x0001")),
+        "{out}"
+    );
+    assert_eq!(read(&job, "simhid.rc").trim(), "0");
+    assert!(
+        read(&job, "simhid.err").contains("virtual FIDO2 key removed; "),
+        "{}",
+        read(&job, "simhid.err")
+    );
+    assert_eq!(read(&job, "after_simhid.txt"), "", "the device is gone");
+
+    let (rc, out, err) = step(&job, "drill");
+    eprintln!("{out}");
+    assert_eq!(rc, 0, "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].contains("--backend fido2") && lines[0].contains("SIMULATED"),
+        "{out}"
+    );
+    let passed = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains("[PASS]") && l.contains(name))
+            .copied()
+            .unwrap_or_else(|| panic!("no PASS step {name:?}:\n{out}"))
+    };
+    let plug = passed("plug in a virtual FIDO2 key (SIMULATED)");
+    assert!(
+        plug.contains("SIM-") && plug.contains(" on /dev/hidraw"),
+        "{plug}"
+    );
+    assert!(passed("init-ca on the virtual key via /dev/hidraw").contains("Created SSH user CA"));
+    passed("mint a 10-minute certificate for root");
+    passed("inspect: CA signature verified");
+    passed("ssh-keygen -L parses it (sk CA)");
+    passed("start a throwaway sshd on 127.0.0.1");
+    passed("ssh -i emergency root@127.0.0.1");
+    passed("a wrong principal is refused");
+    let unplug = passed("unplug the virtual FIDO2 key");
+    let requests: u32 = unplug
+        .split_whitespace()
+        .zip(unplug.split_whitespace().skip(1))
+        .find(|(_, w)| w.starts_with("requests"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(0);
+    eprintln!("drill over HID: {unplug}");
+    assert!(
+        requests >= 6,
+        "init-ca and two mints went to the key: {unplug}"
+    );
+    assert!(lines.last().unwrap().starts_with("PASS in "), "{out}");
+    assert!(!out.contains("FAIL") && !out.contains("SKIP"), "{out}");
+    assert_eq!(
+        read(&job, "after_drill.txt"),
+        "",
+        "the drill unplugged its key"
+    );
+
+    // A user who may not open /dev/uhid (the guest has no udev rule for it) is told so.
+    let (rc, out, err) = step(&job, "denied");
+    assert_eq!((rc, out.as_str()), (1, ""), "{err}");
+    assert_eq!(
+        err,
+        "breakglass: /dev/uhid exists but this user may not open it, so the drill cannot plug in \
+         a virtual FIDO2 key.\nRun the drill as root (sudo), or give your user read and write \
+         access to /dev/uhid with a udev rule.\n"
+    );
+}

@@ -2,12 +2,18 @@
 //! init-ca, mint, inspect, `ssh-keygen -L`, and a login to a throwaway sshd that trusts the CA,
 //! plus a refused login for a wrong principal. Each step is timed; skipped steps say why.
 //! It runs the breakglass binary itself, as an operator would, with its own state and audit log.
+//! With [`DrillBackend::Fido2Virtual`] the fresh simulated key is plugged in as a USB FIDO2 key
+//! (`fido2_virtual.rs`) and every step goes through `--backend fido2` and the kernel's hidraw.
 
+mod fido2_virtual;
+
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::ops::sshd::{self, TestSshd};
 use crate::{Error, Result};
@@ -50,11 +56,44 @@ pub struct DrillReport {
     pub kept: Option<PathBuf>,
 }
 
+/// Which key the drill runs on; either way a fresh simulated one, never a real key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrillBackend {
+    /// The simulated key, in-process (`--backend sim`).
+    Sim,
+    /// The simulated key plugged in through `uhid` as a USB FIDO2 key (`breakglass-sim-hid`),
+    /// driven by `--backend fido2 --device /dev/hidrawN`.
+    Fido2Virtual {
+        /// The kernel's uhid device (`/dev/uhid`).
+        uhid: PathBuf,
+    },
+}
+
+/// Checks what `backend` needs before anything starts: for the virtual key, that `uhid` can
+/// be opened and that `breakglass-sim-hid` is installed beside breakglass (its path).
+pub fn check(backend: &DrillBackend) -> Result<Option<PathBuf>> {
+    match backend {
+        DrillBackend::Sim => Ok(None),
+        DrillBackend::Fido2Virtual { uhid } => {
+            crate::ops::sim_hid::check_uhid(uhid)?;
+            crate::ops::sim_hid::program().map(Some)
+        }
+    }
+}
+
 struct Drill<'a> {
     exe: PathBuf,
     dir: PathBuf,
     steps: Vec<Step>,
     on_step: &'a mut dyn FnMut(&Step),
+    /// What the steps call the key ("a fresh simulated key").
+    key: String,
+    /// `--backend` for the breakglass runs.
+    backend: &'static str,
+    /// `--device` for the commands that use the key (the virtual key's hidraw path).
+    device: Option<String>,
+    /// `BREAKGLASS_PIN` for the breakglass runs (the virtual key's fresh PIN).
+    pin: Option<Zeroizing<String>>,
 }
 
 impl Drill<'_> {
@@ -70,21 +109,31 @@ impl Drill<'_> {
         status != StepStatus::Fail
     }
 
-    fn breakglass(&self, args: &[&str]) -> std::io::Result<Output> {
+    fn breakglass<S: AsRef<OsStr>>(&self, args: &[S]) -> std::io::Result<Output> {
         Command::new(&self.exe)
             .args(args)
             .current_dir(&self.dir)
-            .env("BREAKGLASS_BACKEND", "sim")
+            .env("BREAKGLASS_BACKEND", self.backend)
             .env("BREAKGLASS_SIM_DIR", self.dir.join("sim"))
             .env("BREAKGLASS_AUDIT_LOG", self.dir.join("audit.jsonl"))
             .env_remove("BREAKGLASS_SIM_TOUCH")
             .env_remove("BREAKGLASS_PIN")
             .env_remove("BREAKGLASS_NOW")
+            .envs(self.pin.as_ref().map(|p| ("BREAKGLASS_PIN", p.as_str())))
             .stdin(Stdio::null())
             .output()
     }
 
-    fn run_step(&mut self, name: &str, args: &[&str]) -> bool {
+    /// `args` of a command that uses the key, with `--device` when the drill names one.
+    fn with_device(&self, args: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        if let Some(dev) = &self.device {
+            v.extend(["--device".to_string(), dev.clone()]);
+        }
+        v
+    }
+
+    fn run_step<S: AsRef<OsStr>>(&mut self, name: &str, args: &[S]) -> bool {
         let start = Instant::now();
         match self.breakglass(args) {
             Ok(o) if o.status.success() => {
@@ -123,8 +172,20 @@ fn first_line(b: &[u8]) -> String {
         .to_string()
 }
 
-/// Runs the drill. `on_step` sees each step as it finishes (for live output).
+/// Runs the drill on the simulated key. `on_step` sees each step as it finishes (for live
+/// output).
 pub fn run(keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
+    run_on(&DrillBackend::Sim, keep, on_step)
+}
+
+/// Runs the drill on `backend`. An error means it could not start (see [`check`]); a failed
+/// step is a report with `pass: false`.
+pub fn run_on(
+    backend: &DrillBackend,
+    keep: bool,
+    on_step: &mut dyn FnMut(&Step),
+) -> Result<DrillReport> {
+    let program = check(backend)?;
     let started = Instant::now();
     let exe = std::env::current_exe()
         .map_err(|e| Error::io("find", std::path::Path::new("the breakglass binary"), e))?;
@@ -137,8 +198,20 @@ pub fn run(keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
         dir: tmp.path().to_path_buf(),
         steps: Vec::new(),
         on_step,
+        key: "a fresh simulated key".into(),
+        backend: "sim",
+        device: None,
+        pin: None,
     };
-    steps(&mut d);
+    match (backend, program) {
+        (DrillBackend::Fido2Virtual { uhid }, Some(program)) => {
+            if let Some(key) = fido2_virtual::plug(&mut d, &program, uhid) {
+                steps(&mut d);
+                fido2_virtual::unplug(&mut d, key);
+            }
+        }
+        _ => steps(&mut d),
+    }
     let pass = d.steps.iter().all(|s| s.status != StepStatus::Fail);
     let kept = if keep { Some(tmp.keep()) } else { None };
     Ok(DrillReport {
@@ -151,32 +224,28 @@ pub fn run(keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
 
 fn steps(d: &mut Drill<'_>) {
     let user = sshd::current_user();
-    if !d.run_step(
-        "init-ca on a fresh simulated key",
-        &[
-            "init-ca",
-            "-f",
-            "sk-user-ca",
-            "-C",
-            "breakglass drill SIMULATED",
-        ],
-    ) {
+    let init_ca = d.with_device(&[
+        "init-ca",
+        "-f",
+        "sk-user-ca",
+        "-C",
+        "breakglass drill SIMULATED",
+    ]);
+    if !d.run_step(&format!("init-ca on {}", d.key), &init_ca) {
         return;
     }
-    if !d.run_step(
-        &format!("mint a 10-minute certificate for {user}"),
-        &[
-            "mint",
-            "-n",
-            &user,
-            "-V",
-            "-1m:+10m",
-            "-f",
-            "emergency",
-            "--reason",
-            "drill",
-        ],
-    ) {
+    let mint = d.with_device(&[
+        "mint",
+        "-n",
+        &user,
+        "-V",
+        "-1m:+10m",
+        "-f",
+        "emergency",
+        "--reason",
+        "drill",
+    ]);
+    if !d.run_step(&format!("mint a 10-minute certificate for {user}"), &mint) {
         return;
     }
     if !d.run_step(
@@ -260,7 +329,7 @@ fn steps(d: &mut Drill<'_>) {
     );
     login(d, &server, &user);
     let start = Instant::now();
-    if !d.run_step_silent(&[
+    if !d.run_step_silent(&d.with_device(&[
         "mint",
         "-n",
         "breakglass-drill-nobody",
@@ -268,7 +337,7 @@ fn steps(d: &mut Drill<'_>) {
         "-1m:+10m",
         "-f",
         "wrong",
-    ]) {
+    ])) {
         d.record(
             "a wrong principal is refused",
             start,
@@ -348,7 +417,7 @@ fn login(d: &mut Drill<'_>, server: &TestSshd, user: &str) {
 }
 
 impl Drill<'_> {
-    fn run_step_silent(&self, args: &[&str]) -> bool {
+    fn run_step_silent<S: AsRef<OsStr>>(&self, args: &[S]) -> bool {
         matches!(self.breakglass(args), Ok(o) if o.status.success())
     }
 }

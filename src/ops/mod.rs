@@ -16,5 +16,6 @@ pub mod mint;
 #[cfg(feature = "wormhole")]
 pub mod request;
 pub mod revoke;
+pub mod sim_hid;
 pub mod sshd;
 pub mod status;

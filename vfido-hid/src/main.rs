@@ -40,7 +40,15 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        // `--flag=value` (as `breakglass sim hid` passes them) or `--flag value`.
+        let (arg, inline) = match arg.split_once('=') {
+            Some((flag, v)) if flag.starts_with("--") => (flag.to_string(), Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| match inline.clone() {
+            Some(v) => Ok(v),
+            None => it.next().ok_or(format!("{name} needs a value")),
+        };
         let ms = |name: &str, v: String| {
             v.parse::<u64>()
                 .map(Duration::from_millis)

@@ -465,6 +465,21 @@ pub struct DrillArgs {
     /// Keep the temporary directory for a look afterwards.
     #[arg(long)]
     pub keep: bool,
+    /// sim (in-process, nothing to plug in) or fido2-virtual (the simulated key plugged in through /dev/uhid as a USB FIDO2 key, driven by --backend fido2; Linux, usually root).
+    #[arg(long, value_enum, default_value_t = DrillBackend::Sim, hide_possible_values = true)]
+    pub backend: DrillBackend,
+    /// With --backend fido2-virtual: the kernel's uhid device to plug the virtual key into.
+    #[arg(long, value_name = "PATH", default_value = "/dev/uhid")]
+    pub uhid: PathBuf,
+}
+
+/// `drill --backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DrillBackend {
+    /// The simulated key, in-process (nothing to plug in).
+    Sim,
+    /// The simulated key plugged in as a USB FIDO2 key (breakglass sim hid on /dev/uhid), driven by --backend fido2 through the kernel's hidraw (Linux, usually root).
+    Fido2Virtual,
 }
 
 /// `list`.
@@ -562,6 +577,28 @@ pub enum SimCommand {
     ProviderPath,
     /// Run a virtual YubiKey PIV card that plugs into pcscd's vpcd reader (for tests and practice).
     PivCard(PivCardArgs),
+    /// Plug the simulated key in as a USB FIDO2 key through /dev/uhid, for OpenSSH's own tools and --backend fido2 (Linux, usually root).
+    Hid(SimHidArgs),
+}
+
+/// `sim hid`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Runs in the foreground, prints the /dev/hidrawN it created and serves until SIGTERM (unplugging;
+starting it again is a re-plug). The key is the one in BREAKGLASS_SIM_DIR, the same as
+--backend sim; BREAKGLASS_SIM_TOUCH=approve|deny|timeout scripts the touch. SIMULATED: never for
+real access. It is the breakglass-sim-hid program installed beside breakglass:
+  cargo install --path vfido-hid --locked      (from this repository; or cargo build --workspace)")]
+pub struct SimHidArgs {
+    /// The kernel's uhid device to create the HID device through.
+    #[arg(long, value_name = "PATH", default_value = "/dev/uhid")]
+    pub uhid: PathBuf,
+    /// With BREAKGLASS_SIM_TOUCH=approve or deny: milliseconds until the touch is answered.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub touch_delay_ms: u64,
+    /// With BREAKGLASS_SIM_TOUCH=timeout: milliseconds until the key gives up waiting (USER_ACTION_TIMEOUT).
+    #[arg(long, value_name = "N", default_value_t = 30000)]
+    pub touch_timeout_ms: u64,
 }
 
 /// `sim piv-card`.

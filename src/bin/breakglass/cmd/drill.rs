@@ -1,13 +1,27 @@
 //! `breakglass drill`.
 
-use crate::cli::DrillArgs;
+use crate::cli::{DrillArgs, DrillBackend};
 use crate::output::{self, say};
 use breakglass::ops::drill::{self, StepStatus};
 use breakglass::Error;
 
 pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
+    let backend = match a.backend {
+        DrillBackend::Sim => drill::DrillBackend::Sim,
+        DrillBackend::Fido2Virtual => drill::DrillBackend::Fido2Virtual { uhid: a.uhid },
+    };
+    // Before the heading: a machine without /dev/uhid gets only the error.
+    drill::check(&backend)?;
     if !json {
-        say!("breakglass drill: the whole flow on a fresh SIMULATED key (nothing to plug in)");
+        match backend {
+            drill::DrillBackend::Sim => say!(
+                "breakglass drill: the whole flow on a fresh SIMULATED key (nothing to plug in)"
+            ),
+            drill::DrillBackend::Fido2Virtual { .. } => say!(
+                "breakglass drill: the whole flow through --backend fido2 and the kernel's HID \
+                 stack, on a fresh SIMULATED key plugged in as a virtual FIDO2 key"
+            ),
+        }
     }
     let mut show = |s: &drill::Step| {
         if !json {
@@ -19,7 +33,7 @@ pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
             say!("  [{tag}] {:<46} {:>6} ms  {}", s.name, s.millis, s.detail);
         }
     };
-    let report = drill::run(a.keep, &mut show)?;
+    let report = drill::run_on(&backend, a.keep, &mut show)?;
     if json {
         output::json(&report)?;
     } else {

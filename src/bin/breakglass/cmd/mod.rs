@@ -19,6 +19,7 @@ mod request;
 mod revoke;
 mod runbook;
 mod sim;
+mod sim_hid;
 mod status;
 
 use std::process::ExitCode;

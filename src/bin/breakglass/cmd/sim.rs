@@ -18,6 +18,9 @@ pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), 
     if let SimCommand::PivCard(a) = c {
         return piv_card(a);
     }
+    if let SimCommand::Hid(a) = c {
+        return super::sim_hid::run(a);
+    }
     let dir = breakglass::sim_dir();
     let mut token = SimToken::open(&dir)?;
     match c {
@@ -97,7 +100,7 @@ pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), 
             say!("Simulated key {} re-inserted.", token.serial());
             Ok(())
         }
-        SimCommand::ProviderPath | SimCommand::PivCard(_) => Ok(()),
+        SimCommand::ProviderPath | SimCommand::PivCard(_) | SimCommand::Hid(_) => Ok(()),
         SimCommand::Reset => {
             token.reset()?;
             say!(
