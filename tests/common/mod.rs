@@ -4,6 +4,8 @@
 //!
 //! - [`world`]: an isolated environment (own simulated key, audit log, working directory) and
 //!   the only way the tests run `breakglass`.
+//! - [`built`]: the workspace's other programs (the provider library, `breakglass-sim-hid`),
+//!   built on demand beside the binary.
 //! - [`files`]: snapshots and listings that prove a failed command wrote nothing.
 //! - [`openssh`]: `ssh-keygen`, a private `ssh-agent`, a throwaway `sshd` and an `ssh` that points
 //!   at it, and the provider library `ssh-keygen` loads.
@@ -15,6 +17,7 @@
 // Each test file compiles this harness as its own module and uses a part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod built;
 pub mod files;
 pub mod fleet_host;
 pub mod openssh;

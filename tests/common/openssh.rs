@@ -144,16 +144,5 @@ impl Drop for TestAgent {
 /// The provider library beside the binary, built once per test process (the same target
 /// directory as the binary).
 pub fn provider() -> PathBuf {
-    let lib = bin().parent().unwrap().join("libbreakglass_sk.so");
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sk"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(st.success(), "building the provider failed");
-    });
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
+    super::built::beside_breakglass("breakglass-sk", "libbreakglass_sk.so")
 }
