@@ -11,7 +11,10 @@
 //!   at it, and the provider library `ssh-keygen` loads.
 //! - [`wormhole`]: the Python mailbox server and transit relay, the Python `wormhole` CLI, and
 //!   senders that print a code.
+//! - [`host_sshd`]: a Debian-shaped `etc/` and the host's own sshd run from it, for the
+//!   host-side tests (host-config, the Ansible role, two-person).
 //! - [`runbook`]: the `sh` blocks of a runbook, run in one shell against the test sshd.
+//! - [`system`]: root or not, installed programs, a free port.
 //! - [`fleet_host`]: an sshd configured like a fleet host under a temp `etc/`, for the runbooks
 //!   that roll out with Ansible.
 // Each test file compiles this harness as its own module and uses a part of it.
@@ -20,11 +23,15 @@
 pub mod built;
 pub mod files;
 pub mod fleet_host;
+pub mod host_sshd;
 pub mod openssh;
 pub mod runbook;
+pub mod system;
 pub mod world;
 pub mod wormhole;
 
 pub use files::*;
+pub use host_sshd::*;
 pub use openssh::*;
+pub use system::*;
 pub use world::*;
