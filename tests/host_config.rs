@@ -13,36 +13,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn user() -> String {
-    breakglass::operator()
-}
-
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
 /// breakglass), an authorized_keys file and a Debian-shaped `sshd_config` that Includes
 /// `etc/sshd_config.d/*.conf` first and trusts the online CA.
@@ -54,33 +24,18 @@ struct Host {
 
 impl Host {
     fn new(w: &World) -> Host {
-        if is_root() {
-            // sshd's privilege separation directory, which sshd -t/-T/-D need as root.
-            let _ = fs::create_dir_all("/run/sshd");
-        }
         let etc = w.tmp.path().join("etc");
-        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-        for (name, comment) in [("ssh_host_ed25519_key", "host"), ("online_ca", "online-ca")] {
-            let o = ssh_keygen(
-                &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", name],
-                &etc,
-            );
-            assert!(o.status.success(), "{}", err(&o));
-        }
         let port = free_port();
-        let config = etc.join("sshd_config");
-        let e = etc.display();
-        fs::write(
-            &config,
-            format!(
-                "Include {e}/sshd_config.d/*.conf\n\
-                 Port {port}\nListenAddress 127.0.0.1\nHostKey {e}/ssh_host_ed25519_key\n\
-                 PidFile {e}/sshd.pid\nAuthorizedKeysFile {e}/authorized_keys\n\
-                 TrustedUserCAKeys {e}/online_ca.pub\n\
-                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-            ),
-        )
-        .unwrap();
+        let e = etc.display().to_string();
+        let config = write_sshd_etc(
+            &etc,
+            port,
+            &[
+                &format!("AuthorizedKeysFile {e}/authorized_keys"),
+                &format!("TrustedUserCAKeys {e}/online_ca.pub"),
+            ],
+        );
+        make_online_ca(&etc);
         Host { etc, config, port }
     }
 
@@ -116,59 +71,8 @@ impl Host {
             .unwrap_or_default()
     }
 
-    fn start(&self) -> RunningSshd {
-        let log = self.etc.join("sshd.log");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f", self.config_str()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let s = RunningSshd {
-            child,
-            log,
-            port: self.port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !s.log().contains("Server listening on") {
-            assert!(Instant::now() < deadline, "sshd did not start: {}", s.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        s
-    }
-}
-
-struct RunningSshd {
-    child: Child,
-    log: PathBuf,
-    port: u16,
-}
-
-impl RunningSshd {
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn login(&self, key: &Path, user: &str) -> bool {
-        let o = Command::new("ssh")
-            .args(breakglass::ops::sshd::ssh_options(self.port))
-            .arg("-i")
-            .arg(key)
-            .arg(format!("{user}@127.0.0.1"))
-            .arg("echo in")
-            .stdin(Stdio::null())
-            .env_remove("SSH_AUTH_SOCK")
-            .output()
-            .unwrap();
-        o.status.success() && out(&o).trim() == "in"
-    }
-}
-
-impl Drop for RunningSshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // our own child, by pid
-        let _ = self.child.wait();
+    fn start(&self) -> HostSshd {
+        HostSshd::start(&self.config, self.port, self.etc.join("sshd.log"))
     }
 }
 

@@ -16,24 +16,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn usable() -> bool {
     if !is_root() {
         eprintln!("skipped: needs root (sshd must log in a test account made with useradd)");
@@ -53,14 +35,6 @@ fn usable() -> bool {
         }
     }
     true
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A local account for the test, removed (with its home) on drop.
@@ -184,34 +158,16 @@ impl Setup {
         assert!(o.status.success(), "{}", err(&o));
         let acct = Account::new("a");
         let etc = w.tmp.path().join("etc");
-        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-        let o = ssh_keygen(
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                "ssh_host_ed25519_key",
-            ],
-            &etc,
-        );
-        assert!(o.status.success(), "{}", err(&o));
         let port = free_port();
-        let config = etc.join("sshd_config");
-        let e = etc.display();
-        fs::write(
-            &config,
-            format!(
-                "Include {e}/sshd_config.d/*.conf\n\
-                 Port {port}\nListenAddress 127.0.0.1\nHostKey {e}/ssh_host_ed25519_key\n\
-                 PidFile {e}/sshd.pid\nAuthorizedKeysFile {e}/authorized_keys\n\
-                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n\
-                 Subsystem sftp internal-sftp\n"
-            ),
-        )
-        .unwrap();
+        let e = etc.display().to_string();
+        let config = write_sshd_etc(
+            &etc,
+            port,
+            &[
+                &format!("AuthorizedKeysFile {e}/authorized_keys"),
+                "Subsystem sftp internal-sftp",
+            ],
+        );
         let rs = w.tmp.path().join("rsyslog");
         fs::create_dir(&rs).unwrap();
         fs::set_permissions(&rs, fs::Permissions::from_mode(0o755)).unwrap();
@@ -301,22 +257,8 @@ impl Setup {
         assert!(self.w.path(&format!("{name}-cert.pub")).exists());
     }
 
-    fn start_sshd(&self) -> (Daemon, PathBuf) {
-        let log = self.etc.join("sshd.log");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f", self.config.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let d = Daemon(child);
-        wait_for("sshd", || {
-            fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("Server listening on")
-        });
-        (d, log)
+    fn start_sshd(&self) -> HostSshd {
+        HostSshd::start(&self.config, self.port, self.etc.join("sshd.log"))
     }
 
     /// `ssh -i K… OPTIONS user@127.0.0.1 [COMMAND]`, stdin from `input`.
@@ -408,8 +350,8 @@ fn two_person_account_needs_two_custodians_and_everything_else_is_refused() {
         "alone",
     ]);
     assert!(o.status.success(), "{}", err(&o));
-    let (_sshd, sshd_log) = s.start_sshd();
-    let sshd_log = || fs::read_to_string(&sshd_log).unwrap_or_default();
+    let sshd = s.start_sshd();
+    let sshd_log = || sshd.log();
 
     // One certificate: sshd wants a second key; the gate never runs.
     let o = s.ssh(&u, &["k1"], &[], None, "");
