@@ -8,9 +8,10 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::rsyslog::start_rsyslogd;
 use common::*;
 
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
@@ -694,61 +695,6 @@ fn force_replaces_the_files_but_never_an_existing_krl() {
 
 // ---- --alert: a real sshd's log lines through a real rsyslogd running the generated rule ----
 
-struct Rsyslogd {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Drop for Rsyslogd {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // our own child, by pid
-        let _ = self.child.wait();
-    }
-}
-
-fn start_rsyslogd(dir: &Path, rule: &Path) -> Rsyslogd {
-    let socket = dir.join("log.sock");
-    let conf = dir.join("rsyslog.conf");
-    fs::write(
-        &conf,
-        format!(
-            "global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{s}\" CreatePath=\"on\")\n\
-             include(file=\"{r}\")\n",
-            d = dir.display(),
-            s = socket.display(),
-            r = rule.display()
-        ),
-    )
-    .unwrap();
-    let check = Command::new("rsyslogd")
-        .args(["-N1", "-f"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "rsyslogd -N1: {}", err(&check));
-    let child = Command::new("rsyslogd")
-        .args(["-n", "-f"])
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.join("rsyslogd.err")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "rsyslogd did not open its socket"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Rsyslogd { child, socket }
-}
-
 #[test]
 fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     if !sshd_usable() {
@@ -823,7 +769,11 @@ fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     // Fed, in order, to rsyslogd as sshd's syslog messages, with the generated rule in force.
     let rs_dir = w.tmp.path().join("rsyslog");
     fs::create_dir(&rs_dir).unwrap();
-    let rsyslogd = start_rsyslogd(&rs_dir, &h.etc.join("rsyslog.d/30-breakglass-alert.conf"));
+    let rsyslogd = start_rsyslogd(
+        &rs_dir,
+        "",
+        &h.etc.join("rsyslog.d/30-breakglass-alert.conf"),
+    );
     for line in &accepted {
         let s = Command::new("logger")
             .arg("-u")

@@ -11,9 +11,10 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::rsyslog::{start_rsyslogd, Rsyslogd};
 use common::*;
 
 fn usable() -> bool {
@@ -62,15 +63,6 @@ impl Drop for Account {
     }
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill(); // our own child, by pid
-        let _ = self.0.wait();
-    }
-}
-
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !f() {
@@ -80,46 +72,19 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 /// rsyslogd on its own socket: the generated alert rule, and every breakglass-gate line to a file.
-fn start_rsyslogd(dir: &Path, rule: &Path, gate_log: &Path) -> (Daemon, PathBuf) {
-    let socket = dir.join("log.sock");
-    let conf = dir.join("rsyslog.conf");
-    fs::write(
-        &conf,
-        format!(
-            "global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{s}\" CreatePath=\"on\")\n\
-             template(name=\"gate\" type=\"string\" string=\"%programname%:%msg%\\n\")\n\
-             if $programname == \"breakglass-gate\" then action(type=\"omfile\" file=\"{g}\" template=\"gate\")\n\
-             include(file=\"{r}\")\n",
-            d = dir.display(),
-            s = socket.display(),
+fn start_gate_rsyslogd(dir: &Path, rule: &Path, gate_log: &Path) -> Rsyslogd {
+    let r = start_rsyslogd(
+        dir,
+        &format!(
+            "template(name=\"gate\" type=\"string\" string=\"%programname%:%msg%\\n\")\n\
+             if $programname == \"breakglass-gate\" then action(type=\"omfile\" file=\"{g}\" template=\"gate\")\n",
             g = gate_log.display(),
-            r = rule.display()
         ),
-    )
-    .unwrap();
-    let check = Command::new("rsyslogd")
-        .args(["-N1", "-f"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "rsyslogd -N1: {}", err(&check));
-    let child = Command::new("rsyslogd")
-        .args(["-n", "-f"])
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.join("rsyslogd.err")).unwrap())
-        .spawn()
-        .unwrap();
-    let d = Daemon(child);
-    wait_for("rsyslogd's socket", || socket.exists());
+        rule,
+    );
     // The gate runs as the test account.
-    fs::set_permissions(&socket, fs::Permissions::from_mode(0o666)).unwrap();
-    (d, socket)
+    fs::set_permissions(&r.socket, fs::Permissions::from_mode(0o666)).unwrap();
+    r
 }
 
 fn fingerprint(pub_file: &Path) -> String {
@@ -138,7 +103,7 @@ struct Setup {
     fp_b: String,
     gate_log: PathBuf,
     calls: PathBuf,
-    _rsyslogd: Daemon,
+    _rsyslogd: Rsyslogd,
 }
 
 impl Setup {
@@ -204,12 +169,12 @@ impl Setup {
             pager.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", err(&o));
-        let (rsyslogd, s) = start_rsyslogd(
+        let rsyslogd = start_gate_rsyslogd(
             &rs,
             &etc.join("rsyslog.d/30-breakglass-alert.conf"),
             &gate_log,
         );
-        assert_eq!(s, socket);
+        assert_eq!(rsyslogd.socket, socket);
         Setup {
             fp_a: fingerprint(&w.path("custA.pub")),
             fp_b: fingerprint(&w.path("custB.pub")),

@@ -14,6 +14,7 @@
 //! - [`host_sshd`]: a Debian-shaped `etc/` and the host's own sshd run from it, for the
 //!   host-side tests (host-config, the Ansible role, two-person).
 //! - [`runbook`]: the `sh` blocks of a runbook, run in one shell against the test sshd.
+//! - [`rsyslog`]: a real `rsyslogd` on its own socket, for the `--alert` rule.
 //! - [`system`]: root or not, installed programs, a free port.
 //! - [`fleet_host`]: an sshd configured like a fleet host under a temp `etc/`, for the runbooks
 //!   that roll out with Ansible.
@@ -25,6 +26,7 @@ pub mod files;
 pub mod fleet_host;
 pub mod host_sshd;
 pub mod openssh;
+pub mod rsyslog;
 pub mod runbook;
 pub mod system;
 pub mod world;
