@@ -26,14 +26,11 @@ struct Host {
 impl Host {
     fn new(w: &World) -> Host {
         let etc = w.tmp.path().join("etc");
-        let port = free_port();
-        let e = etc.display().to_string();
-        let config = write_sshd_etc(
+        let (config, port) = write_sshd_etc(
             &etc,
-            port,
             &[
-                &format!("AuthorizedKeysFile {e}/authorized_keys"),
-                &format!("TrustedUserCAKeys {e}/online_ca.pub"),
+                "AuthorizedKeysFile {etc}/authorized_keys",
+                "TrustedUserCAKeys {etc}/online_ca.pub",
             ],
         );
         make_online_ca(&etc);

@@ -123,13 +123,10 @@ impl Setup {
         assert!(o.status.success(), "{}", err(&o));
         let acct = Account::new("a");
         let etc = w.tmp.path().join("etc");
-        let port = free_port();
-        let e = etc.display().to_string();
-        let config = write_sshd_etc(
+        let (config, port) = write_sshd_etc(
             &etc,
-            port,
             &[
-                &format!("AuthorizedKeysFile {e}/authorized_keys"),
+                "AuthorizedKeysFile {etc}/authorized_keys",
                 "Subsystem sftp internal-sftp",
             ],
         );

@@ -9,7 +9,6 @@ use std::process::Command;
 
 use super::host_sshd::{make_online_ca, write_sshd_etc, HostSshd};
 use super::openssh::{ssh_keygen, ssh_keygen_ok};
-use super::system::free_port;
 use super::world::World;
 
 /// `ansible-playbook` from the test venv (`$BREAKGLASS_WORMHOLE_VENV`, as `.ci/run` makes it,
@@ -66,14 +65,11 @@ impl FleetHost {
     pub fn start(w: &World) -> FleetHost {
         let dir = w.dir("host");
         let etc = dir.join("etc");
-        let port = free_port();
-        let e = etc.display().to_string();
-        let config = write_sshd_etc(
+        let (config, port) = write_sshd_etc(
             &etc,
-            port,
             &[
                 "AuthorizedKeysFile none",
-                &format!("TrustedUserCAKeys {e}/online_ca.pub"),
+                "TrustedUserCAKeys {etc}/online_ca.pub",
             ],
         );
         make_online_ca(&etc);

@@ -10,39 +10,28 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::openssh::{ssh_keygen_ok, ssh_options};
-use super::system::is_root;
+use super::system::{free_port, is_root};
 use super::world::out;
 
 /// Makes `etc/` with a host key, an empty `sshd_config.d/` and an `sshd_config` that Includes
-/// the drop-ins first, listens on 127.0.0.1:`port`, and then has `settings` (one a line, from
-/// line 6 on) before the fixed no-password, no-PAM lines. Returns the `sshd_config` path.
-pub fn write_sshd_etc(etc: &Path, port: u16, settings: &[&str]) -> PathBuf {
+/// the drop-ins first, listens on a free port of 127.0.0.1, and then has `settings` (one a line,
+/// from line 6 on, `{etc}` standing for the directory) before the fixed no-password, no-PAM
+/// lines. Returns the `sshd_config` path and the port.
+pub fn write_sshd_etc(etc: &Path, settings: &[&str]) -> (PathBuf, u16) {
     if is_root() {
         // sshd's privilege separation directory, which sshd -t/-T/-D need as root.
         let _ = fs::create_dir_all("/run/sshd");
     }
     fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-    ssh_keygen_ok(
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "host key",
-            "-f",
-            "ssh_host_ed25519_key",
-        ],
-        etc,
-    );
-    let e = etc.display();
+    new_key(etc, "ssh_host_ed25519_key", "host key");
+    let port = free_port();
+    let e = etc.display().to_string();
     let mut text = format!(
         "Include {e}/sshd_config.d/*.conf\nPort {port}\nListenAddress 127.0.0.1\n\
          HostKey {e}/ssh_host_ed25519_key\nPidFile {e}/sshd.pid\n"
     );
     for s in settings {
-        text.push_str(s);
+        text.push_str(&s.replace("{etc}", &e));
         text.push('\n');
     }
     text.push_str(
@@ -50,24 +39,19 @@ pub fn write_sshd_etc(etc: &Path, port: u16, settings: &[&str]) -> PathBuf {
     );
     let config = etc.join("sshd_config");
     fs::write(&config, text).unwrap();
-    config
+    (config, port)
 }
 
 /// Makes the host's online CA, `etc/online_ca` (the CA a host trusts before breakglass).
 pub fn make_online_ca(etc: &Path) {
+    new_key(etc, "online_ca", "online-ca");
+}
+
+/// A new ed25519 key `dir/name` (and `name.pub`) without passphrase.
+fn new_key(dir: &Path, name: &str, comment: &str) {
     ssh_keygen_ok(
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "online-ca",
-            "-f",
-            "online_ca",
-        ],
-        etc,
+        &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", name],
+        dir,
     );
 }
 
