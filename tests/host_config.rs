@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::rsyslog::start_rsyslogd;
+use common::rsyslog::{start_rsyslogd, write_recording_pager};
 use common::*;
 
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
@@ -95,12 +95,6 @@ fn two_cas(w: &World) -> (String, String) {
         primary,
         fs::read_to_string(w.path("backup-ca.pub")).unwrap(),
     )
-}
-
-fn fingerprint(pub_file: &Path) -> String {
-    let o = ssh_keygen(&["-l", "-f", pub_file.to_str().unwrap()], Path::new("/"));
-    assert!(o.status.success(), "{}", err(&o));
-    out(&o).split_whitespace().nth(1).unwrap().to_string()
 }
 
 /// A certificate from the online CA (ssh-keygen -s) for `principal`, with key id `id`.
@@ -692,6 +686,26 @@ fn force_replaces_the_files_but_never_an_existing_krl() {
 
 // ---- --alert: a real sshd's log lines through a real rsyslogd running the generated rule ----
 
+/// `host-config --alert PAGER` into the host's `etc/`, the pager (`pager` in the world's temp
+/// dir) recording its calls in `calls`.
+fn alert_config(w: &World, h: &Host, pager: &str, calls: &Path) {
+    let pager = w.tmp.path().join(pager);
+    write_recording_pager(&pager, calls);
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+}
+
 #[test]
 fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     if !sshd_usable() {
@@ -709,31 +723,7 @@ fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     let u = user();
     let calls = w.tmp.path().join("calls");
     let pwned = w.tmp.path().join("pwned");
-    // The pager: one line per call, every argument in brackets.
-    let pager = w.tmp.path().join("page-oncall");
-    fs::write(
-        &pager,
-        format!(
-            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
-            calls.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
-    let o = w.run(&[
-        "host-config",
-        "--out",
-        h.etc_str(),
-        "--etc",
-        h.etc_str(),
-        "--sshd-config",
-        h.config_str(),
-        "--alert",
-        pager.to_str().unwrap(),
-        "sk-user-ca.pub",
-    ]);
-    assert!(o.status.success(), "{}", err(&o));
+    alert_config(&w, &h, "page-oncall", &calls);
     let fp = fingerprint(&w.path("sk-user-ca.pub"));
 
     // Three real logins: a plain key (authorized_keys), an online-CA certificate whose key id
@@ -816,30 +806,7 @@ fn port_of(line: &str) -> String {
 fn run_alert_script(w: &World, h: &Host, lines: &[String], expect: usize) -> String {
     let calls = w.tmp.path().join("script-calls");
     let _ = fs::remove_file(&calls);
-    let pager = w.tmp.path().join("script-pager");
-    fs::write(
-        &pager,
-        format!(
-            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
-            calls.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
-    let o = w.run(&[
-        "host-config",
-        "--out",
-        h.etc_str(),
-        "--etc",
-        h.etc_str(),
-        "--sshd-config",
-        h.config_str(),
-        "--alert",
-        pager.to_str().unwrap(),
-        "sk-user-ca.pub",
-    ]);
-    assert!(o.status.success(), "{}", err(&o));
+    alert_config(w, h, "script-pager", &calls);
     let mut input = String::new();
     for l in lines {
         input.push_str(l);

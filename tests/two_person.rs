@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::rsyslog::{start_rsyslogd, Rsyslogd};
+use common::rsyslog::{start_rsyslogd, write_recording_pager, Rsyslogd};
 use common::*;
 
 fn usable() -> bool {
@@ -87,12 +87,6 @@ fn start_gate_rsyslogd(dir: &Path, rule: &Path, gate_log: &Path) -> Rsyslogd {
     r
 }
 
-fn fingerprint(pub_file: &Path) -> String {
-    let o = ssh_keygen(&["-l", "-f", pub_file.to_str().unwrap()], Path::new("/"));
-    assert!(o.status.success(), "{}", err(&o));
-    out(&o).split_whitespace().nth(1).unwrap().to_string()
-}
-
 struct Setup {
     w: World,
     acct: Account,
@@ -134,18 +128,9 @@ impl Setup {
         fs::create_dir(&rs).unwrap();
         fs::set_permissions(&rs, fs::Permissions::from_mode(0o755)).unwrap();
         let gate_log = rs.join("gate.log");
-        // The pager: one line per call, every argument in brackets.
         let calls = w.tmp.path().join("calls");
         let pager = w.tmp.path().join("page-oncall");
-        fs::write(
-            &pager,
-            format!(
-                "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
-                calls.display()
-            ),
-        )
-        .unwrap();
-        fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
+        write_recording_pager(&pager, &calls);
         let socket = rs.join("log.sock");
         let o = w.run(&[
             "host-config",

@@ -1,11 +1,13 @@
 //! A real `rsyslogd -n` on its own socket (not the system's `/dev/log`), for the tests that feed
-//! sshd's log lines through the rule `host-config --alert` generates.
+//! sshd's log lines through the rule `host-config --alert` generates, and a pager for `--alert`
+//! that records its calls.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::files::write_script;
 use super::world::err;
 
 /// The running rsyslogd, stopped by its own pid on drop.
@@ -69,4 +71,16 @@ pub fn start_rsyslogd(dir: &Path, extra: &str, rule: &Path) -> Rsyslogd {
         std::thread::sleep(Duration::from_millis(50));
     }
     r
+}
+
+/// Writes the pager `pager` for `host-config --alert`: each call appends one line to `calls`,
+/// `CALL` and then every argument in brackets.
+pub fn write_recording_pager(pager: &Path, calls: &Path) {
+    write_script(
+        pager,
+        &format!(
+            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
+            calls.display()
+        ),
+    );
 }
