@@ -7,78 +7,11 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
+use common::fleet_host::{self, FleetHost};
 use common::*;
-
-/// `ansible-playbook` from the test venv (`$BREAKGLASS_WORMHOLE_VENV`, as `.ci/run` makes it,
-/// else `target/wormhole-venv`), or from PATH.
-fn ansible_playbook() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(v) = std::env::var_os("BREAKGLASS_WORMHOLE_VENV") {
-        dirs.push(PathBuf::from(v).join("bin"));
-    }
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wormhole-venv/bin"));
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    dirs.into_iter()
-        .map(|d| d.join("ansible-playbook"))
-        .find(|p| p.exists())
-}
-
-fn user() -> String {
-    breakglass::operator()
-}
-
-struct Sshd {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Sshd {
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-    fn wait_for(&self, what: &str, count: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.log().matches(what).count() < count {
-            assert!(
-                Instant::now() < deadline,
-                "sshd never logged {what:?} {count} times:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    fn login(&self, port: u16, key: &Path, user: &str) -> bool {
-        let o = Command::new("ssh")
-            .args(breakglass::ops::sshd::ssh_options(port))
-            .arg("-i")
-            .arg(key)
-            .arg(format!("{user}@127.0.0.1"))
-            .arg("echo in")
-            .stdin(Stdio::null())
-            .env_remove("SSH_AUTH_SOCK")
-            .output()
-            .unwrap();
-        o.status.success() && out(&o).trim() == "in"
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // our own child, by pid
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen_ok(args: &[&str], cwd: &Path) {
-    let o = ssh_keygen(args, cwd);
-    assert!(o.status.success(), "ssh-keygen {args:?}: {}", err(&o));
-}
 
 /// Runs the example playbook against localhost with `vars` (JSON) and returns the output.
 fn playbook(ansible: &Path, vars: &serde_json::Value, dir: &Path) -> Output {
@@ -117,14 +50,11 @@ fn changed(o: &Output) -> usize {
 
 #[test]
 fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_online_certificates() {
-    let Some(ansible) = ansible_playbook() else {
-        eprintln!("skipped: ansible-playbook not found (pip install ansible-core into $BREAKGLASS_WORMHOLE_VENV)");
-        return;
-    };
-    if !Path::new("/usr/sbin/sshd").exists() {
-        eprintln!("skipped: /usr/sbin/sshd is not installed (apt install openssh-server)");
+    if let Some(missing) = fleet_host::missing_tools() {
+        eprintln!("skipped: {missing}");
         return;
     }
+    let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");
     let w = World::new();
     let u = user();
     w.init_ca();
@@ -137,69 +67,8 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
 
     // The target: a host under a temp dir with an online CA and a running sshd trusting it.
     let t = w.tmp.path();
-    let etc = t.join("etc");
-    fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-    keygen_ok(
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            "ssh_host_ed25519_key",
-        ],
-        &etc,
-    );
-    keygen_ok(
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "online-ca",
-            "-f",
-            "online_ca",
-        ],
-        &etc,
-    );
-    if fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0")))
-    {
-        let _ = fs::create_dir_all("/run/sshd");
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let e = etc.display();
-    let config = etc.join("sshd_config");
-    fs::write(
-        &config,
-        format!(
-            "Include {e}/sshd_config.d/*.conf\nPort {port}\nListenAddress 127.0.0.1\n\
-             HostKey {e}/ssh_host_ed25519_key\nPidFile {e}/sshd.pid\nAuthorizedKeysFile none\n\
-             TrustedUserCAKeys {e}/online_ca.pub\nPasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-        ),
-    )
-    .unwrap();
-    let log = t.join("sshd.log");
-    let sshd = Sshd {
-        child: Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-        log,
-    };
-    sshd.wait_for("Server listening on", 1);
+    let host = FleetHost::start(&w);
+    let etc = &host.etc;
 
     // Certificates: one per break-glass key, one from the online CA.
     w.ok(&["mint", "-n", &u, "-f", "primary"]);
@@ -208,24 +77,9 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
     );
     assert!(o.status.success(), "{}", err(&o));
-    keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "online"], &w.work);
-    let ca = etc.join("online_ca");
-    keygen_ok(
-        &[
-            "-q",
-            "-s",
-            ca.to_str().unwrap(),
-            "-I",
-            "online",
-            "-n",
-            &u,
-            "online.pub",
-        ],
-        &w.work,
-    );
-    assert!(sshd.login(port, &w.path("online"), &u), "{}", sshd.log());
+    assert!(host.online_login(&w.work, "online", &u), "{}", host.log());
     assert!(
-        !sshd.login(port, &w.path("primary"), &u),
+        !host.login(&w.path("primary"), &u),
         "trusted before the rollout"
     );
 
@@ -239,7 +93,7 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         "--etc",
         etc.to_str().unwrap(),
         "--sshd-config",
-        config.to_str().unwrap(),
+        host.config.to_str().unwrap(),
         "--two-person",
         "sk-user-ca.pub",
         "backup-ca.pub",
@@ -249,17 +103,11 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         "backup-ca.pub",
     ]);
 
-    let pidfile = etc.join("sshd.pid");
-    let mut vars = serde_json::json!({
-        "breakglass_target": "localhost",
-        "breakglass_become": false,
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "breakglass_src": build,
-        "breakglass_etc": etc,
-        "breakglass_owner": "",
-        "breakglass_group": "",
-        "breakglass_reload_command": ["sh", "-c", format!("kill -HUP \"$(cat '{}')\"", pidfile.display())],
-    });
+    // The example playbook on localhost, with the host's variables as extra vars.
+    let mut vars = host.role_vars();
+    vars["breakglass_target"] = serde_json::json!("localhost");
+    vars["breakglass_src"] = serde_json::json!(build);
+    vars["breakglass_etc"] = serde_json::json!(etc);
     let first = playbook(&ansible, &vars, t);
     assert!(
         first.status.success(),
@@ -282,7 +130,7 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         out(&second)
     );
     // The role reloaded sshd once (SIGHUP: sshd re-executes itself and listens again).
-    sshd.wait_for("Server listening on", 2);
+    host.wait_for("Server listening on", 2);
     for f in [
         "breakglass_user_ca.pub",
         "sshd_config.d/00-breakglass.conf",
@@ -305,29 +153,29 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         assert_eq!(mode("breakglass_custodian_ca.pub"), 0o644);
     }
     assert!(
-        sshd.login(port, &w.path("primary"), &u),
+        host.login(&w.path("primary"), &u),
         "primary refused:\n{}",
-        sshd.log()
+        host.log()
     );
     assert!(
-        sshd.login(port, &w.path("backup"), &u),
+        host.login(&w.path("backup"), &u),
         "backup refused:\n{}",
-        sshd.log()
+        host.log()
     );
     assert!(
-        sshd.login(port, &w.path("online"), &u),
+        host.login(&w.path("online"), &u),
         "online CA refused:\n{}",
-        sshd.log()
+        host.log()
     );
 
     // A signed KRL revoking the primary certificate replaces the installed one...
     let krl = t.join("new.krl");
-    keygen_ok(
+    ssh_keygen_ok(
         &["-q", "-k", "-f", krl.to_str().unwrap(), "primary-cert.pub"],
         &w.work,
     );
-    keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "krl_signer"], t);
-    keygen_ok(
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "krl_signer"], t);
+    ssh_keygen_ok(
         &[
             "-q",
             "-Y",
@@ -363,12 +211,12 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         fs::read(&krl).unwrap()
     );
     assert!(
-        !sshd.login(port, &w.path("primary"), &u),
+        !host.login(&w.path("primary"), &u),
         "revoked certificate accepted"
     );
-    assert!(sshd.login(port, &w.path("backup"), &u), "{}", sshd.log());
-    assert!(sshd.login(port, &w.path("online"), &u), "{}", sshd.log());
-    assert!(sshd.log().contains("revoked by file"), "{}", sshd.log());
+    assert!(host.login(&w.path("backup"), &u), "{}", host.log());
+    assert!(host.login(&w.path("online"), &u), "{}", host.log());
+    assert!(host.log().contains("revoked by file"), "{}", host.log());
 
     // ...but one whose signature does not verify is refused and the installed KRL stays.
     let tampered = t.join("tampered.krl");

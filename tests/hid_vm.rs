@@ -25,21 +25,6 @@ fn skip() -> bool {
     }
 }
 
-/// The virtual key's binary, built on demand (same target directory and profile).
-fn sim_hid() -> PathBuf {
-    let exe = bin().parent().unwrap().join("breakglass-sim-hid");
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sim-hid"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(st.success(), "cargo build -p breakglass-sim-hid failed");
-    });
-    exe
-}
-
 const PIN: &str = "vm-pin-4711";
 
 /// Shell functions every guest job starts with:
@@ -69,7 +54,7 @@ start_key() {{
 stop_key() {{ kill $KEY; wait $KEY; }}
 "##,
         bg = bin().display(),
-        hid = sim_hid().display(),
+        hid = common::built::sim_hid_program().display(),
     )
 }
 

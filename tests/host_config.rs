@@ -8,40 +8,11 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::rsyslog::{start_rsyslogd, write_recording_pager};
 use common::*;
-
-fn user() -> String {
-    breakglass::operator()
-}
-
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
 /// breakglass), an authorized_keys file and a Debian-shaped `sshd_config` that Includes
@@ -54,33 +25,15 @@ struct Host {
 
 impl Host {
     fn new(w: &World) -> Host {
-        if is_root() {
-            // sshd's privilege separation directory, which sshd -t/-T/-D need as root.
-            let _ = fs::create_dir_all("/run/sshd");
-        }
         let etc = w.tmp.path().join("etc");
-        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-        for (name, comment) in [("ssh_host_ed25519_key", "host"), ("online_ca", "online-ca")] {
-            let o = ssh_keygen(
-                &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", name],
-                &etc,
-            );
-            assert!(o.status.success(), "{}", err(&o));
-        }
-        let port = free_port();
-        let config = etc.join("sshd_config");
-        let e = etc.display();
-        fs::write(
-            &config,
-            format!(
-                "Include {e}/sshd_config.d/*.conf\n\
-                 Port {port}\nListenAddress 127.0.0.1\nHostKey {e}/ssh_host_ed25519_key\n\
-                 PidFile {e}/sshd.pid\nAuthorizedKeysFile {e}/authorized_keys\n\
-                 TrustedUserCAKeys {e}/online_ca.pub\n\
-                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-            ),
-        )
-        .unwrap();
+        let (config, port) = write_sshd_etc(
+            &etc,
+            &[
+                "AuthorizedKeysFile {etc}/authorized_keys",
+                "TrustedUserCAKeys {etc}/online_ca.pub",
+            ],
+        );
+        make_online_ca(&etc);
         Host { etc, config, port }
     }
 
@@ -116,59 +69,8 @@ impl Host {
             .unwrap_or_default()
     }
 
-    fn start(&self) -> RunningSshd {
-        let log = self.etc.join("sshd.log");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f", self.config_str()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let s = RunningSshd {
-            child,
-            log,
-            port: self.port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !s.log().contains("Server listening on") {
-            assert!(Instant::now() < deadline, "sshd did not start: {}", s.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        s
-    }
-}
-
-struct RunningSshd {
-    child: Child,
-    log: PathBuf,
-    port: u16,
-}
-
-impl RunningSshd {
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn login(&self, key: &Path, user: &str) -> bool {
-        let o = Command::new("ssh")
-            .args(breakglass::ops::sshd::ssh_options(self.port))
-            .arg("-i")
-            .arg(key)
-            .arg(format!("{user}@127.0.0.1"))
-            .arg("echo in")
-            .stdin(Stdio::null())
-            .env_remove("SSH_AUTH_SOCK")
-            .output()
-            .unwrap();
-        o.status.success() && out(&o).trim() == "in"
-    }
-}
-
-impl Drop for RunningSshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // our own child, by pid
-        let _ = self.child.wait();
+    fn start(&self) -> HostSshd {
+        HostSshd::start(&self.config, self.port, self.etc.join("sshd.log"))
     }
 }
 
@@ -193,12 +95,6 @@ fn two_cas(w: &World) -> (String, String) {
         primary,
         fs::read_to_string(w.path("backup-ca.pub")).unwrap(),
     )
-}
-
-fn fingerprint(pub_file: &Path) -> String {
-    let o = ssh_keygen(&["-l", "-f", pub_file.to_str().unwrap()], Path::new("/"));
-    assert!(o.status.success(), "{}", err(&o));
-    out(&o).split_whitespace().nth(1).unwrap().to_string()
 }
 
 /// A certificate from the online CA (ssh-keygen -s) for `principal`, with key id `id`.
@@ -790,59 +686,24 @@ fn force_replaces_the_files_but_never_an_existing_krl() {
 
 // ---- --alert: a real sshd's log lines through a real rsyslogd running the generated rule ----
 
-struct Rsyslogd {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Drop for Rsyslogd {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // our own child, by pid
-        let _ = self.child.wait();
-    }
-}
-
-fn start_rsyslogd(dir: &Path, rule: &Path) -> Rsyslogd {
-    let socket = dir.join("log.sock");
-    let conf = dir.join("rsyslog.conf");
-    fs::write(
-        &conf,
-        format!(
-            "global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{s}\" CreatePath=\"on\")\n\
-             include(file=\"{r}\")\n",
-            d = dir.display(),
-            s = socket.display(),
-            r = rule.display()
-        ),
-    )
-    .unwrap();
-    let check = Command::new("rsyslogd")
-        .args(["-N1", "-f"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "rsyslogd -N1: {}", err(&check));
-    let child = Command::new("rsyslogd")
-        .args(["-n", "-f"])
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.join("rsyslogd.err")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "rsyslogd did not open its socket"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Rsyslogd { child, socket }
+/// `host-config --alert PAGER` into the host's `etc/`, the pager (`pager` in the world's temp
+/// dir) recording its calls in `calls`.
+fn alert_config(w: &World, h: &Host, pager: &str, calls: &Path) {
+    let pager = w.tmp.path().join(pager);
+    write_recording_pager(&pager, calls);
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
 }
 
 #[test]
@@ -862,31 +723,7 @@ fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     let u = user();
     let calls = w.tmp.path().join("calls");
     let pwned = w.tmp.path().join("pwned");
-    // The pager: one line per call, every argument in brackets.
-    let pager = w.tmp.path().join("page-oncall");
-    fs::write(
-        &pager,
-        format!(
-            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
-            calls.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
-    let o = w.run(&[
-        "host-config",
-        "--out",
-        h.etc_str(),
-        "--etc",
-        h.etc_str(),
-        "--sshd-config",
-        h.config_str(),
-        "--alert",
-        pager.to_str().unwrap(),
-        "sk-user-ca.pub",
-    ]);
-    assert!(o.status.success(), "{}", err(&o));
+    alert_config(&w, &h, "page-oncall", &calls);
     let fp = fingerprint(&w.path("sk-user-ca.pub"));
 
     // Three real logins: a plain key (authorized_keys), an online-CA certificate whose key id
@@ -919,7 +756,11 @@ fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     // Fed, in order, to rsyslogd as sshd's syslog messages, with the generated rule in force.
     let rs_dir = w.tmp.path().join("rsyslog");
     fs::create_dir(&rs_dir).unwrap();
-    let rsyslogd = start_rsyslogd(&rs_dir, &h.etc.join("rsyslog.d/30-breakglass-alert.conf"));
+    let rsyslogd = start_rsyslogd(
+        &rs_dir,
+        "",
+        &h.etc.join("rsyslog.d/30-breakglass-alert.conf"),
+    );
     for line in &accepted {
         let s = Command::new("logger")
             .arg("-u")
@@ -965,30 +806,7 @@ fn port_of(line: &str) -> String {
 fn run_alert_script(w: &World, h: &Host, lines: &[String], expect: usize) -> String {
     let calls = w.tmp.path().join("script-calls");
     let _ = fs::remove_file(&calls);
-    let pager = w.tmp.path().join("script-pager");
-    fs::write(
-        &pager,
-        format!(
-            "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
-            calls.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
-    let o = w.run(&[
-        "host-config",
-        "--out",
-        h.etc_str(),
-        "--etc",
-        h.etc_str(),
-        "--sshd-config",
-        h.config_str(),
-        "--alert",
-        pager.to_str().unwrap(),
-        "sk-user-ca.pub",
-    ]);
-    assert!(o.status.success(), "{}", err(&o));
+    alert_config(w, h, "script-pager", &calls);
     let mut input = String::new();
     for l in lines {
         input.push_str(l);

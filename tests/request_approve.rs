@@ -665,21 +665,6 @@ fn tampered_replies_are_refused_and_nothing_is_written() {
     );
 }
 
-/// The OpenSSH provider library for the simulated key (built on demand).
-fn provider() -> PathBuf {
-    let lib = bin().parent().unwrap().join("libbreakglass_sk.so");
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sk"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(st.success(), "building the provider failed");
-    });
-    lib
-}
-
 #[test]
 fn hardware_bound_request_logs_in_only_with_the_requesters_key() {
     let _g = serial();

@@ -12,21 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::{err, out, World};
 
-/// The virtual key's program beside breakglass, built on demand (same target directory and
-/// profile), as tests/hid_vm.rs does.
-fn sim_hid_beside_breakglass() -> PathBuf {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sim-hid"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(st.success(), "cargo build -p breakglass-sim-hid failed");
-    });
-    common::bin().with_file_name("breakglass-sim-hid")
-}
-
 /// A copy of breakglass alone in a directory: no breakglass-sim-hid beside it.
 fn lone_breakglass(w: &World) -> PathBuf {
     let lone = w.dir("bin");
@@ -37,7 +22,7 @@ fn lone_breakglass(w: &World) -> PathBuf {
 
 #[test]
 fn sim_hid_is_the_virtual_key_program_under_the_same_pid_with_its_flags() {
-    let program = sim_hid_beside_breakglass();
+    let program = common::built::sim_hid_program();
     let w = World::new();
     let uhid = w.tmp.path().join("uhid");
     std::fs::write(&uhid, b"").unwrap();
@@ -173,7 +158,7 @@ fn drill_on_the_virtual_key_says_how_to_install_a_missing_program() {
 
 #[test]
 fn drill_on_the_virtual_key_fails_with_the_programs_reason_when_no_hidraw_appears() {
-    sim_hid_beside_breakglass();
+    common::built::sim_hid_program();
     let w = World::new();
     let uhid = w.tmp.path().join("uhid");
     std::fs::write(&uhid, b"").unwrap();

@@ -11,28 +11,11 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::rsyslog::{start_rsyslogd, write_recording_pager, Rsyslogd};
 use common::*;
-
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn usable() -> bool {
     if !is_root() {
@@ -53,14 +36,6 @@ fn usable() -> bool {
         }
     }
     true
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A local account for the test, removed (with its home) on drop.
@@ -88,15 +63,6 @@ impl Drop for Account {
     }
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill(); // our own child, by pid
-        let _ = self.0.wait();
-    }
-}
-
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !f() {
@@ -106,52 +72,19 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 /// rsyslogd on its own socket: the generated alert rule, and every breakglass-gate line to a file.
-fn start_rsyslogd(dir: &Path, rule: &Path, gate_log: &Path) -> (Daemon, PathBuf) {
-    let socket = dir.join("log.sock");
-    let conf = dir.join("rsyslog.conf");
-    fs::write(
-        &conf,
-        format!(
-            "global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{s}\" CreatePath=\"on\")\n\
-             template(name=\"gate\" type=\"string\" string=\"%programname%:%msg%\\n\")\n\
-             if $programname == \"breakglass-gate\" then action(type=\"omfile\" file=\"{g}\" template=\"gate\")\n\
-             include(file=\"{r}\")\n",
-            d = dir.display(),
-            s = socket.display(),
+fn start_gate_rsyslogd(dir: &Path, rule: &Path, gate_log: &Path) -> Rsyslogd {
+    let r = start_rsyslogd(
+        dir,
+        &format!(
+            "template(name=\"gate\" type=\"string\" string=\"%programname%:%msg%\\n\")\n\
+             if $programname == \"breakglass-gate\" then action(type=\"omfile\" file=\"{g}\" template=\"gate\")\n",
             g = gate_log.display(),
-            r = rule.display()
         ),
-    )
-    .unwrap();
-    let check = Command::new("rsyslogd")
-        .args(["-N1", "-f"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "rsyslogd -N1: {}", err(&check));
-    let child = Command::new("rsyslogd")
-        .args(["-n", "-f"])
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.join("rsyslogd.err")).unwrap())
-        .spawn()
-        .unwrap();
-    let d = Daemon(child);
-    wait_for("rsyslogd's socket", || socket.exists());
+        rule,
+    );
     // The gate runs as the test account.
-    fs::set_permissions(&socket, fs::Permissions::from_mode(0o666)).unwrap();
-    (d, socket)
-}
-
-fn fingerprint(pub_file: &Path) -> String {
-    let o = ssh_keygen(&["-l", "-f", pub_file.to_str().unwrap()], Path::new("/"));
-    assert!(o.status.success(), "{}", err(&o));
-    out(&o).split_whitespace().nth(1).unwrap().to_string()
+    fs::set_permissions(&r.socket, fs::Permissions::from_mode(0o666)).unwrap();
+    r
 }
 
 struct Setup {
@@ -164,7 +97,7 @@ struct Setup {
     fp_b: String,
     gate_log: PathBuf,
     calls: PathBuf,
-    _rsyslogd: Daemon,
+    _rsyslogd: Rsyslogd,
 }
 
 impl Setup {
@@ -184,50 +117,20 @@ impl Setup {
         assert!(o.status.success(), "{}", err(&o));
         let acct = Account::new("a");
         let etc = w.tmp.path().join("etc");
-        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-        let o = ssh_keygen(
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                "ssh_host_ed25519_key",
-            ],
+        let (config, port) = write_sshd_etc(
             &etc,
+            &[
+                "AuthorizedKeysFile {etc}/authorized_keys",
+                "Subsystem sftp internal-sftp",
+            ],
         );
-        assert!(o.status.success(), "{}", err(&o));
-        let port = free_port();
-        let config = etc.join("sshd_config");
-        let e = etc.display();
-        fs::write(
-            &config,
-            format!(
-                "Include {e}/sshd_config.d/*.conf\n\
-                 Port {port}\nListenAddress 127.0.0.1\nHostKey {e}/ssh_host_ed25519_key\n\
-                 PidFile {e}/sshd.pid\nAuthorizedKeysFile {e}/authorized_keys\n\
-                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n\
-                 Subsystem sftp internal-sftp\n"
-            ),
-        )
-        .unwrap();
         let rs = w.tmp.path().join("rsyslog");
         fs::create_dir(&rs).unwrap();
         fs::set_permissions(&rs, fs::Permissions::from_mode(0o755)).unwrap();
         let gate_log = rs.join("gate.log");
-        // The pager: one line per call, every argument in brackets.
         let calls = w.tmp.path().join("calls");
         let pager = w.tmp.path().join("page-oncall");
-        fs::write(
-            &pager,
-            format!(
-                "#!/bin/sh\n{{ printf 'CALL'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'; }} >> {}\n",
-                calls.display()
-            ),
-        )
-        .unwrap();
-        fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
+        write_recording_pager(&pager, &calls);
         let socket = rs.join("log.sock");
         let o = w.run(&[
             "host-config",
@@ -248,12 +151,12 @@ impl Setup {
             pager.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", err(&o));
-        let (rsyslogd, s) = start_rsyslogd(
+        let rsyslogd = start_gate_rsyslogd(
             &rs,
             &etc.join("rsyslog.d/30-breakglass-alert.conf"),
             &gate_log,
         );
-        assert_eq!(s, socket);
+        assert_eq!(rsyslogd.socket, socket);
         Setup {
             fp_a: fingerprint(&w.path("custA.pub")),
             fp_b: fingerprint(&w.path("custB.pub")),
@@ -301,22 +204,8 @@ impl Setup {
         assert!(self.w.path(&format!("{name}-cert.pub")).exists());
     }
 
-    fn start_sshd(&self) -> (Daemon, PathBuf) {
-        let log = self.etc.join("sshd.log");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f", self.config.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let d = Daemon(child);
-        wait_for("sshd", || {
-            fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("Server listening on")
-        });
-        (d, log)
+    fn start_sshd(&self) -> HostSshd {
+        HostSshd::start(&self.config, self.port, self.etc.join("sshd.log"))
     }
 
     /// `ssh -i K… OPTIONS user@127.0.0.1 [COMMAND]`, stdin from `input`.
@@ -408,8 +297,8 @@ fn two_person_account_needs_two_custodians_and_everything_else_is_refused() {
         "alone",
     ]);
     assert!(o.status.success(), "{}", err(&o));
-    let (_sshd, sshd_log) = s.start_sshd();
-    let sshd_log = || fs::read_to_string(&sshd_log).unwrap_or_default();
+    let sshd = s.start_sshd();
+    let sshd_log = || sshd.log();
 
     // One certificate: sshd wants a second key; the gate never runs.
     let o = s.ssh(&u, &["k1"], &[], None, "");

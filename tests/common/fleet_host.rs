@@ -5,11 +5,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use super::openssh::{ssh_keygen, ssh_keygen_ok, ssh_options};
-use super::world::{out, World};
+use super::host_sshd::{make_online_ca, write_sshd_etc, HostSshd};
+use super::openssh::{ssh_keygen, ssh_keygen_ok};
+use super::world::World;
 
 /// `ansible-playbook` from the test venv (`$BREAKGLASS_WORMHOLE_VENV`, as `.ci/run` makes it,
 /// else `target/wormhole-venv`), or from PATH.
@@ -46,9 +46,11 @@ pub fn missing_tools() -> Option<String> {
 
 /// The running host.
 pub struct FleetHost {
-    child: Child,
+    sshd: HostSshd,
     /// sshd's directory (`ETC`).
     pub etc: PathBuf,
+    /// Its main configuration, `etc/sshd_config`.
+    pub config: PathBuf,
     /// Port on 127.0.0.1.
     pub port: u16,
     /// The file sshd logs to (`SSHD_LOG`).
@@ -63,107 +65,65 @@ impl FleetHost {
     pub fn start(w: &World) -> FleetHost {
         let dir = w.dir("host");
         let etc = dir.join("etc");
-        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-        let key = |name: &str, comment: &str| {
-            ssh_keygen_ok(
-                &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", name],
-                &etc,
-            )
+        let (config, port) = write_sshd_etc(
+            &etc,
+            &[
+                "AuthorizedKeysFile none",
+                "TrustedUserCAKeys {etc}/online_ca.pub",
+            ],
+        );
+        make_online_ca(&etc);
+        let log = dir.join("sshd.log");
+        let sshd = HostSshd::start(&config, port, log.clone());
+        let inventory = dir.join("inventory.yml");
+        let h = FleetHost {
+            sshd,
+            etc,
+            config,
+            port,
+            log,
+            inventory,
         };
-        key("ssh_host_ed25519_key", "host key");
-        key("online_ca", "online-ca");
-        if fs::read_to_string("/proc/self/status")
-            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0")))
-        {
-            // sshd's privilege separation directory, needed when it runs as root.
-            let _ = fs::create_dir_all("/run/sshd");
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let e = etc.display();
-        let config = etc.join("sshd_config");
+        // JSON is YAML: the inventory as ansible-inventory(1) would print it.
         fs::write(
-            &config,
-            format!(
-                "Include {e}/sshd_config.d/*.conf\nPort {port}\nListenAddress 127.0.0.1\n\
-                 HostKey {e}/ssh_host_ed25519_key\nPidFile {e}/sshd.pid\nAuthorizedKeysFile none\n\
-                 TrustedUserCAKeys {e}/online_ca.pub\nPasswordAuthentication no\n\
-                 KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-            ),
+            &h.inventory,
+            serde_json::json!({"breakglass_hosts": {"hosts": {"fleet-test-host": h.role_vars()}}})
+                .to_string(),
         )
         .unwrap();
-        let log = dir.join("sshd.log");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        // The role's reload: SIGHUP to the pid sshd wrote (sshd re-executes itself).
-        let reload = format!("kill -HUP \"$(cat '{}')\"", etc.join("sshd.pid").display());
-        let inventory = dir.join("inventory.yml");
-        let vars = serde_json::json!({
+        h
+    }
+
+    /// The host's variables for the Ansible role: a local connection, no root, and as the
+    /// role's reload a SIGHUP to the pid sshd wrote (sshd re-executes itself).
+    pub fn role_vars(&self) -> serde_json::Value {
+        let reload = format!(
+            "kill -HUP \"$(cat '{}')\"",
+            self.etc.join("sshd.pid").display()
+        );
+        serde_json::json!({
             "ansible_connection": "local",
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
             "breakglass_become": false,
             "breakglass_owner": "",
             "breakglass_group": "",
             "breakglass_reload_command": ["sh", "-c", reload],
-        });
-        // JSON is YAML: the inventory as ansible-inventory(1) would print it.
-        fs::write(
-            &inventory,
-            serde_json::json!({"breakglass_hosts": {"hosts": {"fleet-test-host": vars}}})
-                .to_string(),
-        )
-        .unwrap();
-        let h = FleetHost {
-            child,
-            etc,
-            port,
-            log,
-            inventory,
-        };
-        h.wait_for("Server listening on", 1);
-        h
+        })
     }
 
     /// Everything sshd logged so far.
     pub fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
+        self.sshd.log()
     }
 
     /// Waits until sshd has logged `what` `count` times.
     pub fn wait_for(&self, what: &str, count: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.log().matches(what).count() < count {
-            assert!(
-                Instant::now() < deadline,
-                "sshd never logged {what:?} {count} times:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.sshd.wait_for(what, count)
     }
 
     /// True when sshd lets `user` in with `key` (and `key-cert.pub`).
     pub fn login(&self, key: &Path, user: &str) -> bool {
-        let o = Command::new("ssh")
-            .args(ssh_options(self.port))
-            .arg("-i")
-            .arg(key)
-            .arg(format!("{user}@127.0.0.1"))
-            .arg("echo in")
-            .stdin(Stdio::null())
-            .env_remove("SSH_AUTH_SOCK")
-            .output()
-            .unwrap();
-        o.status.success() && out(&o).trim() == "in"
+        self.sshd.login(key, user)
     }
 
     /// A key `dir/name` certified for `user` by the host's online CA (its normal access), and
@@ -187,12 +147,5 @@ impl FleetHost {
         );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         self.login(&dir.join(name), user)
-    }
-}
-
-impl Drop for FleetHost {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // our own child, by pid
-        let _ = self.child.wait();
     }
 }

@@ -32,6 +32,17 @@ pub fn ssh_keygen_ok(args: &[&str], cwd: &Path) {
     );
 }
 
+/// The SHA256 fingerprint of the public key file `pub_file`, as `ssh-keygen -l` prints it.
+pub fn fingerprint(pub_file: &Path) -> String {
+    let o = ssh_keygen(&["-l", "-f", pub_file.to_str().unwrap()], Path::new("/"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
 /// A throwaway sshd in the world's `sshd/` directory, trusting the CA line(s) `ca`.
 pub fn start_sshd(w: &World, ca: &str) -> TestSshd {
     TestSshd::start(&w.tmp.path().join("sshd"), ca, &[]).unwrap()
@@ -144,16 +155,5 @@ impl Drop for TestAgent {
 /// The provider library beside the binary, built once per test process (the same target
 /// directory as the binary).
 pub fn provider() -> PathBuf {
-    let lib = bin().parent().unwrap().join("libbreakglass_sk.so");
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-p", "breakglass-sk"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(st.success(), "building the provider failed");
-    });
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
+    super::built::beside_breakglass("breakglass-sk", "libbreakglass_sk.so")
 }
