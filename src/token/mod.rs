@@ -14,6 +14,7 @@ pub mod piv;
 pub mod piv_ca;
 pub mod select;
 pub mod sim;
+pub mod sim_counter;
 pub mod sk_ca;
 
 pub use error::TokenError;

@@ -5,7 +5,8 @@
 //! user id), a PIN with CTAP's retry rules (8 tries; 3 wrong in a row block until the key is
 //! "re-plugged"; 0 blocks for good) and scripted touch (`BREAKGLASS_SIM_TOUCH`). State lives in
 //! `token.json` in the state directory, 0600, rewritten atomically under a lock file, so the CLI
-//! and OpenSSH (through the provider library) see one key. It skips only CTAP's transport
+//! and OpenSSH (through the provider library) see one key; the signature counter, which every
+//! assertion moves, is written in place beside it (`counter`, see [`super::sim_counter`]). It skips only CTAP's transport
 //! encryption of the PIN (REFERENCE.md §5.4 allows that).
 //!
 //! Simplification, documented: credential management works without a PIN when none is set (a
@@ -25,7 +26,7 @@ use super::ctap::{
     Assertion, Authenticator, GetAssertion, MadeCredential, MakeCredential, Pin,
     ResidentCredential, PIN_RETRIES_MAX,
 };
-use super::TokenError;
+use super::{sim_counter, TokenError};
 use crate::{delivery::atomic, hex, ssh::sk};
 
 /// The most resident credentials the simulated key stores (a YubiKey 5 before 5.7 holds 25).
@@ -303,17 +304,34 @@ impl SimToken {
                 format!("unknown state format {}", state.format),
             ));
         }
+        // The counter is the larger of token.json's and the counter file's (sim_counter.rs).
+        if let Some(c) = sim_counter::read(&self.dir) {
+            state.counter = state.counter.max(c);
+        }
+        let counter_before = state.counter;
         let before = serde_json::to_vec(&state).map(Zeroizing::new);
         let result = f(&mut state);
         // Save even when f failed: PIN counters must persist across wrong answers.
         let after = serde_json::to_vec_pretty(&state)
             .map(Zeroizing::new)
             .map_err(|e| state_err(&self.dir, e.to_string()))?;
-        let changed = match &before {
-            Ok(b) => serde_json::to_vec(&state).map(|a| a != **b).unwrap_or(true),
-            Err(_) => true,
-        } || !path.exists();
-        if changed {
+        let same_as_before = |st: &State| match &before {
+            Ok(b) => serde_json::to_vec(st).map(|a| a == **b).unwrap_or(false),
+            Err(_) => false,
+        };
+        let changed = !same_as_before(&state) || !path.exists();
+        // An assertion moves only the counter: one in-place write of the counter file.
+        let only_counter = changed && path.exists() && state.counter != counter_before && {
+            let counter = std::mem::replace(&mut state.counter, counter_before);
+            let same = same_as_before(&state);
+            state.counter = counter;
+            same
+        };
+        if only_counter {
+            sim_counter::write(&self.dir, state.counter).map_err(|e| {
+                state_err(&self.dir, format!("cannot save {}: {e}", sim_counter::FILE))
+            })?;
+        } else if changed {
             atomic::write_all(&[atomic::PlannedFile::private(&path, after.to_vec())], true)
                 .map_err(|e| state_err(&self.dir, format!("cannot save {STATE_FILE}: {e}")))?;
         }
