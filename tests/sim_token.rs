@@ -245,3 +245,38 @@ fn a_corrupt_state_file_is_a_clear_error() {
         Ok(_) => panic!("opened a corrupt state"),
     }
 }
+
+#[test]
+fn an_assertion_writes_only_the_counter_and_the_counter_never_goes_back() {
+    let d = tempfile::tempdir().unwrap();
+    let mut t = SimToken::open(d.path()).unwrap();
+    let a = t.make_credential(&mc(&[0; 32], 2), None).unwrap();
+    let id = sk::parse_auth_data(&a.auth_data)
+        .unwrap()
+        .attested
+        .unwrap()
+        .credential_id;
+    let state = breakglass::token::sim::state_file(d.path());
+    let json_before = std::fs::read(&state).unwrap();
+    let counter = |t: &mut SimToken| {
+        let s = t.get_assertion(&ga(&id, false), None).unwrap();
+        sk::parse_auth_data(&s.auth_data).unwrap().counter
+    };
+    let c1 = counter(&mut t);
+    let c2 = counter(&mut SimToken::open(d.path()).unwrap());
+    assert_eq!(c2, c1 + 1);
+    // token.json was not rewritten: the counter went to its own file, in place.
+    assert_eq!(std::fs::read(&state).unwrap(), json_before);
+    let file = d.path().join(breakglass::token::sim_counter::FILE);
+    assert_eq!(breakglass::token::sim_counter::read(d.path()), Some(c2));
+    assert_eq!(t.status().unwrap().counter, c2);
+    // A change beyond the counter (a PIN) rewrites token.json, counter included.
+    t.set_pin(None, &Zeroizing::new("4321".to_string()))
+        .unwrap();
+    assert_ne!(std::fs::read(&state).unwrap(), json_before);
+    // Even without the counter file, the key never signs with a counter it used before.
+    std::fs::remove_file(&file).unwrap();
+    let pin = Zeroizing::new("4321".to_string());
+    let s = t.get_assertion(&ga(&id, false), Some(&pin)).unwrap();
+    assert!(sk::parse_auth_data(&s.auth_data).unwrap().counter > c2);
+}
