@@ -19,3 +19,19 @@ pub mod revoke;
 pub mod sim_hid;
 pub mod sshd;
 pub mod status;
+
+/// A program of this workspace installed beside the running breakglass binary (`name`), or
+/// the error `missing` makes of the path where it should be.
+pub fn beside_breakglass(
+    name: &str,
+    missing: fn(std::path::PathBuf) -> crate::Error,
+) -> crate::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()
+        .map_err(|e| crate::Error::io("find", std::path::Path::new("the breakglass program"), e))?;
+    let p = exe.with_file_name(name);
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(missing(p))
+    }
+}

@@ -27,14 +27,7 @@ const UNPLUG_WAIT: Duration = Duration::from_secs(5);
 
 /// The `breakglass-sim-hid` program beside the running breakglass binary.
 pub fn program() -> Result<PathBuf> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::io("find", Path::new("the breakglass program"), e))?;
-    let p = exe.with_file_name(PROGRAM);
-    if p.is_file() {
-        Ok(p)
-    } else {
-        Err(Error::SimHidProgramMissing(p))
-    }
+    super::beside_breakglass(PROGRAM, Error::SimHidProgramMissing)
 }
 
 /// Checks that `uhid` exists and this user may open it for reading and writing, as the program

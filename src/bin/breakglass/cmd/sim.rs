@@ -1,5 +1,8 @@
 //! `breakglass sim …`: the simulated key's state.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
 use zeroize::Zeroizing;
 
 use crate::cli::SimCommand;
@@ -117,7 +120,6 @@ pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), 
 /// path, then execs the `vpiv-card` binary installed beside breakglass, keeping the pid: a
 /// script that started `breakglass sim piv-card` stops the card by that pid.
 fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
-    use std::os::unix::process::CommandExt;
     let v: Vec<u8> = a
         .firmware
         .split('.')
@@ -126,12 +128,7 @@ fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
     if v.len() != 3 {
         return Err(Error::Firmware(a.firmware.clone()));
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::io("find", std::path::Path::new("the breakglass program"), e))?;
-    let card = exe.with_file_name("vpiv-card");
-    if !card.is_file() {
-        return Err(Error::CardProgramMissing(card));
-    }
+    let card = breakglass::ops::beside_breakglass("vpiv-card", Error::CardProgramMissing)?;
     let state = a
         .state
         .unwrap_or_else(|| breakglass::sim_dir().join("piv-card.json"));
@@ -139,17 +136,32 @@ fn piv_card(a: crate::cli::PivCardArgs) -> Result<(), Error> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
     // `--flag=value`, so that no value is ever read as a flag.
-    let mut state_arg = std::ffi::OsString::from("--state=");
+    let mut state_arg = OsString::from("--state=");
     state_arg.push(&state);
-    let e = std::process::Command::new(&card)
-        .arg(state_arg)
-        .arg(format!("--vpcd={}", a.vpcd))
-        .arg(format!("--serial={}", a.serial))
-        .arg(format!("--firmware={}", a.firmware))
-        .exec();
-    // exec returns only when it failed.
-    Err(match e.kind() {
-        std::io::ErrorKind::NotFound => Error::CardProgramMissing(card),
-        _ => Error::io("run", &card, e),
-    })
+    Err(exec(
+        &card,
+        [
+            state_arg,
+            format!("--vpcd={}", a.vpcd).into(),
+            format!("--serial={}", a.serial).into(),
+            format!("--firmware={}", a.firmware).into(),
+        ],
+        Error::CardProgramMissing,
+    ))
+}
+
+/// Execs `program` (a workspace program beside breakglass) with `args`, keeping the pid, so a
+/// script that started the `sim` command stops the program by that pid. Returns only when the
+/// exec failed.
+pub(super) fn exec<const N: usize>(
+    program: &Path,
+    args: [OsString; N],
+    missing: fn(PathBuf) -> Error,
+) -> Error {
+    use std::os::unix::process::CommandExt;
+    let e = std::process::Command::new(program).args(args).exec();
+    match e.kind() {
+        std::io::ErrorKind::NotFound => missing(program.to_path_buf()),
+        _ => Error::io("run", program, e),
+    }
 }

@@ -3,8 +3,6 @@
 //! breakglass. This execs that program, installed beside breakglass, keeping the pid: a script
 //! that started `breakglass sim hid` unplugs the key by sending that pid SIGTERM.
 
-use std::os::unix::process::CommandExt;
-
 use crate::cli::SimHidArgs;
 use breakglass::ops::sim_hid;
 use breakglass::Error;
@@ -14,14 +12,13 @@ pub(super) fn run(a: SimHidArgs) -> Result<(), Error> {
     // `--flag=value`, so that no value is ever read as a flag.
     let mut uhid = std::ffi::OsString::from("--uhid=");
     uhid.push(&a.uhid);
-    let e = std::process::Command::new(&program)
-        .arg(uhid)
-        .arg(format!("--touch-delay-ms={}", a.touch_delay_ms))
-        .arg(format!("--touch-timeout-ms={}", a.touch_timeout_ms))
-        .exec();
-    // exec returns only when it failed.
-    Err(match e.kind() {
-        std::io::ErrorKind::NotFound => Error::SimHidProgramMissing(program),
-        _ => Error::io("run", &program, e),
-    })
+    Err(super::sim::exec(
+        &program,
+        [
+            uhid,
+            format!("--touch-delay-ms={}", a.touch_delay_ms).into(),
+            format!("--touch-timeout-ms={}", a.touch_timeout_ms).into(),
+        ],
+        Error::SimHidProgramMissing,
+    ))
 }
