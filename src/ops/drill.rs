@@ -69,16 +69,32 @@ pub enum DrillBackend {
     },
 }
 
+/// A backend whose needs were checked ([`check`]), ready for [`run_on`].
+#[derive(Debug)]
+pub struct Ready {
+    backend: DrillBackend,
+    /// The virtual key's program (`breakglass-sim-hid`), for [`DrillBackend::Fido2Virtual`].
+    program: Option<PathBuf>,
+}
+
+impl Ready {
+    /// The backend it was checked for.
+    pub fn backend(&self) -> &DrillBackend {
+        &self.backend
+    }
+}
+
 /// Checks what `backend` needs before anything starts: for the virtual key, that `uhid` can
-/// be opened and that `breakglass-sim-hid` is installed beside breakglass (its path).
-pub fn check(backend: &DrillBackend) -> Result<Option<PathBuf>> {
-    match backend {
-        DrillBackend::Sim => Ok(None),
+/// be opened and that `breakglass-sim-hid` is installed beside breakglass.
+pub fn check(backend: DrillBackend) -> Result<Ready> {
+    let program = match &backend {
+        DrillBackend::Sim => None,
         DrillBackend::Fido2Virtual { uhid } => {
             crate::ops::sim_hid::check_uhid(uhid)?;
-            crate::ops::sim_hid::program().map(Some)
+            Some(crate::ops::sim_hid::program()?)
         }
-    }
+    };
+    Ok(Ready { backend, program })
 }
 
 struct Drill<'a> {
@@ -175,17 +191,12 @@ fn first_line(b: &[u8]) -> String {
 /// Runs the drill on the simulated key. `on_step` sees each step as it finishes (for live
 /// output).
 pub fn run(keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
-    run_on(&DrillBackend::Sim, keep, on_step)
+    run_on(check(DrillBackend::Sim)?, keep, on_step)
 }
 
-/// Runs the drill on `backend`. An error means it could not start (see [`check`]); a failed
-/// step is a report with `pass: false`.
-pub fn run_on(
-    backend: &DrillBackend,
-    keep: bool,
-    on_step: &mut dyn FnMut(&Step),
-) -> Result<DrillReport> {
-    let program = check(backend)?;
+/// Runs the drill on the checked backend. An error means it could not start; a failed step is
+/// a report with `pass: false`.
+pub fn run_on(ready: Ready, keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
     let started = Instant::now();
     let exe = std::env::current_exe()
         .map_err(|e| Error::io("find", std::path::Path::new("the breakglass binary"), e))?;
@@ -203,9 +214,9 @@ pub fn run_on(
         device: None,
         pin: None,
     };
-    match (backend, program) {
+    match (&ready.backend, &ready.program) {
         (DrillBackend::Fido2Virtual { uhid }, Some(program)) => {
-            if let Some(key) = fido2_virtual::plug(&mut d, &program, uhid) {
+            if let Some(key) = fido2_virtual::plug(&mut d, program, uhid) {
                 steps(&mut d);
                 fido2_virtual::unplug(&mut d, key);
             }

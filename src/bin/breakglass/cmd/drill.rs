@@ -11,9 +11,9 @@ pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
         DrillBackend::Fido2Virtual => drill::DrillBackend::Fido2Virtual { uhid: a.uhid },
     };
     // Before the heading: a machine without /dev/uhid gets only the error.
-    drill::check(&backend)?;
+    let ready = drill::check(backend)?;
     if !json {
-        match backend {
+        match ready.backend() {
             drill::DrillBackend::Sim => say!(
                 "breakglass drill: the whole flow on a fresh SIMULATED key (nothing to plug in)"
             ),
@@ -33,7 +33,7 @@ pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
             say!("  [{tag}] {:<46} {:>6} ms  {}", s.name, s.millis, s.detail);
         }
     };
-    let report = drill::run_on(&backend, a.keep, &mut show)?;
+    let report = drill::run_on(ready, a.keep, &mut show)?;
     if json {
         output::json(&report)?;
     } else {
