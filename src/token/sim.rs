@@ -319,9 +319,10 @@ impl SimToken {
             Ok(b) => serde_json::to_vec(st).map(|a| a == **b).unwrap_or(false),
             Err(_) => false,
         };
-        let changed = !same_as_before(&state) || !path.exists();
+        let exists = path.exists();
+        let changed = !same_as_before(&state) || !exists;
         // An assertion moves only the counter: one in-place write of the counter file.
-        let only_counter = changed && path.exists() && state.counter != counter_before && {
+        let only_counter = changed && exists && state.counter != counter_before && {
             let counter = std::mem::replace(&mut state.counter, counter_before);
             let same = same_as_before(&state);
             state.counter = counter;
