@@ -208,7 +208,10 @@ fn sigterm_waits_until_the_set_is_in_place() {
         (true, libc::SIGHUP),
     ] {
         serial += 1;
-        let what = format!("signal {signal}, {}", if force { "replacing" } else { "first mint" });
+        let what = format!(
+            "signal {signal}, {}",
+            if force { "replacing" } else { "first mint" }
+        );
         let child = stopped_mint(&w, "commit-place-2", &serial.to_string(), force);
         assert_eq!(
             ["emergency", "emergency.pub", "emergency-cert.pub"].map(|f| w.path(f).exists()),

@@ -741,7 +741,10 @@ fn assert_refused_as_revoked(sshd: &breakglass::ops::sshd::TestSshd, public: &Pa
         fingerprint(public),
         krl.display()
     );
-    assert!(last.lines().any(|l| l.trim_end() == line), "want {line:?} in:\n{last}");
+    assert!(
+        last.lines().any(|l| l.trim_end() == line),
+        "want {line:?} in:\n{last}"
+    );
     assert!(!last.contains("Accepted publickey"), "{last}");
 }
 

@@ -1053,7 +1053,10 @@ fn an_oversized_text_message_is_refused_as_hostile_not_a_panic() {
     let _ = peer.kill();
     let _ = peer.wait();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    eprintln!("receive of a 9 MB text message: {:?}\n{stderr}", o.status.code());
+    eprintln!(
+        "receive of a 9 MB text message: {:?}\n{stderr}",
+        o.status.code()
+    );
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     // The size is the whole JSON frame the server relays (the text hex-encoded, encrypted, and
     // the server's fields, whose length varies by a few bytes): check it, not the exact number.

@@ -68,9 +68,8 @@ pub const MODULE_FORMS: [(&str, Option<(&str, &str)>); 4] = [
 ];
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|d| d.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
 }
 
 /// The kernel the guest boots: the newest `/boot/vmlinuz-VERSION` by version order (as
