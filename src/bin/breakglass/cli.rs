@@ -115,8 +115,8 @@ pub enum Command {
 /// `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Keep showing it, updated every second, until Ctrl-C.
-    #[arg(long)]
+    /// Keep showing it, updated every second, until Ctrl-C (not with --json: one document).
+    #[arg(long, conflicts_with = "json")]
     pub watch: bool,
 }
 
