@@ -99,3 +99,45 @@ fn the_man_page_is_roff_naming_every_command() {
     }
     assert!(String::from_utf8_lossy(&o.stdout).contains("Emergency SSH access"));
 }
+
+#[test]
+fn the_fuzz_readme_lists_every_fuzz_target() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+    // Every [[bin]] of the fuzz crate, by its name line.
+    let mut targets: Vec<String> = cargo
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|b| {
+            b.lines()
+                .find_map(|l| l.trim().strip_prefix("name = "))
+                .map(|n| n.trim_matches('"').to_string())
+        })
+        .collect();
+    // …which are the files in fuzz_targets/.
+    let mut files: Vec<String> = std::fs::read_dir(root.join("fuzz/fuzz_targets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".rs").map(str::to_string))
+        .collect();
+    targets.sort();
+    files.sort();
+    assert_eq!(
+        targets, files,
+        "fuzz/Cargo.toml's [[bin]]s and fuzz_targets/"
+    );
+    let readme = std::fs::read_to_string(root.join("fuzz/README.md")).unwrap();
+    let mut rows: Vec<String> = readme
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("| `")?
+                .split_once('`')
+                .map(|(n, _)| n.to_string())
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows, targets,
+        "fuzz/README.md's table is not the fuzz targets"
+    );
+}
