@@ -379,6 +379,10 @@ pub enum Error {
     #[error("the drill failed; the failing step above says why")]
     DrillFailed,
 
+    /// A drill step could not run here (the SKIP line said why), so the drill is not a pass.
+    #[error("the drill is not a pass: it skipped {0}")]
+    DrillIncomplete(String),
+
     /// The new PIN and its confirmation differ.
     #[error("the two PINs differ")]
     PinsDiffer,
@@ -522,6 +526,7 @@ impl Error {
             Error::NotACertificate { cert, .. } => format!("Inspect the certificate beside it: breakglass inspect {}.", crate::shell::word(&cert.display().to_string())),
             Error::DoctorFailed(_) => "Fix each FAIL line as it says, then run `breakglass doctor` again.".into(),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
+            Error::DrillIncomplete(_) => "Install what the SKIP line names (sshd and ssh only as programs: apt install openssh-server openssh-client; the drill starts its own sshd), then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
             Error::SimHidProgramMissing(_) => "Install it beside breakglass with `cargo install --path vfido-hid --locked` (or build both with `cargo build --workspace`), then run the command again.".into(),
             Error::UhidMissing(_) => "Run it on Linux with the uhid module loaded (sudo modprobe uhid), or practise on the simulated key without HID: breakglass drill.".into(),
@@ -628,6 +633,7 @@ impl Error {
             Error::InspectNotYetValid { .. } => "not-yet-valid",
             Error::NotACertificate { .. } => "not-a-certificate",
             Error::DrillFailed => "drill-failed",
+            Error::DrillIncomplete(_) => "drill-incomplete",
             Error::DoctorFailed(_) => "doctor-failed",
             Error::PinsDiffer => "pins-differ",
             Error::CardProgramMissing(_) => "card-program-missing",

@@ -54,6 +54,7 @@ fn drill_passes_every_step_and_cleans_up() {
     let j = w.cmd(&["drill", "--json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
     assert_eq!(v["pass"], true);
+    assert_eq!(v["outcome"], "PASS");
     assert!(v["steps"].as_array().unwrap().len() >= 7);
 }
 

@@ -5,6 +5,8 @@
 //!
 //! The kills come from the debug builds' fault hook (`BREAKGLASS_FAULT=kill:STEP`), so every
 //! step is hit exactly, not by luck of timing; `bench/kill-loop.sh` adds random-time kills.
+//! The same hook stops a mint half-way through placing its set (`stop:STEP`) so a test can send
+//! it SIGTERM, SIGINT or SIGHUP there and see the signal wait until the set is in place.
 
 mod common;
 
@@ -166,31 +168,78 @@ fn a_forced_set_killed_at_any_step_is_the_old_set_or_the_new_one() {
     }
 }
 
+/// Starts a mint of serial `serial` that stops itself (SIGSTOP, the fault hook's `stop:`) at
+/// `step` of writing its set, and returns it once it has stopped there.
+fn stopped_mint(w: &World, step: &str, serial: &str, force: bool) -> std::process::Child {
+    let mut args = vec!["mint", "-n", "u", "-z", serial];
+    if force {
+        args.push("--force");
+    }
+    let child = w
+        .cmd(&args)
+        .env("BREAKGLASS_FAULT", format!("stop:{step}@emergency"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: waiting (without reaping, WUNTRACED) for our own child to stop.
+    let r = unsafe { libc::waitpid(child.id() as i32, &mut status, libc::WUNTRACED) };
+    assert_eq!(r, child.id() as i32, "waitpid");
+    assert!(
+        libc::WIFSTOPPED(status) && libc::WSTOPSIG(status) == libc::SIGSTOP,
+        "{step}: the mint ended instead of stopping there (wait status {status:#x})"
+    );
+    child
+}
+
 #[test]
 fn sigterm_waits_until_the_set_is_in_place() {
-    // A SIGTERM sent while the set is being placed is held until it is complete: the process
-    // stops at "commit-place-2" only by SIGKILL in the test above; here the signal arrives from
-    // outside during the commit window, and the set must be whole afterwards.
+    // The mint is stopped after the first of its three files is in place; SIGTERM (and SIGINT,
+    // SIGHUP) arrives then, and it is let go: it must finish placing the set before the signal
+    // ends it — checked before anything recovers the directory.
     let w = World::new();
     w.init_ca();
-    for _ in 0..5 {
-        let mut child = w
-            .cmd(&["mint", "-n", "u", "--force"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        // SAFETY: signalling our own child.
+    let mut serial = 100;
+    for (force, signal) in [
+        (false, libc::SIGTERM),
+        (true, libc::SIGTERM),
+        (true, libc::SIGINT),
+        (true, libc::SIGHUP),
+    ] {
+        serial += 1;
+        let what = format!(
+            "signal {signal}, {}",
+            if force { "replacing" } else { "first mint" }
+        );
+        let child = stopped_mint(&w, "commit-place-2", &serial.to_string(), force);
+        assert_eq!(
+            ["emergency", "emergency.pub", "emergency-cert.pub"].map(|f| w.path(f).exists()),
+            [true, force, force],
+            "{what}: stopped anywhere but after placing the first file"
+        );
+        // SAFETY: signalling our own (stopped) child, then letting it run on.
         unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
+            libc::kill(child.id() as i32, signal);
+            libc::kill(child.id() as i32, libc::SIGCONT);
         }
-        let _ = child.wait();
-        recover(&w);
-        assert!(debris(&w).is_empty(), "debris {:?}", debris(&w));
-        if w.path("emergency-cert.pub").exists() {
-            let (k, p, c) = keys_of(&w, "emergency");
-            assert!(k == p && p == c, "key {k} pub {p} cert {c}");
-        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.signal(),
+            Some(signal),
+            "{what}: the mint did not end by the signal\n{}",
+            err(&o)
+        );
+        assert!(debris(&w).is_empty(), "{what}: debris {:?}", debris(&w));
+        assert_eq!(
+            serial_of(&w, "emergency-cert.pub"),
+            Some(serial),
+            "{what}: not the new certificate"
+        );
+        let (k, p, c) = keys_of(&w, "emergency");
+        assert!(
+            k == p && p == c && !k.is_empty(),
+            "{what}: key {k} pub {p} cert {c}"
+        );
     }
 }

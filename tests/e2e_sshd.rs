@@ -178,6 +178,20 @@ fn ed25519_emergency_keys_and_options_work_with_sshd() {
     ]);
     let o = sshd.ssh(&w.path("far"), &u, "true").unwrap();
     assert!(!o.status.success(), "source-address was not enforced");
+    // Refused for that reason (auth-options.c, auth_authorise_keyopts), not another.
+    let log = sshd.log();
+    let last = &log[log.rfind("Connection from ").unwrap()..];
+    let lines: Vec<&str> = last.lines().map(str::trim_end).collect();
+    let refused = format!(
+        "cert: Authentication tried for {u} with valid certificate but not from a permitted source address (127.0.0.1)."
+    );
+    assert!(
+        lines
+            .windows(2)
+            .any(|w| w == [refused.as_str(), "Refused by certificate options"]),
+        "{last}"
+    );
+    assert!(!last.contains("Accepted publickey"), "{last}");
 }
 
 /// The decoded critical-options and extensions sections of a certificate line.

@@ -141,6 +141,69 @@ fn guest_runs_a_script_with_uhid_and_returns_its_output_and_exit_code() {
 }
 
 #[test]
+fn a_guest_boots_from_xz_and_zstd_compressed_modules() {
+    if skip() {
+        return;
+    }
+    // A copy of the modules the guest needs, compressed as distributions ship them (every
+    // other one with xz, the rest with zstd), with their own modules.dep.
+    let version = vm::kernel_version().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(
+            r#"set -eu
+v=$1; r=$2; export PATH="$PATH:/usr/sbin:/sbin"
+mkdir -p "$r/lib/modules/$v"
+cp /lib/modules/"$v"/modules.builtin* /lib/modules/"$v"/modules.order "$r/lib/modules/$v/"
+for m in virtio_pci 9pnet_virtio 9p uhid hid-generic; do
+  modprobe -S "$v" --show-depends "$m"
+done | awk '$1 == "insmod" { print $2 }' | sort -u > "$r/list"
+i=0
+while read -r p; do
+  mkdir -p "$r$(dirname "$p")"
+  i=$((i + 1))
+  case $p in
+    *.ko) if [ $((i % 2)) = 0 ]; then xz -c "$p" > "$r$p.xz"; else zstd -qc "$p" > "$r$p.zst"; fi ;;
+    *) cp "$p" "$r$p" ;;
+  esac
+done < "$r/list"
+depmod -b "$r" "$v"
+find "$r" -name '*.ko.xz' -o -name '*.ko.zst' | sed 's/.*\.//' | sort | uniq -c"#,
+        )
+        .arg("sh")
+        .arg(&version)
+        .arg(tree.path())
+        .output()
+        .expect("sh runs");
+    let kinds = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        made.status.success(),
+        "building the module tree (needs xz-utils, zstd, kmod): {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(kinds.contains(" xz") && kinds.contains(" zst"), "{kinds}");
+    // Its own initramfs cache: not the one built from the host's modules.
+    let cache = tempfile::tempdir().unwrap();
+    let job = vm::Job::new();
+    let run = job.run_with(
+        "test -c /dev/uhid && echo uhid-present\n",
+        Duration::from_secs(180),
+        &[
+            ("BREAKGLASS_VM_MODULES_ROOT", tree.path()),
+            ("BREAKGLASS_VM_CACHE", cache.path()),
+        ],
+    );
+    eprintln!("guest boot-to-result: {:.1} s", run.elapsed.as_secs_f64());
+    assert_eq!(
+        (run.code, run.output.as_str()),
+        (0, "uhid-present\n"),
+        "console: {}",
+        run.console
+    );
+}
+
+#[test]
 fn openssh_enrols_a_resident_ca_on_the_virtual_key_and_breakglass_lists_and_mints_with_it() {
     if skip() {
         return;

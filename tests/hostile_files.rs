@@ -7,25 +7,43 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Runs the binary, killing it (by its pid) if it is still running after 20 s.
+/// Runs the binary, killing it if it is still running after 20 s. The one thread that waits for
+/// it also kills it, before reaping it, so the kill can only reach this child, never a process
+/// that got its pid after it exited.
 fn run_bounded(w: &World, args: &[&str]) -> (std::process::Output, Duration) {
+    use std::io::Read;
     let started = Instant::now();
-    let child = w
+    let mut child = w
         .cmd(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id() as i32;
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(20));
-        // SAFETY: signalling the child we started (if it already exited, nothing happens to it).
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
-    });
-    let o = child.wait_with_output().unwrap();
-    drop(watchdog);
+        if started.elapsed() > Duration::from_secs(20) {
+            // Not reaped yet, so the pid is still this child's.
+            child.kill().unwrap();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let o = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
     (o, started.elapsed())
 }
 

@@ -731,6 +731,23 @@ fn check_listing(name: &str, l: &serde_json::Value, model: &Model, fx: &Fixture)
     );
 }
 
+/// sshd's log of its last connection says it refused the certificate of the key `public` as
+/// revoked by `krl` (auth.c, auth_key_is_revoked), and no login was accepted.
+fn assert_refused_as_revoked(sshd: &breakglass::ops::sshd::TestSshd, public: &Path, krl: &Path) {
+    let log = sshd.log();
+    let last = &log[log.rfind("Connection from ").unwrap()..];
+    let line = format!(
+        "Authentication key ECDSA-CERT {} revoked by file {}",
+        fingerprint(public),
+        krl.display()
+    );
+    assert!(
+        last.lines().any(|l| l.trim_end() == line),
+        "want {line:?} in:\n{last}"
+    );
+    assert!(!last.contains("Accepted publickey"), "{last}");
+}
+
 #[test]
 fn sshd_refuses_the_revoked_certificate_and_accepts_another_from_the_same_ca() {
     let Some(_) = breakglass::ops::sshd::sshd_path() else {
@@ -770,12 +787,13 @@ fn sshd_refuses_the_revoked_certificate_and_accepts_another_from_the_same_ca() {
 
     let no = sshd.ssh(&w.path("leaked"), &u, "true").unwrap();
     assert!(!no.status.success(), "sshd accepted a revoked certificate");
-    assert!(sshd.log().contains("revoked by file"), "{}", sshd.log());
+    assert_refused_as_revoked(&sshd, &w.path("leaked.pub"), &krl);
     let no = sshd.ssh(&w.path("zero"), &u, "true").unwrap();
     assert!(
         !no.status.success(),
         "sshd accepted a certificate revoked by key id"
     );
+    assert_refused_as_revoked(&sshd, &w.path("zero.pub"), &krl);
     let ok = sshd.ssh(&w.path("good"), &u, "echo in").unwrap();
     assert!(
         ok.status.success(),
@@ -800,6 +818,7 @@ fn sshd_refuses_the_revoked_certificate_and_accepts_another_from_the_same_ca() {
         .unwrap()
         .status
         .success());
+    assert_refused_as_revoked(&sshd, &w.path("good.pub"), &krl);
     let q = ssh_keygen(
         &[
             "-Q",

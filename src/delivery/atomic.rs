@@ -388,20 +388,28 @@ fn is_debris(name: &str, kind: &str) -> bool {
 
 /// The crash tests' hook: in debug builds `BREAKGLASS_FAULT=kill:STEP@NAME` kills this process
 /// with SIGKILL at the step STEP of writing the set whose first file is named NAME (nothing runs
-/// after it, as with a real crash). Release builds ignore it.
+/// after it, as with a real crash), and `stop:STEP@NAME` stops it there (SIGSTOP) until a
+/// SIGCONT, so a test can signal it at exactly that step. Release builds ignore it.
 fn fault(step: &str, first: &Path) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Ok(v) = std::env::var("BREAKGLASS_FAULT") else {
+        return;
+    };
     let name = first
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if cfg!(debug_assertions)
-        && std::env::var("BREAKGLASS_FAULT")
-            .is_ok_and(|v| v.strip_prefix("kill:") == Some(&format!("{step}@{name}")))
-    {
-        // SAFETY: sending a signal to ourselves.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGKILL);
-        }
+    let here = format!("{step}@{name}");
+    let signal = match v.split_once(':') {
+        Some(("kill", at)) if at == here => libc::SIGKILL,
+        Some(("stop", at)) if at == here => libc::SIGSTOP,
+        _ => return,
+    };
+    // SAFETY: sending a signal to ourselves.
+    unsafe {
+        libc::kill(libc::getpid(), signal);
     }
 }
 

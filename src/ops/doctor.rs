@@ -224,68 +224,211 @@ fn clock_check(ca: &Path, now: u64) -> Check {
 }
 
 /// `ssh -V` prints "OpenSSH_9.2p1 Debian-2, OpenSSL …" on stderr; security keys need 8.2.
+/// ssh-keygen and ssh-agent print no version: ssh-keygen is asked to read a security-key
+/// public key (what 8.2 added), ssh-agent is checked to be the one beside ssh. sshd (only for
+/// the drill's login) is compared with ssh by `sshd -V`.
 fn openssh_checks() -> Vec<Check> {
     let mut out = Vec::new();
-    let version = Command::new("ssh").arg("-V").output().ok().map(|o| {
-        String::from_utf8_lossy(if o.stderr.is_empty() {
-            &o.stdout
-        } else {
-            &o.stderr
-        })
-        .trim()
-        .to_string()
-    });
-    match version {
-        None => out.push(check(
+    let ssh_version = version_of(Path::new("ssh"));
+    let ssh_release = ssh_version.as_deref().and_then(openssh_release);
+    out.push(match (&ssh_version, ssh_release) {
+        (None, _) => check(
             "ssh",
             Level::Fail,
             "ssh is not installed".into(),
             "Install OpenSSH 8.2 or later (apt-get install openssh-client).",
-        )),
-        Some(v) => {
-            let num = v.strip_prefix("OpenSSH_").and_then(|r| {
-                let mut it = r.split(|c: char| !c.is_ascii_digit());
-                Some((
-                    it.next()?.parse::<u32>().ok()?,
-                    it.next()?.parse::<u32>().ok()?,
-                ))
-            });
-            out.push(match num {
-                Some((maj, min)) if (maj, min) >= (8, 2) => check("ssh", Level::Ok, v.clone(), ""),
-                Some(_) => check(
-                    "ssh",
-                    Level::Fail,
-                    format!("{v}: security keys need OpenSSH 8.2 or later"),
-                    "Install a newer OpenSSH.",
-                ),
-                None => check(
-                    "ssh",
-                    Level::Warn,
-                    format!("{v}: not OpenSSH, or a version doctor cannot read"),
-                    "Check that it is OpenSSH 8.2 or later.",
-                ),
-            });
-        }
-    }
-    for prog in ["ssh-agent", "ssh-keygen"] {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-            .unwrap_or(false);
-        out.push(if found {
-            check(
-                prog,
-                Level::Ok,
-                format!("{prog} is installed (same OpenSSH as ssh)"),
-                "",
-            )
-        } else {
-            check(
-                prog,
+        ),
+        (Some(v), Some(r)) if r >= (8, 2) => check("ssh", Level::Ok, v.clone(), ""),
+        (Some(v), Some(_)) => check(
+            "ssh",
+            Level::Fail,
+            format!("{v}: security keys need OpenSSH 8.2 or later"),
+            "Install a newer OpenSSH.",
+        ),
+        (Some(v), None) => check(
+            "ssh",
+            Level::Warn,
+            format!("{v}: not OpenSSH, or a version doctor cannot read"),
+            "Check that it is OpenSSH 8.2 or later.",
+        ),
+    });
+    let ssh_dir = on_path("ssh").and_then(|p| p.parent().map(Path::to_path_buf));
+    out.push(match (on_path("ssh-agent"), &ssh_dir) {
+        (None, _) => check(
+            "ssh-agent",
+            Level::Fail,
+            "ssh-agent is not on PATH".into(),
+            "Install openssh-client.",
+        ),
+        (Some(p), Some(dir)) if p.parent() != Some(dir.as_path()) => check(
+            "ssh-agent",
+            Level::Warn,
+            format!(
+                "{} is not beside ssh (in {}): another OpenSSH's agent, which may not take security keys",
+                p.display(),
+                dir.display()
+            ),
+            "Put one OpenSSH 8.2 or later first on PATH (type -a ssh ssh-agent shows which).",
+        ),
+        (Some(p), Some(_)) => check(
+            "ssh-agent",
+            Level::Ok,
+            format!("{}, beside ssh", p.display()),
+            "",
+        ),
+        (Some(p), None) => check("ssh-agent", Level::Ok, p.display().to_string(), ""),
+    });
+    out.push(match on_path("ssh-keygen") {
+        None => check("ssh-keygen", Level::Fail, "ssh-keygen is not on PATH".into(), "Install openssh-client."),
+        Some(p) => match reads_sk_keys(&p) {
+            Ok(()) => check("ssh-keygen", Level::Ok, format!("{} reads security-key (ECDSA-SK) keys", p.display()), ""),
+            Err(why) => check(
+                "ssh-keygen",
                 Level::Fail,
-                format!("{prog} is not on PATH"),
-                "Install openssh-client.",
-            )
-        });
-    }
+                format!("{} cannot read security-key keys: {why}", p.display()),
+                "Install OpenSSH 8.2 or later (apt-get install openssh-client) and put it first on PATH.",
+            ),
+        },
+    });
+    out.push(sshd_check(ssh_release));
     out
+}
+
+/// A security-key CA's public key (any would do; this is the tests' fixture CA), for asking
+/// ssh-keygen whether it knows the type.
+const SK_PUBLIC_KEY: &str = "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBB8K/vqxH3RzZ3sfkjxjJiayc5Y80S9GGs3Dc00Rm9o8NkctCKslbaKeREzTJOXvvd3grg2LtLnMW90ORVx/GhcAAAAEc3NoOg== doctor\n";
+
+/// `ssh-keygen -l -f -` on [`SK_PUBLIC_KEY`]: Ok when it prints its ECDSA-SK fingerprint,
+/// else the first line it said.
+fn reads_sk_keys(keygen: &Path) -> Result<(), String> {
+    use std::io::Write;
+    let child = Command::new(keygen)
+        .args(["-l", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let o = child
+        .and_then(|mut c| {
+            // A keygen that exits without reading leaves a broken pipe: its answer still counts.
+            let _ = c
+                .stdin
+                .take()
+                .map(|mut i| i.write_all(SK_PUBLIC_KEY.as_bytes()));
+            c.wait_with_output()
+        })
+        .map_err(|e| e.to_string())?;
+    if o.status.success() && String::from_utf8_lossy(&o.stdout).contains("(ECDSA-SK)") {
+        return Ok(());
+    }
+    let said = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(|l| l.trim_end_matches('.').to_string())
+    };
+    Err(said(&o.stderr)
+        .or_else(|| said(&o.stdout))
+        .unwrap_or_else(|| format!("it exited with {}", o.status)))
+}
+
+/// The drill's login needs sshd (only its binary); compared with ssh by release.
+fn sshd_check(ssh_release: Option<(u32, u32)>) -> Check {
+    let Some(path) = crate::ops::sshd::sshd_path() else {
+        return check(
+            "sshd",
+            Level::Warn,
+            "sshd is not installed: breakglass drill cannot log in, so it cannot pass".into(),
+            "Install openssh-server for its binary (apt-get install openssh-server); the drill starts its own sshd on 127.0.0.1.",
+        );
+    };
+    let version = version_of(&path);
+    match (
+        version.as_deref(),
+        version.as_deref().and_then(openssh_release),
+    ) {
+        (Some(v), Some(r)) if r < (8, 2) => check(
+            "sshd",
+            Level::Warn,
+            format!("{v}: the drill's login needs OpenSSH 8.2 or later"),
+            "Install a newer openssh-server.",
+        ),
+        (Some(v), Some(r)) => check(
+            "sshd",
+            Level::Ok,
+            match ssh_release {
+                Some(s) if s == r => format!("{v}, the same release as ssh"),
+                Some((major, minor)) => format!("{v} (ssh is OpenSSH_{major}.{minor})"),
+                None => v.to_string(),
+            },
+            "",
+        ),
+        _ => check(
+            "sshd",
+            Level::Warn,
+            format!("{}: sshd -V gave no OpenSSH version", path.display()),
+            "Check that it is OpenSSH's sshd, 8.2 or later.",
+        ),
+    }
+}
+
+/// What `PROGRAM -V` printed (stderr, else stdout): its `OpenSSH_…` line (an sshd older than
+/// 9.1 prints one above its usage), else its first line; None when it could not run.
+fn version_of(program: &Path) -> Option<String> {
+    let o = Command::new(program).arg("-V").output().ok()?;
+    let text = if o.stderr.is_empty() {
+        &o.stdout
+    } else {
+        &o.stderr
+    };
+    let text = String::from_utf8_lossy(text);
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().next().unwrap_or("");
+    Some(
+        lines
+            .find(|l| l.starts_with("OpenSSH_"))
+            .unwrap_or(first)
+            .to_string(),
+    )
+}
+
+/// (major, minor) of "OpenSSH_9.2p1 Debian-2, OpenSSL …" or "OpenSSH_9.2, OpenSSL …".
+fn openssh_release(v: &str) -> Option<(u32, u32)> {
+    let mut it = v
+        .strip_prefix("OpenSSH_")?
+        .split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// The first `program` on PATH.
+fn on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_are_read_from_ssh_and_sshd_version_lines() {
+        let r = openssh_release;
+        assert_eq!(
+            r("OpenSSH_9.2p1 Debian-2+deb12u10, OpenSSL 3.0.19"),
+            Some((9, 2))
+        );
+        assert_eq!(r("OpenSSH_9.2, OpenSSL 3.0.19 27 Jan 2026"), Some((9, 2)));
+        assert_eq!(r("OpenSSH_10.0p2"), Some((10, 0)));
+        assert_eq!(r("sshd: illegal option -- V"), None);
+        assert_eq!(r("Sun_SSH_1.1"), None);
+    }
+
+    #[test]
+    fn this_machines_ssh_keygen_reads_the_probe_key() {
+        // The probe must be a key 9.2's ssh-keygen reads, or doctor would fail everywhere.
+        let keygen = on_path("ssh-keygen").expect("ssh-keygen is installed");
+        assert_eq!(reads_sk_keys(&keygen), Ok(()));
+    }
 }

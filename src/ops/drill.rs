@@ -1,6 +1,7 @@
 //! `drill`: the whole break-glass flow on a fresh simulated key in a temporary directory —
 //! init-ca, mint, inspect, `ssh-keygen -L`, and a login to a throwaway sshd that trusts the CA,
-//! plus a refused login for a wrong principal. Each step is timed; skipped steps say why.
+//! plus a refused login for a wrong principal. Each step is timed; skipped steps say why, and
+//! a drill with a skipped step is [`Outcome::Incomplete`], never a pass: it did not log in.
 //! It runs the breakglass binary itself, as an operator would, with its own state and audit log.
 //! With [`DrillBackend::Fido2Virtual`] the fresh simulated key is plugged in as a USB FIDO2 key
 //! (`fido2_virtual.rs`) and every step goes through `--backend fido2` and the kernel's hidraw.
@@ -43,12 +44,26 @@ pub struct Step {
     pub detail: String,
 }
 
+/// How the drill as a whole ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Outcome {
+    /// Every step ran and passed, down to a real login to the throwaway sshd.
+    Pass,
+    /// A step failed.
+    Fail,
+    /// No step failed, but some could not run here (each says why): not a pass.
+    Incomplete,
+}
+
 /// The drill's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct DrillReport {
     /// Steps in order.
     pub steps: Vec<Step>,
-    /// True when no step failed.
+    /// How it ended.
+    pub outcome: Outcome,
+    /// True only when every step ran and passed (`outcome` is PASS).
     pub pass: bool,
     /// Total milliseconds.
     pub millis: u128,
@@ -194,8 +209,8 @@ pub fn run(keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
     run_on(check(DrillBackend::Sim)?, keep, on_step)
 }
 
-/// Runs the drill on the checked backend. An error means it could not start; a failed step is
-/// a report with `pass: false`.
+/// Runs the drill on the checked backend. An error means it could not start; a failed or
+/// skipped step is a report with `pass: false` (its `outcome` says which).
 pub fn run_on(ready: Ready, keep: bool, on_step: &mut dyn FnMut(&Step)) -> Result<DrillReport> {
     let started = Instant::now();
     let exe = std::env::current_exe()
@@ -223,14 +238,26 @@ pub fn run_on(ready: Ready, keep: bool, on_step: &mut dyn FnMut(&Step)) -> Resul
         }
         _ => steps(&mut d),
     }
-    let pass = d.steps.iter().all(|s| s.status != StepStatus::Fail);
+    let outcome = outcome(&d.steps);
     let kept = if keep { Some(tmp.keep()) } else { None };
     Ok(DrillReport {
         steps: d.steps,
-        pass,
+        outcome,
+        pass: outcome == Outcome::Pass,
         millis: started.elapsed().as_millis(),
         kept,
     })
+}
+
+/// A failed step fails the drill; otherwise a skipped one leaves it incomplete.
+fn outcome(steps: &[Step]) -> Outcome {
+    if steps.iter().any(|s| s.status == StepStatus::Fail) {
+        Outcome::Fail
+    } else if steps.iter().any(|s| s.status == StepStatus::Skipped) {
+        Outcome::Incomplete
+    } else {
+        Outcome::Pass
+    }
 }
 
 fn steps(d: &mut Drill<'_>) {
@@ -430,5 +457,28 @@ fn login(d: &mut Drill<'_>, server: &TestSshd, user: &str) {
 impl Drill<'_> {
     fn run_step_silent<S: AsRef<OsStr>>(&self, args: &[S]) -> bool {
         matches!(self.breakglass(args), Ok(o) if o.status.success())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(status: StepStatus) -> Step {
+        Step {
+            name: "a step".into(),
+            status,
+            millis: 0,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_skipped_step_is_not_a_pass_and_a_failed_one_fails() {
+        use StepStatus::*;
+        assert_eq!(outcome(&[step(Pass), step(Pass)]), Outcome::Pass);
+        assert_eq!(outcome(&[step(Pass), step(Skipped)]), Outcome::Incomplete);
+        assert_eq!(outcome(&[step(Skipped), step(Fail)]), Outcome::Fail);
+        assert_eq!(outcome(&[step(Fail), step(Pass)]), Outcome::Fail);
     }
 }

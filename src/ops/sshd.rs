@@ -13,8 +13,12 @@ use ssh_key::LineEnding;
 use crate::ssh::keyfile::{self, KeyType};
 use crate::{Error, Result};
 
-/// Where the OpenSSH server binary is, if installed.
+/// Where the OpenSSH server binary is, if installed. In debug builds `BREAKGLASS_SSHD` names it
+/// instead (how the tests give a command a machine without sshd).
 pub fn sshd_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("BREAKGLASS_SSHD").filter(|_| cfg!(debug_assertions)) {
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
+    }
     ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/usr/bin/sshd"]
         .iter()
         .map(PathBuf::from)

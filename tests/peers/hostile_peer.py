@@ -6,7 +6,10 @@ ROLE `send`: allocates a code (printed on the first line of stdout), offers a fi
 ROLE `receive`: uses CODE, accepts whatever the other side offers.
 MODE `huge-record`: once the transit connection is up, announces a record of 0xffffffff bytes
 (the 4-byte length prefix of the transit protocol) and sends a few bytes of it, then waits.
-MODE `huge-text`: (send only) offers a text message of 9 MB over the mailbox.
+MODE `huge-text`: (send only) offers a text message of 9 MB over the mailbox (18 MB hex-encoded,
+more than a websocket message may be).
+MODE `long-text`: (send only) offers a text message of 100,000 bytes (within the websocket's
+limit, more than a text message may be), then prints the answer it gets, as JSON, on stdout.
 """
 
 import json
@@ -44,6 +47,11 @@ def main(reactor, mailbox, relay, role, mode, code=None):
     if mode == "huge-text":
         send_json(w, {"offer": {"message": "x" * (9 * 1000 * 1000)}})
         yield task.deferLater(reactor, 20, lambda: None)
+        return
+    if mode == "long-text":
+        send_json(w, {"offer": {"message": "x" * 100000}})
+        answer = yield get_json(w)
+        print(json.dumps(answer), flush=True)
         return
 
     transit = (TransitSender if role == "send" else TransitReceiver)(

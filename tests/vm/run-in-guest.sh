@@ -16,7 +16,10 @@
 #
 # The guest gets one CPU (TCG unless BREAKGLASS_VM_ACCEL=kvm) and 512 MiB, so it never takes more
 # than one of the machine's cores. The initramfs is cached under $BREAKGLASS_VM_CACHE
-# (default: target/vm next to this repository's Cargo.toml) per kernel version.
+# (default: target/vm next to this repository's Cargo.toml) per kernel version. Modules may be
+# plain (.ko) or compressed (.ko.xz, .ko.zst, .ko.gz: unpacked here with xz, zstd or gzip, so the
+# guest's busybox insmod gets plain ELF); they are looked up under $BREAKGLASS_VM_MODULES_ROOT
+# (modprobe -d; default /), which a test points at a tree of compressed modules.
 set -eu
 
 timeout_s=300
@@ -58,14 +61,21 @@ build_initramfs() {
   cp "$busybox" "$root/bin/busybox"
   : > "$root/modules.order"
   for m in virtio_pci 9pnet_virtio 9p uhid hid-generic; do
-    modprobe -S "$version" --show-depends "$m" | while read -r verb path _; do
+    modprobe ${BREAKGLASS_VM_MODULES_ROOT:+-d "$BREAKGLASS_VM_MODULES_ROOT"} -S "$version" \
+      --show-depends "$m" | while read -r verb path _; do
       [ "$verb" = insmod ] || continue
       name=$(basename "$path")
+      case $name in
+        *.ko.zst) unpack="zstd -dcq"; name=${name%.zst} ;;
+        *.ko.xz) unpack="xz -dc"; name=${name%.xz} ;;
+        *.ko.gz) unpack="gzip -dc"; name=${name%.gz} ;;
+        *) unpack=cat ;;
+      esac
       if ! grep -qx "$name" "$root/modules.order"; then
-        cp "$path" "$root/lib/modules/$name"
+        $unpack "$path" > "$root/lib/modules/$name" || exit 1
         echo "$name" >> "$root/modules.order"
       fi
-    done
+    done || return 1
   done
   cp "$here/guest-init" "$root/init"
   chmod 755 "$root/init"

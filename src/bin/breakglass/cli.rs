@@ -115,8 +115,8 @@ pub enum Command {
 /// `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Keep showing it, updated every second, until Ctrl-C.
-    #[arg(long)]
+    /// Keep showing it, updated every second, until Ctrl-C (not with --json: one document).
+    #[arg(long, conflicts_with = "json")]
     pub watch: bool,
 }
 
@@ -461,6 +461,10 @@ pub struct InspectArgs {
 
 /// `drill`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Exit status: 0 (PASS) only when every step ran and passed, down to a real login to the throwaway
+sshd; 1 when a step failed (FAIL) or could not run here (INCOMPLETE: e.g. no sshd installed, so
+nothing logged in; that is not a pass).")]
 pub struct DrillArgs {
     /// Keep the temporary directory for a look afterwards.
     #[arg(long)]

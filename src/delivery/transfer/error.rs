@@ -129,16 +129,34 @@ pub(super) fn mailbox_error(cfg: &WormholeConfig, e: WormholeError) -> TransferE
 
 /// Errors once both sides are talking through the mailbox.
 pub(super) fn peer_error(e: WormholeError) -> TransferError {
-    match e {
+    match &e {
         WormholeError::PakeFailed => TransferError::WrongCode,
         WormholeError::Crypto => {
             TransferError::Hostile("a message from the other side failed to decrypt".into())
         }
-        WormholeError::ServerError(RendezvousError::IO(_)) => TransferError::Other(format!(
-            "the connection to the mailbox server broke ({})",
-            chain(&e)
-        )),
-        e => TransferError::Other(chain(&e)),
+        WormholeError::ServerError(RendezvousError::IO(ws)) => match too_long(ws) {
+            // The mailbox passes on what the peer sends; only the peer (or a hostile server)
+            // sends a message larger than the websocket takes.
+            Some((size, max)) => TransferError::Hostile(format!(
+                "a message of {size} bytes came through the mailbox, more than the {max} allowed"
+            )),
+            None => TransferError::Other(format!(
+                "the connection to the mailbox server broke ({})",
+                chain(&e)
+            )),
+        },
+        _ => TransferError::Other(chain(&e)),
+    }
+}
+
+/// The size and the limit of a websocket message too large to be read, when that is `e`.
+fn too_long(e: &tungstenite::Error) -> Option<(usize, usize)> {
+    match e {
+        tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+            size,
+            max_size,
+        }) => Some((*size, *max_size)),
+        _ => None,
     }
 }
 

@@ -40,15 +40,26 @@ pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
         if let Some(k) = &report.kept {
             say!("  kept: {}", k.display());
         }
-        say!(
-            "{} in {} ms",
-            if report.pass { "PASS" } else { "FAIL" },
-            report.millis
-        );
+        match report.outcome {
+            drill::Outcome::Pass => say!("PASS in {} ms", report.millis),
+            drill::Outcome::Fail => say!("FAIL in {} ms", report.millis),
+            drill::Outcome::Incomplete => say!(
+                "INCOMPLETE in {} ms: not a pass, a step was skipped",
+                report.millis
+            ),
+        }
     }
-    if report.pass {
-        Ok(())
-    } else {
-        Err(Error::DrillFailed)
+    match report.outcome {
+        drill::Outcome::Pass => Ok(()),
+        drill::Outcome::Fail => Err(Error::DrillFailed),
+        drill::Outcome::Incomplete => Err(Error::DrillIncomplete(
+            report
+                .steps
+                .iter()
+                .filter(|s| s.status == StepStatus::Skipped)
+                .map(|s| format!("'{}'", s.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
     }
 }

@@ -10,6 +10,11 @@ use breakglass::ssh::summary::{self, TimeStatus};
 use breakglass::Error;
 
 pub(super) fn run(a: StatusArgs, json: bool) -> Result<(), Error> {
+    if json && a.watch {
+        // `breakglass --json status --watch`: clap checks the conflict only when --json comes
+        // after `status`; the same usage error (exit 2) for the other order.
+        usage_error("the argument '--watch' cannot be used with '--json'");
+    }
     let here = std::path::Path::new(".");
     if json {
         return output::json(&status::status(here, breakglass::now()));
@@ -31,6 +36,19 @@ pub(super) fn run(a: StatusArgs, json: bool) -> Result<(), Error> {
         show(&st);
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
+}
+
+/// Prints `msg` as clap prints a usage error of `breakglass status` and exits with 2.
+fn usage_error(msg: &str) -> ! {
+    use clap::CommandFactory;
+    let mut cli = crate::cli::Cli::command();
+    cli.build();
+    let status = cli
+        .find_subcommand_mut("status")
+        .expect("the status subcommand");
+    status
+        .error(clap::error::ErrorKind::ArgumentConflict, msg)
+        .exit()
 }
 
 fn show(st: &Status) {
