@@ -822,13 +822,12 @@ fn backup_flags_are_refused() {
 #[test]
 fn a_simulated_piv_attestation_verifies_and_reports_the_card() {
     let file = piv_container(&piv_slot(), 0x9c);
+    let ca = piv_ca();
     let e = Expect {
-        ca: Some(&piv_ca()),
+        ca: Some(&ca),
         challenge: None,
         piv_slot: Some(0x9c),
     };
-    let ca = piv_ca();
-    let e = Expect { ca: Some(&ca), ..e };
     let report = verify(&e, &file, &test_roots(), &Policy::default()).unwrap();
     assert_eq!(
         (report.kind, report.format),

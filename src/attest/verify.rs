@@ -184,6 +184,24 @@ fn ca_application(ca: &KeyData) -> Option<&str> {
     }
 }
 
+/// Whether the attested key is the CA's: `Ok(false)` when there is no CA to compare with.
+fn matches_ca(
+    ca: Option<&KeyData>,
+    attested: Option<&KeyData>,
+    algorithm: &str,
+) -> Result<bool, AttestError> {
+    let Some(ca) = ca else {
+        return Ok(false);
+    };
+    if attested != Some(ca) {
+        return Err(AttestError::KeyMismatch {
+            attested: attested.map_or_else(|| algorithm.to_string(), fingerprint),
+            expected: fingerprint(ca),
+        });
+    }
+    Ok(true)
+}
+
 /// `stored_challenge`: the container's (then `expect.challenge` must equal it); `None` for an
 /// ssh-keygen file (then `expect.challenge` is required).
 fn examine_fido(
@@ -262,20 +280,7 @@ fn examine_fido(
         }
         CoseKey::Other(s) => (s.clone(), false, None),
     };
-    let matches_ca = match ca {
-        None => false,
-        Some(ca) => {
-            if key_data.as_ref() != Some(ca) {
-                return Err(AttestError::KeyMismatch {
-                    attested: key_data
-                        .as_ref()
-                        .map_or_else(|| algorithm.clone(), fingerprint),
-                    expected: fingerprint(ca),
-                });
-            }
-            true
-        }
-    };
+    let matches_ca = matches_ca(ca, key_data.as_ref(), &algorithm)?;
 
     // Self attestation proves nothing, whatever its signature.
     let Some(leaf_der) = f.x5c.first() else {
@@ -408,26 +413,14 @@ fn examine_piv(
     };
     let algorithm = public.describe();
     let p256 = matches!(public, PublicKey::P256(..));
-    let matches_ca = match expect.ca.map(|k| k.key_data()) {
-        None => false,
-        Some(ca) => {
-            if ca_application(ca).is_some() {
-                return Err(AttestError::KindMismatch {
-                    attested: "PIV",
-                    ca: "FIDO2 (sk)",
-                });
-            }
-            if key_data.as_ref() != Some(ca) {
-                return Err(AttestError::KeyMismatch {
-                    attested: key_data
-                        .as_ref()
-                        .map_or_else(|| algorithm.clone(), fingerprint),
-                    expected: fingerprint(ca),
-                });
-            }
-            true
-        }
-    };
+    let ca = expect.ca.map(|k| k.key_data());
+    if ca.and_then(ca_application).is_some() {
+        return Err(AttestError::KindMismatch {
+            attested: "PIV",
+            ca: "FIDO2 (sk)",
+        });
+    }
+    let matches_ca = matches_ca(ca, key_data.as_ref(), &algorithm)?;
 
     // The slot certificate is the f9 key's work, or the f9 certificate beside it is not the
     // device's.
