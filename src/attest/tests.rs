@@ -1156,6 +1156,10 @@ fn the_report_reads_as_lines() {
         .collect();
     let text = text.join("\n");
     assert!(
+        text.starts_with("    attestation  FIDO2, ssh-keygen attestation (ssh-sk-attest-v01)\n         vendor  Yubico\n"),
+        "{text}"
+    );
+    assert!(
         text.contains(
             "       firmware  5.4.3 (from the attestation certificate, OID 1.3.6.1.4.1.41482.13.1)"
         ),

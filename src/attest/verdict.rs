@@ -139,7 +139,7 @@ impl Report {
         let mut l = vec![
             (
                 "attestation",
-                format!("{} ({})", self.kind.name(), self.format.describe()),
+                format!("{}, {}", self.kind.name(), self.format.describe()),
             ),
             ("vendor", self.vendor.clone()),
             (
