@@ -5,6 +5,7 @@
 //! certificate that [`ssh`] builds, and [`delivery`] writes, hands over and records the result.
 //! [`ops`] holds the library half of each command.
 
+pub mod attest;
 pub mod delivery;
 mod error;
 pub mod json_u64;
