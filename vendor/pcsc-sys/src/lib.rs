@@ -310,8 +310,17 @@ pub const fn SCARD_CTL_CODE(code: DWORD) -> DWORD {
     0x4200_0000 + code
 }
 
+// breakglass patch: on Windows and macOS the system's PC/SC is linked as published; elsewhere
+// libpcsclite.so.1 is opened on the first call instead (src/dlopen.rs, BREAKGLASS-PATCH.md), with
+// the same functions and statics, and `load()` to ask whether it is there.
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+mod dlopen;
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+pub use dlopen::*;
+
 // The g_* statics only link if this is applied, even though the link
 // is already specified in the build script. No idea why; oh well.
+#[cfg(any(target_os = "windows", target_os = "macos"))] // breakglass patch
 #[cfg_attr(target_os = "windows", link(name = "winscard"))]
 extern "system" {
     pub static g_rgSCardT0Pci: SCARD_IO_REQUEST;
