@@ -150,6 +150,10 @@ fn list_piv(l: &mut Listing) {
                 });
             }
         }
+        // Where PC/SC is not installed, the note also says how to install it.
+        Err(e @ crate::token::piv::PivError::NoPcscLibrary(_)) => {
+            l.problems.push(format!("PIV: {e}. {}", e.hint()))
+        }
         Err(e) => l.problems.push(format!("PIV: {e}")),
     }
 }

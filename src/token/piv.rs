@@ -34,6 +34,10 @@ pub struct PivKeyInfo {
 /// Why a PIV operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PivError {
+    /// libpcsclite is opened on the first PIV use (vendor/pcsc-sys): here it is missing or
+    /// unusable (the loader's reason).
+    #[error("the PC/SC library {lib}, which YubiKey PIV needs, cannot be loaded ({0})", lib = pcsc_sys::LIBRARY)]
+    NoPcscLibrary(String),
     #[error("the PC/SC service (pcscd) is not running")]
     NoPcscd,
     #[error("no smart card reader is connected")]
@@ -66,6 +70,7 @@ impl PivError {
     /// Short machine-readable kind.
     pub fn kind(&self) -> &'static str {
         match self {
+            PivError::NoPcscLibrary(_) => "no-pcsc-library",
             PivError::NoPcscd => "no-pcscd",
             PivError::NoReader => "no-reader",
             PivError::NoYubiKey => "no-device",
@@ -83,6 +88,7 @@ impl PivError {
     /// What the user should do next.
     pub fn hint(&self) -> String {
         match self {
+            PivError::NoPcscLibrary(_) => "Install it (`sudo apt install libpcsclite1 pcscd`) and run the command again; FIDO2 keys and the simulator work without it.".into(),
             PivError::NoPcscd => "Start pcscd (e.g. `sudo systemctl start pcscd.socket`) and run the command again.".into(),
             PivError::NoReader => "Insert the YubiKey that holds the CA and run the command again.".into(),
             PivError::NoYubiKey => "Insert the YubiKey that holds the CA (with PIV enabled) and run the command again.".into(),
@@ -126,8 +132,15 @@ fn map_pcsc(p: pcsc::Error) -> PivError {
     }
 }
 
+/// Opens the PC/SC library if no PIV call has yet (it is not linked: a machine without it runs
+/// every other backend); where it cannot be loaded, says so.
+pub fn pcsc_library() -> Result<(), PivError> {
+    pcsc_sys::load().map_err(|e| PivError::NoPcscLibrary(e.to_string()))
+}
+
 /// Every YubiKey reachable through PC/SC, each opened.
 fn open_all() -> Result<Vec<YubiKey>, PivError> {
+    pcsc_library()?;
     let mut ctx = yubikey::reader::Context::open().map_err(map_err)?;
     let readers: Vec<_> = match ctx.iter() {
         Ok(r) => r.collect(),

@@ -62,6 +62,8 @@ fn ask_pin(serial: Option<u32>, ui: &mut dyn Ui) -> Result<crate::token::ctap::P
 /// ssh-keygen and yubikey-agent do); the last try's failure, a blocked PIN or a PIN given
 /// without a person (`BREAKGLASS_PIN`) ends the command with the card's own error.
 fn verified_pin(serial: Option<u32>, ui: &mut dyn Ui) -> Result<crate::token::ctap::Pin> {
+    // Without the PC/SC library no PIN is asked for: it could not reach the card.
+    piv::pcsc_library().map_err(piv_err)?;
     loop {
         let pin = ask_pin(serial, ui)?;
         match piv::check_pin(serial, pin.as_bytes()) {
