@@ -81,6 +81,8 @@ pub fn preflight(paths: &[&Path], force: bool) -> Result<()> {
 pub struct Staged {
     temps: Vec<(PathBuf, PathBuf)>, // (temp, final)
     force: bool,
+    /// The temporary files' data is durable already ([`Staged::sync_data`]).
+    synced: bool,
 }
 
 /// Writes every file to a temporary file beside its target (made durable by the commit's
@@ -93,6 +95,7 @@ pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
     let mut staged = Staged {
         temps: Vec::new(),
         force,
+        synced: false,
     };
     for file in files {
         let temp = write_temp(file)?;
@@ -147,6 +150,18 @@ struct Step {
 }
 
 impl Staged {
+    /// Makes the temporary files' data durable now, so that the commit's first barrier has only
+    /// the intent and the directory left: a caller can run it beside a barrier of its own that
+    /// must come before the files move (revoke: the audit entry, then the new KRL). Never for
+    /// bytes that must not reach the disk before something else (a certificate before its
+    /// audit entry).
+    pub fn sync_data(&mut self) -> Result<()> {
+        let temps: Vec<&Path> = self.temps.iter().map(|(t, _)| t.as_path()).collect();
+        sync_files(&temps, None)?;
+        self.synced = true;
+        Ok(())
+    }
+
     /// Moves every staged file into place, or none of them.
     pub fn commit(mut self) -> Result<()> {
         let temps = std::mem::take(&mut self.temps);
@@ -190,7 +205,11 @@ impl Staged {
         // — their data and (for a set) the directory entries that let recovery find the
         // intent. Only what this set wrote is flushed. One file needs only its own data: its
         // rename or link is atomic, and a temporary name lost in a crash is only debris.
-        let mut written: Vec<&Path> = steps.iter().map(|s| s.temp.as_path()).collect();
+        let mut written: Vec<&Path> = if self.synced {
+            Vec::new()
+        } else {
+            steps.iter().map(|s| s.temp.as_path()).collect()
+        };
         written.extend(intent.as_deref());
         sync_files(&written, (!single).then_some(dir.as_path()))
             .inspect_err(|_| remove_temps(intent.as_deref()))?;
