@@ -546,6 +546,23 @@ fn decode_key(dir: &Path, hex_key: &str) -> Result<SigningKey, TokenError> {
         .map_err(|_| state_err(dir, "a credential key is not a P-256 scalar"))
 }
 
+/// The secret scalar of a stored credential key, for signing only: unlike [`decode_key`] it does
+/// not derive the public key (a scalar multiplication an assertion has no use for).
+fn decode_scalar(dir: &Path, hex_key: &str) -> Result<p256::NonZeroScalar, TokenError> {
+    let bytes = Zeroizing::new(
+        hex::decode(hex_key).ok_or_else(|| state_err(dir, "a credential key is not hex"))?,
+    );
+    p256::NonZeroScalar::try_from(bytes.as_slice())
+        .map_err(|_| state_err(dir, "a credential key is not a P-256 scalar"))
+}
+
+/// ECDSA P-256 with SHA-256 and RFC 6979 nonces over `msg`: what `SigningKey::sign` computes
+/// (it calls the same function), from the scalar alone.
+fn sign_with(d: &p256::NonZeroScalar, msg: &[u8]) -> P256Signature {
+    ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, Sha256>(d, &Sha256::digest(msg), &[])
+        .0
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -725,14 +742,14 @@ impl SimToken {
                 touch?;
                 flags |= sk::FLAG_UP;
             }
-            let key = decode_key(&dir, &cred.private_key)?;
+            let key = decode_scalar(&dir, &cred.private_key)?;
             st.counter = st.counter.wrapping_add(1);
             let mut auth_data = Sha256::digest(req.rp_id.as_bytes()).to_vec();
             auth_data.push(flags);
             auth_data.extend_from_slice(&st.counter.to_be_bytes());
             let mut signed = auth_data.clone();
             signed.extend_from_slice(&req.client_data_hash);
-            let sig: P256Signature = key.sign(&signed);
+            let sig = sign_with(&key, &signed);
             let credential_id = hex::decode(&cred.credential_id)
                 .ok_or_else(|| state_err(&dir, "a credential id is not hex"))?;
             Ok(Assertion {
@@ -845,4 +862,22 @@ pub fn provider_path() -> crate::Result<PathBuf> {
             name: PROVIDER_LIB,
             package: "breakglass-sk",
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_from_the_scalar_is_signing_key_sign() {
+        let (key, bytes) = new_signing_key();
+        let d = p256::NonZeroScalar::try_from(bytes.as_slice()).unwrap();
+        for msg in [&b""[..], b"authData||clientDataHash", &[0xffu8; 200][..]] {
+            let ours = sign_with(&d, msg);
+            let theirs: P256Signature = key.sign(msg);
+            assert_eq!(ours, theirs);
+            use p256::ecdsa::signature::Verifier;
+            key.verifying_key().verify(msg, &ours).unwrap();
+        }
+    }
 }
