@@ -46,11 +46,12 @@ cargo build --release --quiet --workspace 2>/dev/null && cargo build --quiet --w
   { echo "bench/all.sh: the build failed (run cargo build --release to see why)" >&2; exit 1; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
-failed=0; ran=()
+failed=0; ran=(); skipped=()
 for b in "${BENCHES[@]}"; do
   name=${b%%|*}; cmd=${b#*|}
-  [ -n "$ONLY" ] && ! listed "$name" "$ONLY" && continue
-  [ -n "$SKIP" ] && listed "$name" "$SKIP" && continue
+  if { [ -n "$ONLY" ] && ! listed "$name" "$ONLY"; } || { [ -n "$SKIP" ] && listed "$name" "$SKIP"; }; then
+    skipped+=("$name"); continue
+  fi
   echo "== $name: $cmd (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   before=$(wc -l < "$BENCH_ROWS")
   if ! (cd "$REPO" && eval "$cmd") > "$OUT/$name.log" 2>&1; then
@@ -68,6 +69,7 @@ machine() {
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM"
   echo "- date: $started (started); load average (1, 5, 15 min) before $load_before, after $load_after"
   echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  [ ${#skipped[@]} -eq 0 ] || echo "- not run this time (--only/--skip): ${skipped[*]}"
 }
 table() {
   echo "| what | ours | anchor | ratio | goal | met | load |"
