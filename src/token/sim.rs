@@ -559,8 +559,7 @@ fn decode_scalar(dir: &Path, hex_key: &str) -> Result<p256::NonZeroScalar, Token
 /// ECDSA P-256 with SHA-256 and RFC 6979 nonces over `msg`: what `SigningKey::sign` computes
 /// (it calls the same function), from the scalar alone.
 fn sign_with(d: &p256::NonZeroScalar, msg: &[u8]) -> P256Signature {
-    ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, Sha256>(d, &Sha256::digest(msg), &[])
-        .0
+    ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, Sha256>(d, &Sha256::digest(msg), &[]).0
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
