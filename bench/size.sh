@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-size() { cargo build -q --release --target-dir "$T/$1" "${@:2}" 2>/dev/null || cargo build -q --release --target-dir "$T/$1" "${@:2}"; stat -c %s "$T/$1/release/breakglass"; }
+# One build at a time, each removed once measured (a release target directory is over 1 GB).
+size() {
+  cargo build -q --release --target-dir "$T/$1" "${@:2}" 2>/dev/null || cargo build -q --release --target-dir "$T/$1" "${@:2}"
+  stat -c %s "$T/$1/release/breakglass"
+  rm -rf "${T:?}/$1"
+}
 all=$(size all)
 echo "default (fido2 + piv + wormhole): $all bytes"
 echo "without wormhole (fido2 + piv):   $(size nowh --no-default-features --features fido2,piv) bytes"
