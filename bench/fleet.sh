@@ -14,7 +14,7 @@ R="${2:-3}"
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 . bench/lib.sh
-cargo build --release --quiet
+cargo build --release --quiet 2>/dev/null || cargo build --release --quiet
 BIN="$REPO/target/release/breakglass"
 AP="${BREAKGLASS_WORMHOLE_VENV:+$BREAKGLASS_WORMHOLE_VENV/bin/}ansible-playbook"
 command -v "$AP" >/dev/null || { echo "ansible-playbook not found (set BREAKGLASS_WORMHOLE_VENV)"; exit 1; }
