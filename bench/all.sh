@@ -44,6 +44,8 @@ listed() { case ",$2," in *",$1,"*) return 0 ;; esac; return 1; }
 echo "== building (release and debug)" >&2
 cargo build --release --quiet --workspace 2>/dev/null && cargo build --quiet --workspace 2>/dev/null ||
   { echo "bench/all.sh: the build failed (run cargo build --release to see why)" >&2; exit 1; }
+# What was measured (before --write changes a tracked file).
+commit="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 failed=0; ran=(); skipped=()
@@ -68,7 +70,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 machine() {
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM"
   echo "- date: $started (started); load average (1, 5, 15 min) before $load_before, after $load_after"
-  echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "- commit: $commit"
   [ ${#skipped[@]} -eq 0 ] || echo "- not run this time (--only/--skip): ${skipped[*]}"
 }
 table() {
