@@ -7,12 +7,14 @@
 # runs are timed once each per round, R rounds (default 3).
 # Needs ansible-playbook: $BREAKGLASS_WORMHOLE_VENV/bin (as .ci/run makes it) or PATH.
 # Usage: bench/fleet.sh [N] [R]
+# BENCH_ROWS=FILE appends rows for bench/all.sh (no goal is set for these: information).
 set -euo pipefail
 N="${1:-21}"
 R="${2:-3}"
 cd "$(dirname "$0")/.."
 REPO="$PWD"
-cargo build --release --quiet
+. bench/lib.sh
+cargo build --release --quiet 2>/dev/null || cargo build --release --quiet
 BIN="$REPO/target/release/breakglass"
 AP="${BREAKGLASS_WORMHOLE_VENV:+$BREAKGLASS_WORMHOLE_VENV/bin/}ansible-playbook"
 command -v "$AP" >/dev/null || { echo "ansible-playbook not found (set BREAKGLASS_WORMHOLE_VENV)"; exit 1; }
@@ -34,7 +36,6 @@ CFG
 HC=("$BIN" host-config --etc "$T/etc" --sshd-config "$T/etc/sshd_config" primary.pub backup.pub)
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 manual() {
   ssh-keygen -l -f primary.pub && ssh-keygen -l -f backup.pub &&
   cat primary.pub backup.pub etc/online_ca.pub > "$1/breakglass_user_ca.pub" &&
@@ -50,10 +51,13 @@ for i in $(seq "$N"); do
   man+=("$(ms manual "m$i")")
 done
 test -f o1/sshd_config.d/00-breakglass.conf
-echo "runs: $N (median, microseconds)"
+mo=$(printf '%s\n' "${outrun[@]}" | median); mm=$(printf '%s\n' "${man[@]}" | median)
+echo "runs: $N (median, microseconds; $(loadavg))"
 echo "host-config, plan (sshd -T + files, 2 CAs):   $(printf '%s\n' "${plan[@]}" | median)"
-echo "host-config --out DIR:                        $(printf '%s\n' "${outrun[@]}" | median)"
-echo "manual: ssh-keygen -l x2, cat, ssh-keygen -k: $(printf '%s\n' "${man[@]}" | median)"
+echo "host-config --out DIR:                        $mo"
+echo "manual: ssh-keygen -l x2, cat, ssh-keygen -k: $mm"
+row "host-config --out DIR (2 CAs) vs the manual ssh-keygen -l ×2, cat, ssh-keygen -k" \
+  "$(ms_of "$mo")" "$(ms_of "$mm")" "$(awk -v a="$mo" -v b="$mm" 'BEGIN {printf "%.2f", a / b}')" -
 
 # The role, against a fresh local target each round.
 first=(); second=()
@@ -74,4 +78,6 @@ JSON
   s=$(date +%s%N); run > "$T/run2.log"; e=$(date +%s%N); second+=($(( (e - s) / 1000000 )))
   grep -q 'changed=0 ' "$T/run2.log" || { echo "second run changed something"; cat "$T/run2.log"; exit 1; }
 done
-echo "ansible role, one local target (median of $R, ms): first run $(printf '%s\n' "${first[@]}" | median), second run (no change) $(printf '%s\n' "${second[@]}" | median)"
+r1=$(printf '%s\n' "${first[@]}" | median); r2=$(printf '%s\n' "${second[@]}" | median)
+echo "ansible role, one local target (median of $R, ms): first run $r1, second run (no change) $r2"
+row "ansible role, one local target: first run (second run, no change: $r2 ms)" "$r1 ms" "—" "—" -

@@ -2,10 +2,12 @@
 # Kill loop: N mints (with --force over the previous set) each SIGKILLed after a random delay,
 # then one recovering mint; counts what a crash could leave behind. Usage: bench/kill-loop.sh [N]
 # Prints: kills, certificates on disk with no audit entry, debris (hidden temporary files) after
-# the next command, sets whose key and certificate do not match.
+# the next command, sets whose key and certificate do not match. BENCH_ROWS=FILE appends a row
+# for bench/all.sh (goal: 0 of each).
 set -euo pipefail
 N="${1:-400}"
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cargo build --quiet 2>/dev/null
 BIN="$PWD/target/debug/breakglass"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
@@ -40,3 +42,6 @@ echo "kills: $N (random points over a ${span_us} us mint)"
 echo "certificates without an audit entry: $unaudited"
 echo "debris after the next command: $debris"
 echo "key/certificate sets that do not match: $mismatched"
+met=no; [ $(( unaudited + debris + mismatched )) -eq 0 ] && met=yes
+row "kill loop, $N random SIGKILLs of mint --force: unaudited certificates / debris / mismatched sets" \
+  "$unaudited / $debris / $mismatched" "—" "—" "0 each" "$met"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Median wall time of RUNS (default 5) hand-offs of a real emergency key + certificate on
-# loopback through a local mailbox server and transit relay (relay only), side by side:
-#   breakglass send → breakglass receive
-#   wormhole send DIR → wormhole receive --accept-file   (Python, the same three files)
-# Each time runs from starting the sender until both sides have exited.
+# loopback through a local mailbox server and transit relay, side by side, both relay only:
+#   breakglass send → breakglass receive          (breakglass dials only its relay, always)
+#   wormhole send --no-listen DIR → wormhole receive --no-listen --accept-file
+#                                   (Python, the same three files; --no-listen on both sides:
+#                                    no listening socket, so no direct loopback connection)
+# Each time runs from starting the sender until both sides have exited; the runs alternate.
 # Usage: bench/wormhole.sh   (RUNS=N; the venv is target/wormhole-venv, made by the tests or .ci/run)
 set -euo pipefail
 . "$(dirname "$0")/wormhole-servers.sh"
@@ -29,19 +31,21 @@ bg_once() {
 python_once() {
   local out="$WORK/pyrx-$1"; mkdir -p "$out"; : > "$WORK/pycode"
   local t0; t0=$(now)
-  (cd "$WORK/src" && exec "${PYW[@]}" send --no-qr --hide-progress emergency) 2> "$WORK/pycode" >/dev/null & local sp=$!
+  (cd "$WORK/src" && exec "${PYW[@]}" send --no-listen --no-qr --hide-progress emergency) 2> "$WORK/pycode" >/dev/null & local sp=$!
   local code; code=$(wait_code "$WORK/pycode" "Wormhole code is: ")
-  "${PYW[@]}" receive --accept-file --hide-progress -o "$out" "$code" >/dev/null 2>&1
+  "${PYW[@]}" receive --no-listen --accept-file --hide-progress -o "$out" "$code" >/dev/null 2>&1
   wait $sp
   local t1; t1=$(now)
   [ "$(stat -c %a "$out/emergency/emergency")" = 600 ] || { echo "python: mode lost" >&2; exit 1; }
   echo "$t1 - $t0" | bc
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. "$HERE/bench/lib.sh"
 B=(); P=()
 for i in $(seq "$RUNS"); do B+=("$(bg_once "$i")"); P+=("$(python_once "$i")"); done
 mb=$(printf '%s\n' "${B[@]}" | median); mp=$(printf '%s\n' "${P[@]}" | median)
 echo "breakglass runs (s): ${B[*]}"
 echo "python     runs (s): ${P[*]}"
-printf 'median breakglass %.3f s\nmedian python     %.3f s\nratio python/breakglass %.1f\n' "$mb" "$mp" "$(echo "$mp / $mb" | bc -l)"
+printf 'median breakglass %.3f s\nmedian python     %.3f s\nratio breakglass/python %.2f (%s)\n' "$mb" "$mp" "$(echo "$mb / $mp" | bc -l)" "$(loadavg)"
+row "hand-off of key + certificate on loopback, relay only: breakglass send/receive vs Python wormhole (--no-listen)" \
+  "$(printf '%.3f s' "$mb")" "$(printf '%.3f s' "$mp")" "$(printf '%.2f' "$(echo "$mb / $mp" | bc -l)")" -

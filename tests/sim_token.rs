@@ -280,3 +280,35 @@ fn an_assertion_writes_only_the_counter_and_the_counter_never_goes_back() {
     let s = t.get_assertion(&ga(&id, false), Some(&pin)).unwrap();
     assert!(sk::parse_auth_data(&s.auth_data).unwrap().counter > c2);
 }
+
+#[test]
+fn a_silent_assertion_without_its_own_barrier_still_moves_the_counter_for_everyone() {
+    // The CLI's key defers the barrier of a silent assertion to the signature that follows (one
+    // counter barrier per mint); the value is written at once all the same: another process
+    // sees it, and neither the signature nor a later opener ever repeats it.
+    let d = tempfile::tempdir().unwrap();
+    let mut t = SimToken::open(d.path()).unwrap();
+    let a = t.make_credential(&mc(&[0; 32], 2), None).unwrap();
+    let id = sk::parse_auth_data(&a.auth_data)
+        .unwrap()
+        .attested
+        .unwrap()
+        .credential_id;
+    let counter_of = |s: Assertion| sk::parse_auth_data(&s.auth_data).unwrap().counter;
+    // A first silent assertion creates the counter file (atomically); the next ones write in place.
+    t.get_assertion(&ga(&id, false), None).unwrap();
+    t.defer_silent_counter();
+    let silent = counter_of(t.get_assertion(&ga(&id, false), None).unwrap());
+    assert_eq!(breakglass::token::sim_counter::read(d.path()), Some(silent));
+    let other = counter_of(
+        SimToken::open(d.path())
+            .unwrap()
+            .get_assertion(&ga(&id, false), None)
+            .unwrap(),
+    );
+    assert_eq!(other, silent + 1);
+    t.persist().unwrap();
+    let signed = counter_of(t.get_assertion(&ga(&id, true), None).unwrap());
+    assert_eq!(signed, other + 1);
+    assert_eq!(breakglass::token::sim_counter::read(d.path()), Some(signed));
+}

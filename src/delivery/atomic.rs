@@ -3,10 +3,13 @@
 //! Each file is first written to a temporary file in its target directory (`.NAME.tmp-R`),
 //! created with its final mode from the first byte (`O_CREAT|O_EXCL`, 0600 for secrets). At the
 //! commit, an intent file (`.NAME.set-R`, naming every final path, its temporary file and the
-//! inode that will stand there) is written beside them, and **one** `syncfs` makes the temporary
-//! files and the intent durable together: nothing has been moved into place yet, so an intent
-//! cut short by a crash before that barrier can only describe a set none of whose files was
-//! placed (a set of one file syncs just that file). Then the files are moved into place in the
+//! inode that will stand there) is written beside them, and the first barrier makes exactly what
+//! the set wrote durable: the data of each temporary file and of the intent (`fdatasync`) and
+//! the directory that names them (`fsync`), side by side — never the whole filesystem (`syncfs`
+//! would also flush whatever else is dirty there, a neighbour's build included). Nothing has been moved
+//! into place yet, so an intent cut short by a crash before that barrier can only describe a
+//! set none of whose files was placed (a set of one file syncs just that file: its rename is
+//! atomic and a lost temporary is swept by [`recover`]). Then the files are moved into place in the
 //! order given (callers put the certificate last): without `force` by `link(2)` (which refuses
 //! to replace anything, even a file that appeared since we checked), with `force` by
 //! `rename(2)` after keeping each replaced file as `.NAME.old-R`. SIGINT, SIGTERM and SIGHUP wait until the set is in place. The directory is
@@ -78,6 +81,8 @@ pub fn preflight(paths: &[&Path], force: bool) -> Result<()> {
 pub struct Staged {
     temps: Vec<(PathBuf, PathBuf)>, // (temp, final)
     force: bool,
+    /// The temporary files' data is durable already ([`Staged::sync_data`]).
+    synced: bool,
 }
 
 /// Writes every file to a temporary file beside its target (made durable by the commit's
@@ -90,6 +95,7 @@ pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
     let mut staged = Staged {
         temps: Vec::new(),
         force,
+        synced: false,
     };
     for file in files {
         let temp = write_temp(file)?;
@@ -98,22 +104,40 @@ pub fn stage(files: &[PlannedFile], force: bool) -> Result<Staged> {
     Ok(staged)
 }
 
-/// One barrier for all staged data: `syncfs(2)` on the filesystem holding `path`.
-fn sync_filesystem(path: &Path) -> Result<()> {
-    use std::os::fd::AsRawFd;
-    let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    // SAFETY: syncfs on a file descriptor we own.
-    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-        return Err(Error::io("sync", path, std::io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
-/// The data of the one file at `path`, durable (`fdatasync`).
-fn sync_file(path: &Path) -> Result<()> {
-    File::open(path)
-        .and_then(|f| f.sync_data())
-        .map_err(|e| Error::io("sync", path, e))
+/// The data of the files at `paths` (`fdatasync` each) and, with `dir`, that directory's entries
+/// (`fsync`), durable — and nothing else on the filesystem. The barriers run side by side, one
+/// thread each, so the caller waits once (a journaling filesystem commits them together) rather
+/// than once per file: on a busy machine every wait also costs a wait for a CPU to run on. A
+/// thread that cannot be started leaves its barrier to this one.
+fn sync_files(paths: &[&Path], dir: Option<&Path>) -> Result<()> {
+    let one = |p: &Path, all: bool| {
+        File::open(p)
+            .and_then(|f| if all { f.sync_all() } else { f.sync_data() })
+            .map_err(|e| Error::io("sync", p, e))
+    };
+    let mut jobs: Vec<(&Path, bool)> = paths.iter().map(|p| (*p, false)).collect();
+    jobs.extend(dir.map(|d| (d, true)));
+    let Some(((mine, mine_all), rest)) = jobs.split_first() else {
+        return Ok(());
+    };
+    std::thread::scope(|s| {
+        let others: Vec<_> = rest
+            .iter()
+            .map(|&(p, all)| {
+                let spawned = std::thread::Builder::new().spawn_scoped(s, move || one(p, all));
+                (p, all, spawned.ok())
+            })
+            .collect();
+        let mut result = one(mine, *mine_all);
+        for (p, all, h) in others {
+            let r = match h {
+                Some(h) => h.join().unwrap_or_else(|_| one(p, all)),
+                None => one(p, all),
+            };
+            result = result.and(r);
+        }
+        result
+    })
 }
 
 /// One line of an intent file: the final path, the temporary file, the inode that will stand at
@@ -126,6 +150,18 @@ struct Step {
 }
 
 impl Staged {
+    /// Makes the temporary files' data durable now, so that the commit's first barrier has only
+    /// the intent and the directory left: a caller can run it beside a barrier of its own that
+    /// must come before the files move (revoke: the audit entry, then the new KRL). Never for
+    /// bytes that must not reach the disk before something else (a certificate before its
+    /// audit entry).
+    pub fn sync_data(&mut self) -> Result<()> {
+        let temps: Vec<&Path> = self.temps.iter().map(|(t, _)| t.as_path()).collect();
+        sync_files(&temps, None)?;
+        self.synced = true;
+        Ok(())
+    }
+
     /// Moves every staged file into place, or none of them.
     pub fn commit(mut self) -> Result<()> {
         let temps = std::mem::take(&mut self.temps);
@@ -165,15 +201,18 @@ impl Staged {
         } else {
             Some(write_intent(&dir, last, self.force, &steps).inspect_err(|_| remove_temps(None))?)
         };
-        // The first barrier: the temporary files and the intent, durable before anything moves.
-        // One file needs only its own data synced; syncfs would also flush whatever else is
-        // dirty on the filesystem.
-        let synced = if single {
-            sync_file(&steps[0].temp)
+        // The first barrier: the temporary files and the intent, durable before anything moves
+        // — their data and (for a set) the directory entries that let recovery find the
+        // intent. Only what this set wrote is flushed. One file needs only its own data: its
+        // rename or link is atomic, and a temporary name lost in a crash is only debris.
+        let mut written: Vec<&Path> = if self.synced {
+            Vec::new()
         } else {
-            sync_filesystem(&steps[0].temp)
+            steps.iter().map(|s| s.temp.as_path()).collect()
         };
-        synced.inspect_err(|_| remove_temps(intent.as_deref()))?;
+        written.extend(intent.as_deref());
+        sync_files(&written, (!single).then_some(dir.as_path()))
+            .inspect_err(|_| remove_temps(intent.as_deref()))?;
         fault("commit-intent", &steps[0].target);
         let mut result = Ok(());
         for (i, s) in steps.iter().enumerate() {
@@ -294,7 +333,7 @@ fn write_intent(dir: &Path, last: &Path, force: bool, steps: &[Step]) -> Result<
         .mode(0o600)
         .open(&intent)
         .map_err(|e| Error::io("create a file in", dir, e))?;
-    // No sync of its own: the commit's one barrier covers it with the temporary files.
+    // Synced by the commit's first barrier, with the temporary files.
     f.write_all(text.as_bytes()).map_err(|e| {
         let _ = fs::remove_file(&intent);
         Error::io("write", &intent, e)
@@ -565,7 +604,7 @@ mod tests {
 
     #[test]
     fn an_intent_cut_short_before_the_barrier_is_removed_with_its_temporaries() {
-        // A crash before the commit's syncfs can leave an intent file empty or without its
+        // A crash before the commit's first barrier can leave an intent file empty or without its
         // header (its data never reached the disk); none of its files was placed then.
         let d = tempfile::tempdir().unwrap();
         fs::write(d.path().join(".k-cert.pub.set-0123456789ab"), "").unwrap();

@@ -338,7 +338,7 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
             &mut tally,
             &mut krl,
             Revocation::Serials {
-                ca: ca_blob.clone(),
+                ca: ca_blob.as_deref().map(Into::into),
                 lo,
                 hi,
             },
@@ -349,7 +349,7 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
             &mut tally,
             &mut krl,
             Revocation::KeyId {
-                ca: ca_blob.clone(),
+                ca: ca_blob.as_deref().map(Into::into),
                 id: id.as_bytes().to_vec(),
             },
         )?;
@@ -439,10 +439,21 @@ fn sign_and_write(
         files.push(PlannedFile::public(&path, sig.0.into_bytes()));
         signature = Some(path);
     }
-    let staged = atomic::stage(&files, true)?;
+    let mut staged = atomic::stage(&files, true)?;
     // The audit entry is durable before the KRL is replaced; if it cannot be written, the staged
-    // files are dropped (removed) and the old KRL stays.
-    audit::append(audit_path, entry)?;
+    // files are dropped (removed) and the old KRL stays. The new KRL's data is synced beside
+    // the audit entry's barrier (one wait, not two): it is not in place until the commit.
+    let (synced, appended) = std::thread::scope(|s| {
+        let sync = std::thread::Builder::new().spawn_scoped(s, || staged.sync_data());
+        let appended = audit::append(audit_path, entry);
+        let synced = match sync {
+            Ok(h) => h.join().unwrap_or(Ok(())),
+            Err(_) => Ok(()), // no thread: the commit syncs the data itself
+        };
+        (synced, appended)
+    });
+    appended?;
+    synced?;
     staged.commit()?;
     Ok(signature)
 }

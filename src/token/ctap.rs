@@ -110,6 +110,12 @@ pub trait Authenticator {
         rp_id: &str,
         pin: Option<&Pin>,
     ) -> Result<Vec<ResidentCredential>, TokenError>;
+    /// Makes every signature counter this authenticator has returned durable, before the caller
+    /// records or shows one (not CTAP: the simulated key may defer the barrier of a silent
+    /// assertion, see `SimToken::defer_silent_counter`; a real key keeps its own counter).
+    fn persist(&mut self) -> Result<(), TokenError> {
+        Ok(())
+    }
 }
 
 impl<T: Authenticator + ?Sized> Authenticator for Box<T> {
@@ -145,5 +151,8 @@ impl<T: Authenticator + ?Sized> Authenticator for Box<T> {
         pin: Option<&Pin>,
     ) -> Result<Vec<ResidentCredential>, TokenError> {
         (**self).credentials(rp_id, pin)
+    }
+    fn persist(&mut self) -> Result<(), TokenError> {
+        (**self).persist()
     }
 }

@@ -229,6 +229,8 @@ impl Token for SkToken {
             Some(c) => c,
             None => sk_ca::probe_counter(&mut *self.auth, ui, &mut pin, &ca, require_uv)?,
         };
+        // The caller records or shows it: durable first.
+        self.auth.persist()?;
         Ok(Some(u64::from(c)))
     }
 

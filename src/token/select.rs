@@ -58,7 +58,13 @@ pub fn open_authenticator(
     device: Option<&str>,
 ) -> Result<Box<dyn Authenticator>> {
     match choice.0 {
-        Some(Backend::Sim) => Ok(Box::new(SimToken::open(&paths::sim_dir())?)),
+        Some(Backend::Sim) => {
+            let mut t = SimToken::open(&paths::sim_dir())?;
+            // The CLI keeps a silent assertion's counter to itself until its signature or
+            // `persist`: one counter barrier per mint.
+            t.defer_silent_counter();
+            Ok(Box::new(t))
+        }
         Some(Backend::Piv) => {
             Err(TokenError::BackendUnavailable("FIDO2-style CA on the piv".into()).into())
         }

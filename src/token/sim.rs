@@ -170,6 +170,10 @@ pub struct SimToken {
     dir: PathBuf,
     touch: Touch,
     state: State,
+    /// Silent assertions write the counter without a barrier ([`Self::defer_silent_counter`]).
+    defer_silent: bool,
+    /// A counter value written without a barrier, not yet made durable by a later one.
+    unsynced: bool,
 }
 
 fn state_err(dir: &Path, reason: impl Into<String>) -> TokenError {
@@ -222,6 +226,8 @@ impl SimToken {
             dir: dir.to_path_buf(),
             touch,
             state: Self::blank(),
+            defer_silent: false,
+            unsynced: false,
         };
         t.with_lock(|_| Ok(()))?;
         Ok(t)
@@ -257,9 +263,46 @@ impl SimToken {
         &self.state.serial
     }
 
+    /// Lets an assertion without a touch write its counter with no barrier of its own
+    /// ([`sim_counter::write_deferred`]); the next barrier makes it durable: the signature that
+    /// follows (a mint's silent check that the key holds the CA, then the touch), or
+    /// [`Authenticator::persist`], or dropping the key. For a caller that keeps the value of a
+    /// silent assertion in its own memory until one of those (the CLI does): a mint then costs
+    /// one counter barrier, not two. Without it (the provider library, the virtual HID key,
+    /// whose answers leave the process at once) every assertion is durable before it returns.
+    pub fn defer_silent_counter(&mut self) {
+        self.defer_silent = true;
+    }
+
     /// Runs `f` on the freshest state under the lock, then saves it atomically.
     fn with_lock<T>(
         &mut self,
+        f: impl FnOnce(&mut State) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        self.with_lock_deferring(false, f)
+    }
+
+    /// [`Self::with_lock`]; with `defer`, a change of the counter alone is written without a
+    /// barrier (a silent assertion under [`Self::defer_silent_counter`]).
+    ///
+    /// The counter never goes back behind a value that left the process:
+    /// - killed (SIGKILL, a panic) after a deferred write: the value is in the kernel's page
+    ///   cache, every later reader sees it; only a power loss or a kernel crash can lose it;
+    /// - power lost after a deferred write and before the next barrier: the file may hold the
+    ///   value before it (a torn slot leaves the other slot, which holds that value too), so the
+    ///   key may sign that value again — but it was only ever in the memory of the process that
+    ///   died with the machine: a mint keeps it to know the key holds the CA (it is never
+    ///   printed, recorded or signed into a certificate), `log --verify` persists it before it
+    ///   records or prints it;
+    /// - the signature's own write is durable (`fdatasync` flushes the whole file, both slots)
+    ///   before the assertion is returned; if it fails, the assertion is dropped, never released;
+    /// - a change beyond the counter rewrites `token.json` durably with the larger counter, which
+    ///   covers a deferred value too;
+    /// - a process that ends without a later barrier (a mint refused at the touch) syncs in
+    ///   `Drop`; should that fail, the case of the power loss above applies.
+    fn with_lock_deferring<T>(
+        &mut self,
+        defer: bool,
         f: impl FnOnce(&mut State) -> Result<T, TokenError>,
     ) -> Result<T, TokenError> {
         crate::delivery::atomic::recover(&self.dir);
@@ -328,13 +371,21 @@ impl SimToken {
             state.counter = counter;
             same
         };
+        let save_counter = |dir: &Path, value| {
+            if defer {
+                sim_counter::write_deferred(dir, value)
+            } else {
+                sim_counter::write(dir, value)
+            }
+            .map_err(|e| state_err(dir, format!("cannot save {}: {e}", sim_counter::FILE)))
+        };
         if only_counter {
-            sim_counter::write(&self.dir, state.counter).map_err(|e| {
-                state_err(&self.dir, format!("cannot save {}: {e}", sim_counter::FILE))
-            })?;
+            save_counter(&self.dir, state.counter)?;
+            self.unsynced = defer;
         } else if changed {
             atomic::write_all(&[atomic::PlannedFile::private(&path, after.to_vec())], true)
                 .map_err(|e| state_err(&self.dir, format!("cannot save {STATE_FILE}: {e}")))?;
+            self.unsynced = false;
         }
         self.state = state;
         drop(lock);
@@ -495,13 +546,47 @@ fn decode_key(dir: &Path, hex_key: &str) -> Result<SigningKey, TokenError> {
         .map_err(|_| state_err(dir, "a credential key is not a P-256 scalar"))
 }
 
+/// The secret scalar of a stored credential key, for signing only: unlike [`decode_key`] it does
+/// not derive the public key (a scalar multiplication an assertion has no use for).
+fn decode_scalar(dir: &Path, hex_key: &str) -> Result<p256::NonZeroScalar, TokenError> {
+    let bytes = Zeroizing::new(
+        hex::decode(hex_key).ok_or_else(|| state_err(dir, "a credential key is not hex"))?,
+    );
+    p256::NonZeroScalar::try_from(bytes.as_slice())
+        .map_err(|_| state_err(dir, "a credential key is not a P-256 scalar"))
+}
+
+/// ECDSA P-256 with SHA-256 and RFC 6979 nonces over `msg`: what `SigningKey::sign` computes
+/// (it calls the same function), from the scalar alone.
+fn sign_with(d: &p256::NonZeroScalar, msg: &[u8]) -> P256Signature {
+    ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, Sha256>(d, &Sha256::digest(msg), &[]).0
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Drop for SimToken {
+    fn drop(&mut self) {
+        if self.unsynced {
+            let _ = sim_counter::sync(&self.dir);
+        }
+    }
 }
 
 impl Authenticator for SimToken {
     fn describe(&self) -> String {
         format!("simulated key {} (SIMULATED)", self.state.serial)
+    }
+
+    fn persist(&mut self) -> Result<(), TokenError> {
+        if self.unsynced {
+            sim_counter::sync(&self.dir).map_err(|e| {
+                state_err(&self.dir, format!("cannot save {}: {e}", sim_counter::FILE))
+            })?;
+            self.unsynced = false;
+        }
+        Ok(())
     }
 
     fn is_simulated(&self) -> bool {
@@ -626,7 +711,8 @@ impl SimToken {
         // Only an assertion that asks for presence waits for the (simulated) finger.
         let touch = if req.up { self.user_presence() } else { Ok(()) };
         let dir = self.dir.clone();
-        self.with_lock(|st| {
+        let defer = self.defer_silent && !req.up;
+        self.with_lock_deferring(defer, |st| {
             let mut flags = 0u8;
             if Self::verify(st, v)? {
                 flags |= sk::FLAG_UV;
@@ -655,14 +741,14 @@ impl SimToken {
                 touch?;
                 flags |= sk::FLAG_UP;
             }
-            let key = decode_key(&dir, &cred.private_key)?;
+            let key = decode_scalar(&dir, &cred.private_key)?;
             st.counter = st.counter.wrapping_add(1);
             let mut auth_data = Sha256::digest(req.rp_id.as_bytes()).to_vec();
             auth_data.push(flags);
             auth_data.extend_from_slice(&st.counter.to_be_bytes());
             let mut signed = auth_data.clone();
             signed.extend_from_slice(&req.client_data_hash);
-            let sig: P256Signature = key.sign(&signed);
+            let sig = sign_with(&key, &signed);
             let credential_id = hex::decode(&cred.credential_id)
                 .ok_or_else(|| state_err(&dir, "a credential id is not hex"))?;
             Ok(Assertion {
@@ -775,4 +861,22 @@ pub fn provider_path() -> crate::Result<PathBuf> {
             name: PROVIDER_LIB,
             package: "breakglass-sk",
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_from_the_scalar_is_signing_key_sign() {
+        let (key, bytes) = new_signing_key();
+        let d = p256::NonZeroScalar::try_from(bytes.as_slice()).unwrap();
+        for msg in [&b""[..], b"authData||clientDataHash", &[0xffu8; 200][..]] {
+            let ours = sign_with(&d, msg);
+            let theirs: P256Signature = key.sign(msg);
+            assert_eq!(ours, theirs);
+            use p256::ecdsa::signature::Verifier;
+            key.verifying_key().verify(msg, &ours).unwrap();
+        }
+    }
 }

@@ -9,6 +9,12 @@
 //! (the state is saved before an assertion is returned). The key's counter is the larger of
 //! this file's valid slots and `token.json`'s own `counter` (written whenever anything else
 //! changes), so neither file can take the counter backwards.
+//!
+//! One barrier per signature: the simulated key in the CLI ([`super::sim::SimToken::defer_silent_counter`])
+//! writes the counter of a silent assertion (no touch: the check that the key holds the CA
+//! before a mint asks for the touch) with [`write_deferred`], and the signature that follows
+//! flushes both values with its own [`write`]; see `SimToken::with_lock_deferring` for the
+//! crash cases.
 
 use std::fs::OpenOptions;
 use std::io::Read;
@@ -54,12 +60,35 @@ pub fn read(dir: &Path) -> Option<u32> {
 /// Stores `value`, durably, before returning: in place into its slot when the file exists,
 /// else as a new file (both slots) written atomically.
 pub fn write(dir: &Path, value: u32) -> std::io::Result<()> {
+    write_with(dir, value, true)
+}
+
+/// Stores `value` in place without a barrier of its own (every process sees it at once, a
+/// process killed later does not lose it; a power loss may, until the next [`write`] or
+/// [`sync`], which flush the whole file). A new file is still written atomically and durably.
+pub fn write_deferred(dir: &Path, value: u32) -> std::io::Result<()> {
+    write_with(dir, value, false)
+}
+
+/// Makes values stored by [`write_deferred`] durable (`fdatasync`); no file, nothing to do.
+pub fn sync(dir: &Path) -> std::io::Result<()> {
+    match std::fs::File::open(dir.join(FILE)) {
+        Ok(f) => f.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_with(dir: &Path, value: u32, durable: bool) -> std::io::Result<()> {
     let path = dir.join(FILE);
     match OpenOptions::new().write(true).open(&path) {
         Ok(f) => {
             let offset = (value & 1) as u64 * SLOT as u64;
             f.write_all_at(&slot_bytes(value), offset)?;
-            f.sync_data()
+            if durable {
+                f.sync_data()?;
+            }
+            Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut both = Vec::with_capacity(2 * SLOT);

@@ -22,6 +22,7 @@ pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use ssh_key::encoding::{Decode, Encode};
@@ -244,8 +245,8 @@ pub struct CaRevocations {
 pub enum Revocation {
     /// Serials `lo..=hi` of certificates signed by `ca` (`None` = any CA).
     Serials {
-        /// CA key blob.
-        ca: Option<Vec<u8>>,
+        /// CA key blob (shared: a spec of 100,000 lines names one CA).
+        ca: Option<Arc<[u8]>>,
         /// First serial (not 0).
         lo: u64,
         /// Last serial (`>= lo`).
@@ -253,8 +254,8 @@ pub enum Revocation {
     },
     /// Certificates with this key id signed by `ca`.
     KeyId {
-        /// CA key blob.
-        ca: Option<Vec<u8>>,
+        /// CA key blob (shared, as for `Serials`).
+        ca: Option<Arc<[u8]>>,
         /// The key id (no NUL).
         id: Vec<u8>,
     },
@@ -593,7 +594,10 @@ impl Krl {
                 CERT_KEY_ID => {
                     while !s.is_empty() {
                         let id = cstring(s.string("a key id")?, "a key id")?;
-                        self.revoke(Revocation::KeyId { ca: ca.clone(), id })?;
+                        self.revoke(Revocation::KeyId {
+                            ca: ca.as_deref().map(Arc::from),
+                            id,
+                        })?;
                     }
                 }
                 other => return Err(KrlError::UnknownCertSubsection(other)),
@@ -619,7 +623,7 @@ impl Krl {
             )));
         }
         self.revoke(Revocation::Serials {
-            ca: ca.map(<[u8]>::to_vec),
+            ca: ca.map(Arc::from),
             lo,
             hi,
         })
@@ -717,14 +721,14 @@ impl Krl {
         for rc in &other.certs {
             for (lo, hi) in rc.serials.ranges() {
                 self.revoke(Revocation::Serials {
-                    ca: rc.ca.clone(),
+                    ca: rc.ca.as_deref().map(Arc::from),
                     lo,
                     hi,
                 })?;
             }
             for id in &rc.key_ids {
                 self.revoke(Revocation::KeyId {
-                    ca: rc.ca.clone(),
+                    ca: rc.ca.as_deref().map(Arc::from),
                     id: id.clone(),
                 })?;
             }

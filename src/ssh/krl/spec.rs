@@ -14,6 +14,7 @@
 //! Errors name the line, as ssh-keygen's do.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use ssh_key::encoding::{Decode, Encode};
@@ -37,11 +38,11 @@ pub enum SpecCa<'a> {
 }
 
 impl SpecCa<'_> {
-    fn blob(&self) -> Option<Option<Vec<u8>>> {
+    fn blob(&self) -> Option<Option<Arc<[u8]>>> {
         match self {
             SpecCa::Missing => None,
             SpecCa::Any => Some(None),
-            SpecCa::Key(k) => Some(Some(k.to_vec())),
+            SpecCa::Key(k) => Some(Some(Arc::from(*k))),
         }
     }
 }
@@ -65,50 +66,80 @@ pub fn parse<R: BufRead>(
 ) -> Result<u64, KrlError> {
     let mut line = Vec::new();
     let mut lnum = 0u64;
+    // One copy of the CA blob for every `serial:` and `id:` line.
+    let shared = ca.blob();
     loop {
-        line.clear();
-        let n = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| KrlError::SpecRead {
-                source: source.to_string(),
-                error: e.to_string(),
-            })?;
-        if n == 0 {
+        // A whole line in the reader's buffer is parsed where it lies (no copy); one that runs
+        // past the buffer's end is gathered into `line` first.
+        let buf = reader.fill_buf().map_err(|e| KrlError::SpecRead {
+            source: source.to_string(),
+            error: e.to_string(),
+        })?;
+        if buf.is_empty() {
             return Ok(lnum);
         }
-        lnum += 1;
-        if line.len() > MAX_LINE {
-            return Err(KrlError::Spec {
-                source: source.to_string(),
-                line: lnum,
-                reason: format!("the line is longer than {} KiB", MAX_LINE / 1024),
-            });
-        }
-        match parse_line(&line, ca) {
-            Ok(None) => {}
-            Ok(Some(r)) => sink(r).map_err(|e| match e {
-                KrlError::TooManyEntries => e,
-                other => KrlError::Spec {
+        let in_buffer = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .filter(|&i| i < MAX_LINE);
+        let used = if let Some(i) = in_buffer {
+            lnum += 1;
+            one_line(&buf[..=i], lnum, source, &shared, &mut sink)?;
+            i + 1
+        } else {
+            line.clear();
+            let n = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| KrlError::SpecRead {
                     source: source.to_string(),
-                    line: lnum,
-                    reason: other.to_string(),
-                },
-            })?,
-            Err(LineError::NeedsCa(what)) => {
-                return Err(KrlError::SpecNeedsCa {
-                    source: source.to_string(),
-                    line: lnum,
-                    what,
-                })
+                    error: e.to_string(),
+                })?;
+            if n == 0 {
+                return Ok(lnum);
             }
-            Err(LineError::Invalid(reason)) => {
+            lnum += 1;
+            if line.len() > MAX_LINE {
                 return Err(KrlError::Spec {
                     source: source.to_string(),
                     line: lnum,
-                    reason,
-                })
+                    reason: format!("the line is longer than {} KiB", MAX_LINE / 1024),
+                });
             }
-        }
+            one_line(&line, lnum, source, &shared, &mut sink)?;
+            0
+        };
+        reader.consume(used);
+    }
+}
+
+/// Line `lnum` of `source`, parsed and handed to `sink`.
+fn one_line(
+    line: &[u8],
+    lnum: u64,
+    source: &str,
+    shared: &Option<Option<Arc<[u8]>>>,
+    sink: &mut impl FnMut(Revocation) -> Result<(), KrlError>,
+) -> Result<(), KrlError> {
+    match parse_line_sharing(line, shared) {
+        Ok(None) => Ok(()),
+        Ok(Some(r)) => sink(r).map_err(|e| match e {
+            KrlError::TooManyEntries => e,
+            other => KrlError::Spec {
+                source: source.to_string(),
+                line: lnum,
+                reason: other.to_string(),
+            },
+        }),
+        Err(LineError::NeedsCa(what)) => Err(KrlError::SpecNeedsCa {
+            source: source.to_string(),
+            line: lnum,
+            what,
+        }),
+        Err(LineError::Invalid(reason)) => Err(KrlError::Spec {
+            source: source.to_string(),
+            line: lnum,
+            reason,
+        }),
     }
 }
 
@@ -148,12 +179,20 @@ fn strip_keyword<'a>(s: &'a [u8], kw: &str) -> Option<&'a [u8]> {
 
 /// One line of a spec: `Ok(None)` for blank and comment lines.
 pub fn parse_line(line: &[u8], ca: SpecCa<'_>) -> Result<Option<Revocation>, LineError> {
+    parse_line_sharing(line, &ca.blob())
+}
+
+/// [`parse_line`] with the CA blob `ca.blob()` made once for the whole spec.
+fn parse_line_sharing(
+    line: &[u8],
+    shared: &Option<Option<Arc<[u8]>>>,
+) -> Result<Option<Revocation>, LineError> {
     let cp = trim_line(line);
     if cp.is_empty() {
         return Ok(None);
     }
     if let Some(rest) = strip_keyword(cp, "serial:") {
-        let ca = ca.blob().ok_or(LineError::NeedsCa("serial"))?;
+        let ca = shared.clone().ok_or(LineError::NeedsCa("serial"))?;
         let (lo, hi) = parse_serials(rest)?;
         if lo == 0 {
             return Err(LineError::Invalid(
@@ -163,7 +202,7 @@ pub fn parse_line(line: &[u8], ca: SpecCa<'_>) -> Result<Option<Revocation>, Lin
         return Ok(Some(Revocation::Serials { ca, lo, hi }));
     }
     if let Some(rest) = strip_keyword(cp, "id:") {
-        let ca = ca.blob().ok_or(LineError::NeedsCa("key id"))?;
+        let ca = shared.clone().ok_or(LineError::NeedsCa("key id"))?;
         return Ok(Some(Revocation::KeyId {
             ca,
             id: rest.to_vec(),
@@ -216,12 +255,12 @@ pub fn parse_line(line: &[u8], ca: SpecCa<'_>) -> Result<Option<Revocation>, Lin
             })?;
             if c.serial() == 0 {
                 Revocation::KeyId {
-                    ca: Some(ca),
+                    ca: Some(ca.into()),
                     id: c.key_id().as_bytes().to_vec(),
                 }
             } else {
                 Revocation::Serials {
-                    ca: Some(ca),
+                    ca: Some(ca.into()),
                     lo: c.serial(),
                     hi: c.serial(),
                 }
@@ -381,6 +420,17 @@ fn parse_serials(cp: &[u8]) -> Result<(u64, u64), LineError> {
 /// modulo 2^64), `0x` hex / `0` octal / decimal. Returns the value, how many bytes were used
 /// (0 when no digits: `end` = `s`), and whether it overflowed (`ERANGE`, value `ULLONG_MAX`).
 pub fn strtoull(s: &[u8]) -> (u64, usize, bool) {
+    // Fast path, the common case: plain decimal digits from a non-zero first one. 19 digits
+    // cannot overflow a u64; longer runs take the general path below.
+    if s.first().is_some_and(|c| (b'1'..=b'9').contains(c)) {
+        let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n <= 19 {
+            let v = s[..n]
+                .iter()
+                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
+            return (v, n, false);
+        }
+    }
     let mut i = 0;
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
         i += 1;
@@ -453,6 +503,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lines_read_in_place_or_across_the_buffer_end_are_the_same() {
+        // A line wholly in the reader's buffer is parsed where it lies; one that runs past the
+        // buffer's end is gathered first. A 4-byte buffer forces the second way on every line.
+        let spec = b"serial: 5\n# c\nid: a b\n\nserial: 0x10-0x20\nserial: 7";
+        let run = |cap: usize| {
+            let mut got = Vec::new();
+            let lines = parse(
+                std::io::BufReader::with_capacity(cap, &spec[..]),
+                "t",
+                SpecCa::Key(b"CA"),
+                |r| {
+                    got.push(r);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            (lines, got)
+        };
+        let (lines, got) = run(8192);
+        assert_eq!(lines, 6);
+        assert_eq!(got.len(), 4);
+        assert_eq!(run(4), (lines, got));
+        let bad = b"serial: 1\nserial: x\n";
+        for cap in [4, 8192] {
+            let e = parse(
+                std::io::BufReader::with_capacity(cap, &bad[..]),
+                "t",
+                SpecCa::Key(b"CA"),
+                |_| Ok(()),
+            )
+            .unwrap_err();
+            assert!(matches!(e, KrlError::Spec { line: 2, .. }), "{e:?}");
+        }
+    }
+
+    #[test]
     fn strtoull_follows_glibc() {
         assert_eq!(strtoull(b"42"), (42, 2, false));
         assert_eq!(strtoull(b"010"), (8, 3, false));
@@ -466,6 +552,12 @@ mod tests {
         assert_eq!(strtoull(b"-5"), (u64::MAX - 4, 2, false));
         assert_eq!(strtoull(b" +7"), (7, 3, false));
         assert_eq!(strtoull(b"18446744073709551615"), (u64::MAX, 20, false));
+        // 19 digits take the decimal fast path, 20 the general one; both stop at a non-digit.
+        assert_eq!(
+            strtoull(b"9999999999999999999-"),
+            (9_999_999_999_999_999_999, 19, false)
+        );
+        assert_eq!(strtoull(b"12a"), (12, 2, false));
         assert_eq!(strtoull(b"18446744073709551616"), (u64::MAX, 20, true));
         assert_eq!(strtoull(b"0xffffffffffffffff"), (u64::MAX, 18, false));
     }
@@ -518,14 +610,14 @@ mod tests {
         assert_eq!(
             parse_line(b"id:  bad key  # why\n", ca()),
             Ok(Some(Revocation::KeyId {
-                ca: Some(b"CA".to_vec()),
+                ca: Some(b"CA"[..].into()),
                 id: b"bad key".to_vec()
             }))
         );
         assert_eq!(
             parse_line(b"ID:", ca()),
             Ok(Some(Revocation::KeyId {
-                ca: Some(b"CA".to_vec()),
+                ca: Some(b"CA"[..].into()),
                 id: Vec::new()
             }))
         );

@@ -39,19 +39,19 @@ fn reference_example_is_one_bitmap_and_one_key_id_subsection() {
     let ca = ca_blob();
     let mut k = Krl::new();
     k.revoke(Revocation::Serials {
-        ca: Some(ca.clone()),
+        ca: Some(ca.as_slice().into()),
         lo: 42,
         hi: 42,
     })
     .unwrap();
     k.revoke(Revocation::Serials {
-        ca: Some(ca.clone()),
+        ca: Some(ca.as_slice().into()),
         lo: 100,
         hi: 102,
     })
     .unwrap();
     k.revoke(Revocation::KeyId {
-        ca: Some(ca.clone()),
+        ca: Some(ca.as_slice().into()),
         id: b"bad-key".to_vec(),
     })
     .unwrap();
@@ -89,7 +89,7 @@ fn a_long_dense_set_is_split_into_bitmaps_openssh_can_read() {
     let mut k = Krl::new();
     for i in 0..20_000u64 {
         k.revoke(Revocation::Serials {
-            ca: Some(ca.clone()),
+            ca: Some(ca.as_slice().into()),
             lo: 1 + 2 * i,
             hi: 1 + 2 * i,
         })
@@ -109,7 +109,7 @@ fn decode_refuses_what_openssh_refuses() {
     let ca = ca_blob();
     let mut k = Krl::new();
     k.revoke(Revocation::Serials {
-        ca: Some(ca),
+        ca: Some(ca.into()),
         lo: 7,
         hi: 7,
     })
@@ -161,13 +161,13 @@ fn certificates_match_by_serial_id_key_and_ca_per_section_8_2() {
     let ca_blob = ca.public_key().key_data().encode_vec().unwrap();
     let mut k = Krl::new();
     k.revoke(Revocation::Serials {
-        ca: Some(ca_blob.clone()),
+        ca: Some(ca_blob.as_slice().into()),
         lo: 10,
         hi: 20,
     })
     .unwrap();
     k.revoke(Revocation::KeyId {
-        ca: Some(ca_blob.clone()),
+        ca: Some(ca_blob.as_slice().into()),
         id: b"gone".to_vec(),
     })
     .unwrap();
@@ -232,7 +232,7 @@ fn build(items: &[(u8, u64, u64, Vec<u8>)], cas: &[Option<Vec<u8>>]) -> Krl {
     k.generated_date = 1_800_000_000;
     k.comment = b"c".to_vec();
     for (kind, a, b, bytes) in items {
-        let ca = cas[(*a as usize) % cas.len()].clone();
+        let ca = cas[(*a as usize) % cas.len()].as_deref().map(Into::into);
         let r = match kind {
             0 | 1 => Revocation::Serials {
                 ca,
