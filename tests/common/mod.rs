@@ -16,6 +16,7 @@
 //! - [`runbook`]: the `sh` blocks of a runbook, run in one shell against the test sshd.
 //! - [`rsyslog`]: a real `rsyslogd` on its own socket, for the `--alert` rule.
 //! - [`system`]: root or not, installed programs, a free port.
+//! - [`skip`]: the one way a test skips (one line; a failure under `BREAKGLASS_REQUIRE_ALL=1`).
 //! - [`fleet_host`]: an sshd configured like a fleet host under a temp `etc/`, for the runbooks
 //!   that roll out with Ansible.
 // Each test file compiles this harness as its own module and uses a part of it.
@@ -28,6 +29,7 @@ pub mod host_sshd;
 pub mod openssh;
 pub mod rsyslog;
 pub mod runbook;
+pub mod skip;
 pub mod system;
 pub mod world;
 pub mod wormhole;
