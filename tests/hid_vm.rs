@@ -18,6 +18,7 @@ use common::bin;
 /// Prints why the guest cannot run and returns true, so the test can return early. Only a
 /// missing qemu, kernel or busybox skips (`hid-guest`): whether the host itself has /dev/uhid
 /// does not matter here, the guest always has one (see tests/sim_hid.rs for the other direction).
+#[track_caller]
 fn skip() -> bool {
     common::skip::unless(&common::skip::HID_GUEST, vm::missing())
 }

@@ -222,6 +222,7 @@ fn cannot_own_pcscd() -> Option<String> {
 }
 
 /// Prints the one skip line and returns true when the PIV test cannot run here.
+#[track_caller]
 fn skip_without_pcscd() -> bool {
     skip::unless(
         &skip::PCSCD,

@@ -43,6 +43,7 @@ pub fn missing_tools() -> Option<(&'static Need, String)> {
 }
 
 /// Skips the calling test (one line, see [`skip`]) and returns true when a tool is missing.
+#[track_caller]
 pub fn skip_without_tools() -> bool {
     match missing_tools() {
         Some((need, why)) => {

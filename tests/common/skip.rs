@@ -115,7 +115,8 @@ pub fn verdict(name: &str, require_all: Option<&str>, allow: Option<&str>) -> Ve
 }
 
 /// Skips the calling test (the caller returns right after) because of `why`, one line without a
-/// full stop at the end; under `BREAKGLASS_REQUIRE_ALL=1` fails it instead.
+/// full stop at the end; under `BREAKGLASS_REQUIRE_ALL=1` fails it instead (at the caller's line).
+#[track_caller]
 pub fn skip(need: &Need, why: &str) {
     let v = verdict(
         need.name,
@@ -150,6 +151,7 @@ pub fn skip(need: &Need, why: &str) {
 }
 
 /// Skips (see [`skip`]) and returns true when `missing` says what is missing.
+#[track_caller]
 pub fn unless(need: &Need, missing: Option<String>) -> bool {
     match missing {
         Some(why) => {
