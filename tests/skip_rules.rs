@@ -43,8 +43,8 @@ fn a_skip_is_one_visible_line_and_a_failure_where_all_tests_are_required() {
     assert_eq!(
         lines,
         [format!(
-            "skipped [sshd] {NAME}: the skip-rules probe always skips (install: apt-get install \
-             openssh-server)"
+            "skipped [sshd] {NAME}: the skip-rules probe always skips (to run it: `apt-get install \
+             openssh-server`)"
         )],
         "{stderr}"
     );
@@ -56,8 +56,8 @@ fn a_skip_is_one_visible_line_and_a_failure_where_all_tests_are_required() {
     assert!(
         stdout.contains(
             "BREAKGLASS_REQUIRE_ALL=1 and this test cannot run here: the skip-rules probe always \
-             skips.\nInstall it with `apt-get install openssh-server` (everything the tests need: \
-             `sh scripts/install-debian.sh --tests`), or leave it out knowingly with \
+             skips.\nTo run it: `apt-get install openssh-server` (everything the tests need: \
+             `sh scripts/install-debian.sh --tests`); or leave it out knowingly with \
              BREAKGLASS_ALLOW_SKIP=sshd."
         ),
         "{stdout}"

@@ -1,10 +1,10 @@
 //! The one way a test skips. A test that cannot have its environment here (a program that is not
 //! installed, not root, ...) calls [`skip`] with what it needs ([`Need`], a short stable name and
-//! what installs it) and one line of why, then returns early. The line goes straight to the
+//! what to do to have it) and one line of why, then returns early. The line goes straight to the
 //! terminal, past the test harness's captured output, so a plain `cargo test` shows every skip:
 //!
 //! ```text
-//! skipped [sshd] host_config::alert_fires_once…: /usr/sbin/sshd is not installed (install: apt-get install openssh-server)
+//! skipped [rsyslog] alert_fires_once_for_…: rsyslogd is not installed (to run it: `apt-get install rsyslog bsdutils`)
 //! ```
 //!
 //! With `BREAKGLASS_REQUIRE_ALL=1` (the README's test command, and CI) a skip is a test failure
@@ -37,54 +37,55 @@ use std::io::Write;
 pub struct Need {
     /// The name `BREAKGLASS_ALLOW_SKIP` takes.
     pub name: &'static str,
-    /// How to get it (besides `sh scripts/install-debian.sh --tests`, which installs everything).
+    /// What to do to have it: a command in backticks, or what else to do (besides
+    /// `sh scripts/install-debian.sh --tests`, which installs everything).
     pub install: &'static str,
 }
 
 pub const SSHD: Need = Need {
     name: "sshd",
-    install: "apt-get install openssh-server",
+    install: "`apt-get install openssh-server`",
 };
 pub const OPENSSH_CLIENT: Need = Need {
     name: "openssh-client",
-    install: "apt-get install openssh-client",
+    install: "`apt-get install openssh-client`",
 };
 pub const RSYSLOG: Need = Need {
     name: "rsyslog",
-    install: "apt-get install rsyslog bsdutils",
+    install: "`apt-get install rsyslog bsdutils`",
 };
 pub const CLOUD_INIT: Need = Need {
     name: "cloud-init",
-    install: "apt-get install cloud-init",
+    install: "`apt-get install cloud-init`",
 };
 pub const MAN: Need = Need {
     name: "man",
-    install: "apt-get install man-db",
+    install: "`apt-get install man-db`",
 };
 pub const JQ: Need = Need {
     name: "jq",
-    install: "apt-get install jq",
+    install: "`apt-get install jq`",
 };
 pub const WORMHOLE_VENV: Need = Need {
     name: "wormhole-venv",
-    install: "sh scripts/install-debian.sh --tests (it makes target/wormhole-venv)",
+    install: "`sh scripts/install-debian.sh --tests` (it makes target/wormhole-venv)",
 };
 pub const ANSIBLE: Need = Need {
     name: "ansible",
-    install: "sh scripts/install-debian.sh --tests (ansible-core into target/wormhole-venv)",
+    install: "`sh scripts/install-debian.sh --tests` (ansible-core into target/wormhole-venv)",
 };
 pub const ROOT: Need = Need {
     name: "root",
-    install: "run the tests as root (CI and containers are)",
+    install: "run the tests as root (CI and containers do)",
 };
 pub const PCSCD: Need = Need {
     name: "pcscd",
     install:
-        "run the tests as root with no other pcscd running (systemctl stop pcscd.socket pcscd)",
+        "run the tests as root with no other pcscd running (`systemctl stop pcscd.socket pcscd`)",
 };
 pub const HID_GUEST: Need = Need {
     name: "hid-guest",
-    install: "apt-get install qemu-system-x86 linux-image-amd64 busybox-static",
+    install: "`apt-get install qemu-system-x86 linux-image-amd64 busybox-static`",
 };
 
 /// The command that installs everything the tests need.
@@ -132,11 +133,17 @@ pub fn skip(need: &Need, why: &str) {
     let name = need.name;
     let install = need.install;
     match v {
-        Verdict::Fail => panic!(
-            "BREAKGLASS_REQUIRE_ALL=1 and this test cannot run here: {why}.\nInstall it with \
-             `{install}` (everything the tests need: `{INSTALL_ALL}`), or leave it out knowingly \
-             with BREAKGLASS_ALLOW_SKIP={name}."
-        ),
+        Verdict::Fail => {
+            let all = if install.contains(INSTALL_ALL) {
+                String::new()
+            } else {
+                format!(" (everything the tests need: `{INSTALL_ALL}`)")
+            };
+            panic!(
+                "BREAKGLASS_REQUIRE_ALL=1 and this test cannot run here: {why}.\nTo run it: \
+                 {install}{all}; or leave it out knowingly with BREAKGLASS_ALLOW_SKIP={name}."
+            )
+        }
         Verdict::Skip | Verdict::Allowed => {
             let allowed = if v == Verdict::Allowed {
                 " (allowed by BREAKGLASS_ALLOW_SKIP)"
@@ -144,7 +151,7 @@ pub fn skip(need: &Need, why: &str) {
                 ""
             };
             // Straight to fd 2: eprintln! would be captured by the harness and never shown.
-            let line = format!("skipped [{name}]{allowed}{test}: {why} (install: {install})\n");
+            let line = format!("skipped [{name}]{allowed}{test}: {why} (to run it: {install})\n");
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     }
