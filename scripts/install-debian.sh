@@ -40,11 +40,14 @@ if [ -n "$tests" ]; then
   # What the tests run, by the test that runs it: pcsc-tools (tests/piv_vpcd.rs, with pcscd and
   # vpcd above); python3-venv (the venv below); rsyslog and bsdutils' logger (the --alert rule,
   # two-person); cloud-init (its schema check); qemu-system-x86, linux-image-amd64,
-  # busybox-static, cpio and kmod (the guest of tests/hid_vm.rs, tests/vm/run-in-guest.sh);
-  # fido2-tools (libfido2 in that guest); jq (the fleet runbooks); man-db (tests/docs.rs renders
-  # the man page); procps (pgrep: no other pcscd running); debootstrap (a bare Debian root).
+  # busybox-static, cpio, kmod, xz-utils and zstd (the guest of tests/hid_vm.rs and its
+  # initramfs, tests/vm/run-in-guest.sh, for kernels with compressed modules); fido2-tools
+  # (libfido2 in that guest, fido2-cred in tests/attest_interop.rs) and openssl (the attestation
+  # chains there); jq (the fleet runbooks); man-db (tests/docs.rs renders the man page); procps
+  # (pgrep: no other pcscd running); debootstrap (a bare Debian root).
   packages="$packages pcsc-tools python3-venv rsyslog bsdutils cloud-init qemu-system-x86
-  linux-image-amd64 busybox-static cpio kmod fido2-tools jq man-db procps debootstrap"
+  linux-image-amd64 busybox-static cpio kmod xz-utils zstd fido2-tools openssl jq man-db procps
+  debootstrap"
 fi
 # shellcheck disable=SC2086 # one word per package
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
