@@ -623,6 +623,42 @@ fn an_unwritable_audit_log_stops_the_mint_before_anything_is_released() {
 }
 
 #[test]
+fn a_read_only_directory_stops_the_mint_before_the_touch() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    w.init_ca();
+    let ro = w.path("ro");
+    std::fs::create_dir(&ro).unwrap();
+    // Root writes into a 0555 directory anyway: as root, mint runs as nobody (common::unprivileged).
+    let user = Unprivileged::new(&w);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let before = snapshot(&w.work);
+    let audit_before = std::fs::read(&w.audit).unwrap_or_default();
+    // The simulated finger would decline: a mint that got as far as the touch fails otherwise.
+    let o = user
+        .cmd(&w, &["mint", "-n", "u", "-f", "ro/emergency"])
+        .env("BREAKGLASS_SIM_TOUCH", "deny")
+        .output()
+        .unwrap();
+    let after = snapshot(&w.work);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(out(&o), "");
+    assert_eq!(
+        err(&o),
+        "breakglass: cannot write in directory ro: Permission denied (os error 13).\nPick a \
+         directory you can write to (-f DIR/emergency, or cd there), or fix its permissions; \
+         nothing was signed.\n"
+    );
+    assert!(after == before, "nothing written");
+    assert_eq!(
+        std::fs::read(&w.audit).unwrap_or_default(),
+        audit_before,
+        "refused before the key was asked: no audit entry"
+    );
+}
+
+#[test]
 fn inspect_fails_on_non_certificates_and_bad_signatures() {
     let w = World::new();
     w.init_ca();

@@ -175,13 +175,24 @@ fn stopped_mint(w: &World, step: &str, serial: &str, force: bool) -> std::proces
     if force {
         args.push("--force");
     }
-    let child = w
-        .cmd(&args)
-        .env("BREAKGLASS_FAULT", format!("stop:{step}@emergency"))
+    let mut cmd = w.cmd(&args);
+    cmd.env("BREAKGLASS_FAULT", format!("stop:{step}@emergency"))
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::piped());
+    // A run started in the background (`cmd &` without job control, nohup) inherits SIGINT or
+    // SIGHUP ignored, and an ignored signal would not end the mint: give it the defaults a
+    // terminal's process has, as the signals this file sends assume.
+    // SAFETY: only async-signal-safe signal(2) calls between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGTERM] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
     let mut status = 0;
     // SAFETY: waiting (without reaping, WUNTRACED) for our own child to stop.
     let r = unsafe { libc::waitpid(child.id() as i32, &mut status, libc::WUNTRACED) };

@@ -1,9 +1,12 @@
 //! `completions` and `man` produce what their consumers accept: bash parses the completion
 //! script and completes the subcommands from it; the man page is roff that names every command.
 
+mod common;
+
 use std::process::Command;
 
 use clap::CommandFactory;
+use common::skip;
 
 /// The binary's own command-line definition, compiled into this test, so the list of commands
 /// checked is clap's, not one written here.
@@ -94,8 +97,10 @@ fn the_man_page_is_roff_naming_every_command() {
         })
         .expect("sh runs and takes the page on stdin");
     if o.status.code() == Some(77) {
-        eprintln!("skipped rendering: man is not installed");
-        return;
+        return skip::skip(
+            &skip::MAN,
+            "man is not installed, so the page was not rendered",
+        );
     }
     assert!(String::from_utf8_lossy(&o.stdout).contains("Emergency SSH access"));
 }

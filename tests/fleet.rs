@@ -50,8 +50,7 @@ fn changed(o: &Output) -> usize {
 
 #[test]
 fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_online_certificates() {
-    if let Some(missing) = fleet_host::missing_tools() {
-        eprintln!("skipped: {missing}");
+    if fleet_host::skip_without_tools() {
         return;
     }
     let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");

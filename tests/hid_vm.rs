@@ -2,7 +2,8 @@
 //! qemu guest: the real kernel hidraw driver, real libfido2 (OpenSSH's `ssh-keygen`,
 //! `fido2-token`) and breakglass's own fido2 backend (ctap-hid-fido2 over hidapi). Each test boots
 //! one guest (about 10 s under TCG) and runs one shell script there; the files it leaves in the
-//! job directory are checked here. Skips with one line where qemu or a kernel is missing.
+//! job directory are checked here. Skips with one line (`hid-guest`, tests/common/skip.rs) where
+//! qemu, a kernel or busybox is missing.
 
 mod common;
 #[path = "vm/mod.rs"]
@@ -14,15 +15,12 @@ use std::time::Duration;
 
 use common::bin;
 
-/// Prints why the guest cannot run and returns true, so the test can return early.
+/// Prints why the guest cannot run and returns true, so the test can return early. Only a
+/// missing qemu, kernel or busybox skips (`hid-guest`): whether the host itself has /dev/uhid
+/// does not matter here, the guest always has one (see tests/sim_hid.rs for the other direction).
+#[track_caller]
 fn skip() -> bool {
-    match vm::missing() {
-        Some(why) => {
-            eprintln!("skipped: {why}");
-            true
-        }
-        None => false,
-    }
+    common::skip::unless(&common::skip::HID_GUEST, vm::missing())
 }
 
 const PIN: &str = "vm-pin-4711";
@@ -32,7 +30,7 @@ const PIN: &str = "vm-pin-4711";
 /// * `start_key [ARGS]` starts the virtual key (touch from $TOUCH) and sets $DEV;
 /// * `stop_key` sends it SIGTERM and waits;
 /// * `mark TEXT` writes a marker into the key's traffic log (hid.log).
-fn preamble() -> String {
+fn preamble(job: &vm::Job) -> String {
     format!(
         r##"set -u
 BG={bg}
@@ -53,15 +51,25 @@ start_key() {{
 }}
 stop_key() {{ kill $KEY; wait $KEY; }}
 "##,
-        bg = bin().display(),
-        hid = common::built::sim_hid_program().display(),
+        bg = job.carry(&bin()).display(),
+        hid = job.carry(&common::built::sim_hid_program()).display(),
     )
 }
 
 /// Boots a guest, runs the preamble and `body`, and returns the job (its files) and the run.
 fn guest(body: &str) -> (vm::Job, vm::GuestRun) {
+    guest_with(&[], body)
+}
+
+/// [`guest`], with more programs for the job as shell variables (`NAME=path`), carried into the
+/// job directory where the guest could not see them (see [`vm::Job::carry`]).
+fn guest_with(programs: &[(&str, PathBuf)], body: &str) -> (vm::Job, vm::GuestRun) {
     let job = vm::Job::new();
-    let run = job.run(&format!("{}{body}", preamble()), Duration::from_secs(420));
+    let mut script = preamble(&job);
+    for (name, path) in programs {
+        script.push_str(&format!("{name}={}\n", job.carry(path).display()));
+    }
+    let run = job.run(&format!("{script}{body}"), Duration::from_secs(420));
     eprintln!(
         "guest boot-to-result: {:.1} s; output:\n{}",
         run.elapsed.as_secs_f64(),
@@ -590,15 +598,17 @@ fn hw_tests_pass_unchanged_against_the_virtual_key() {
         return;
     }
     let hw = hw_test_binary();
-    let (job, _) = guest(&format!(
-        r#"
+    let (job, _) = guest_with(
+        &[("HW", hw)],
+        &format!(
+            r#"
 start_key
 {SET_PIN}
-step hw env BREAKGLASS_HW=1 BREAKGLASS_PIN="$PIN" {hw}
+step hw env BREAKGLASS_HW=1 BREAKGLASS_PIN="$PIN" $HW
 stop_key
-"#,
-        hw = hw.display()
-    ));
+"#
+        ),
+    );
     let (rc, out, err) = step(&job, "hw");
     assert_eq!(rc, 0, "{out}\n{err}");
     assert!(

@@ -2,8 +2,8 @@
 //! The `piv` backend through the real chain: `yubikey` → libpcsclite → pcscd → vpcd driver →
 //! our virtual card (REFERENCE.md §13). Needs Debian's `pcscd` and `vsmartcard-vpcd`, and
 //! write access to /run/pcscd (root, as in CI). Without /run/pcscd to own (not root, or a pcscd
-//! already running) it skips with one line, unless BREAKGLASS_REQUIRE_PIV=1 (CI) makes that a
-//! failure; a missing pcscd or vpcd driver always fails.
+//! already running) it skips with one line (`pcscd`, see tests/common/skip.rs: a failure under
+//! BREAKGLASS_REQUIRE_ALL=1); a missing pcscd or vpcd driver always fails.
 //!
 //! One pcscd per machine, so everything runs inside one #[test].
 
@@ -204,11 +204,8 @@ fn digest(tag: &str) -> [u8; 32] {
 }
 
 /// Why this machine cannot give the test its own pcscd, if it cannot: /run/pcscd not writable
-/// (not root) or a pcscd already running. `None` under BREAKGLASS_REQUIRE_PIV=1: then fail.
+/// (not root) or a pcscd already running.
 fn cannot_own_pcscd() -> Option<String> {
-    if std::env::var_os("BREAKGLASS_REQUIRE_PIV").is_some_and(|v| v == "1") {
-        return None;
-    }
     if let Ok(out) = Command::new("pgrep").args(["-x", "pcscd"]).output() {
         if out.status.success() {
             return Some(format!(
@@ -225,14 +222,12 @@ fn cannot_own_pcscd() -> Option<String> {
 }
 
 /// Prints the one skip line and returns true when the PIV test cannot run here.
+#[track_caller]
 fn skip_without_pcscd() -> bool {
-    match cannot_own_pcscd() {
-        Some(why) => {
-            eprintln!("skipped: PIV through pcscd: {why}");
-            true
-        }
-        None => false,
-    }
+    skip::unless(
+        &skip::PCSCD,
+        cannot_own_pcscd().map(|why| format!("PIV through pcscd: {why}")),
+    )
 }
 
 /// One pcscd per machine: the tests of this file take turns.

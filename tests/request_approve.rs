@@ -35,9 +35,9 @@ fn venv() -> Option<PathBuf> {
         .iter()
         .all(|t| dir.join("bin").join(t).exists());
     if !ok {
-        eprintln!(
-            "skipped: no wormhole venv at {} (set BREAKGLASS_WORMHOLE_VENV, see .ci/run)",
-            dir.display()
+        skip::skip(
+            &skip::WORMHOLE_VENV,
+            &format!("no wormhole venv at {}", dir.display()),
         );
     }
     ok.then_some(dir)

@@ -1,6 +1,8 @@
 //! `status` finds a certificate minted into a real ssh-agent, with its time left, beside the
 //! files in the directory. Skips with one line when ssh-agent is not installed.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,8 +18,7 @@ fn status_shows_files_and_the_agent() {
         .stderr(Stdio::null())
         .spawn()
     else {
-        eprintln!("skipped: ssh-agent is not installed (apt-get install openssh-client)");
-        return;
+        return common::skip::skip(&common::skip::OPENSSH_CLIENT, "ssh-agent is not installed");
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while !sock.exists() {

@@ -9,10 +9,11 @@ use std::process::Command;
 
 use super::host_sshd::{make_online_ca, write_sshd_etc, HostSshd};
 use super::openssh::{ssh_keygen, ssh_keygen_ok};
+use super::skip::{self, Need};
 use super::world::World;
 
-/// `ansible-playbook` from the test venv (`$BREAKGLASS_WORMHOLE_VENV`, as `.ci/run` makes it,
-/// else `target/wormhole-venv`), or from PATH.
+/// `ansible-playbook` from the test venv (`$BREAKGLASS_WORMHOLE_VENV`, else `target/wormhole-venv`,
+/// which `scripts/install-debian.sh --tests` makes), or from PATH.
 pub fn ansible_playbook() -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(v) = std::env::var_os("BREAKGLASS_WORMHOLE_VENV") {
@@ -27,21 +28,30 @@ pub fn ansible_playbook() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// What a fleet runbook needs that may be missing, as the one line a skipping test prints.
-pub fn missing_tools() -> Option<String> {
+/// What a fleet runbook needs that may be missing, and the one line a skipping test prints.
+pub fn missing_tools() -> Option<(&'static Need, String)> {
     if ansible_playbook().is_none() {
-        return Some(
-            "ansible-playbook not found (pip install ansible-core into $BREAKGLASS_WORMHOLE_VENV)"
-                .into(),
-        );
+        return Some((&skip::ANSIBLE, "ansible-playbook not found".into()));
     }
     if !Path::new("/usr/sbin/sshd").exists() {
-        return Some("/usr/sbin/sshd is not installed (apt install openssh-server)".into());
+        return Some((&skip::SSHD, "/usr/sbin/sshd is not installed".into()));
     }
     if Command::new("jq").arg("--version").output().is_err() {
-        return Some("jq is not installed (apt install jq)".into());
+        return Some((&skip::JQ, "jq is not installed".into()));
     }
     None
+}
+
+/// Skips the calling test (one line, see [`skip`]) and returns true when a tool is missing.
+#[track_caller]
+pub fn skip_without_tools() -> bool {
+    match missing_tools() {
+        Some((need, why)) => {
+            skip::skip(need, &why);
+            true
+        }
+        None => false,
+    }
 }
 
 /// The running host.

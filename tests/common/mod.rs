@@ -16,6 +16,9 @@
 //! - [`runbook`]: the `sh` blocks of a runbook, run in one shell against the test sshd.
 //! - [`rsyslog`]: a real `rsyslogd` on its own socket, for the `--alert` rule.
 //! - [`system`]: root or not, installed programs, a free port.
+//! - [`skip`]: the one way a test skips (one line; a failure under `BREAKGLASS_REQUIRE_ALL=1`).
+//! - [`unprivileged`]: commands run as an account mode bits apply to, also when the tests run as
+//!   root.
 //! - [`fleet_host`]: an sshd configured like a fleet host under a temp `etc/`, for the runbooks
 //!   that roll out with Ansible.
 // Each test file compiles this harness as its own module and uses a part of it.
@@ -28,7 +31,9 @@ pub mod host_sshd;
 pub mod openssh;
 pub mod rsyslog;
 pub mod runbook;
+pub mod skip;
 pub mod system;
+pub mod unprivileged;
 pub mod world;
 pub mod wormhole;
 
@@ -36,4 +41,5 @@ pub use files::*;
 pub use host_sshd::*;
 pub use openssh::*;
 pub use system::*;
+pub use unprivileged::Unprivileged;
 pub use world::*;

@@ -12,7 +12,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The Python venv with the wormhole CLI and the mailbox/relay servers:
-/// `$BREAKGLASS_WORMHOLE_VENV`, else `target/wormhole-venv`, created on first use (PyPI).
+/// `$BREAKGLASS_WORMHOLE_VENV`, else `target/wormhole-venv` (as `scripts/install-debian.sh --tests`
+/// makes it), created on first use (PyPI) when missing.
 pub fn venv() -> PathBuf {
     static MADE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     MADE.get_or_init(|| {
@@ -44,14 +45,13 @@ pub fn venv() -> PathBuf {
                     "FAIL: python3 -m venv {} failed (apt install python3-venv)",
                     dir.display()
                 );
+                // The one list of the tests' Python packages, shared with
+                // scripts/install-debian.sh --tests.
+                let requirements =
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-requirements.txt");
                 let st = Command::new(dir.join("bin/pip"))
-                    .args([
-                        "install",
-                        "-q",
-                        "magic-wormhole",
-                        "magic-wormhole-mailbox-server",
-                        "magic-wormhole-transit-relay",
-                    ])
+                    .args(["install", "-q", "-r"])
+                    .arg(&requirements)
                     .status()
                     .expect("pip runs");
                 assert!(

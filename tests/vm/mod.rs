@@ -162,6 +162,36 @@ impl Job {
         self.dir.path()
     }
 
+    /// A path the guest can run `program` by. The guest mounts a fresh tmpfs on /tmp and /run
+    /// (guest-init), so a program there, say in a `CARGO_TARGET_DIR=/tmp/…` build, would be
+    /// "not found" (exit 127) inside it; such a program is copied into the job directory's
+    /// `bin/` (programs found beside each other stay beside each other), which the guest sees.
+    /// The repository itself is carried into the guest, so its `target/` needs no copy.
+    pub fn carry(&self, program: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let hidden = ["/tmp", "/run"].iter().any(|d| program.starts_with(d))
+            && !program.starts_with(repo)
+            && !program.starts_with(self.path());
+        if !hidden {
+            return program.to_path_buf();
+        }
+        let bin = self.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("create the job's bin/");
+        // Open to every account: the jobs also run programs as nobody (setpriv).
+        for d in [self.path(), bin.as_path()] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let copy = bin.join(program.file_name().expect("a program file"));
+        std::fs::copy(program, &copy).unwrap_or_else(|e| {
+            panic!(
+                "copy {} into the guest's job directory: {e}",
+                program.display()
+            )
+        });
+        copy
+    }
+
     /// Runs `script` (POSIX sh, run with `set -e` off, cwd = the job directory) in a guest,
     /// killing it after `timeout`.
     pub fn run(&self, script: &str, timeout: Duration) -> GuestRun {
