@@ -38,7 +38,7 @@ use sha2::{Digest, Sha256};
 use super::ctap::{
     Assertion, Authenticator, GetAssertion, MadeCredential, MakeCredential, Pin, ResidentCredential,
 };
-use super::TokenError;
+use super::{CtapStatus, TokenError};
 use crate::ssh::sk;
 
 /// Backend name used in [`TokenError::NoDevice`].
@@ -353,7 +353,7 @@ impl Fido2Key {
                 clean(&p)
             ))),
             Err(CallError::Crate { text, elapsed }) => {
-                let tries = if status_code(&text) == Some(0x31) {
+                let tries = if status_in(&text) == Some(CtapStatus::PinInvalid) {
                     self.raw_call(|d| d.get_pin_retries())
                         .ok()
                         .map(|n| n.clamp(0, 255) as u8)
@@ -531,7 +531,7 @@ impl Authenticator for Fido2Key {
             // Sending it anyway would make an unprotected credential (unknown extensions are
             // ignored), so refuse before anything is created.
             return Err(TokenError::Unsupported {
-                code: 0x2B,
+                status: CtapStatus::UnsupportedOption,
                 what: "the credProtect extension (needed so the CA cannot be used without its key handle or PIN)",
             });
         }
@@ -727,8 +727,8 @@ fn hex_byte_at(s: &str) -> Option<u8> {
     u8::from_str_radix(&digits, 16).ok()
 }
 
-/// Status byte for a CTAP error name as the crate (`ctapdef.rs`) or libfido2 spell it.
-pub fn code_for_name(name: &str) -> Option<u8> {
+/// The status for a CTAP error name as the crate (`ctapdef.rs`) or libfido2 spell it.
+pub fn status_for_name(name: &str) -> Option<CtapStatus> {
     let n = name
         .trim_start_matches("CTAP2_ERR_")
         .trim_start_matches("CTAP1_ERR_")
@@ -745,43 +745,40 @@ pub fn code_for_name(name: &str) -> Option<u8> {
         "VENDOR_LAST" => Some(0xFF),
         _ => None,
     };
-    if alias.is_some() {
-        return alias;
+    if let Some(code) = alias {
+        return Some(CtapStatus::from(code));
     }
-    (0u8..0xE0).find(|&c| {
-        let known = super::error::ctap_name(c);
-        known != "UNKNOWN"
-            && known
+    (0u8..0xE0).map(CtapStatus::from).find(|s| {
+        !matches!(s, CtapStatus::Unknown(_))
+            && s.name()
                 .trim_start_matches("CTAP1_ERR_")
                 .trim_start_matches("CTAP2_")
                 == n
     })
 }
 
-/// The CTAP status byte in a crate error string, if it carries one.
+/// The CTAP status in a crate error string, if it carries one.
 ///
 /// Recognised, in order: `response_status err = 0xNN …` (the crate's only CTAP error shape;
 /// codes it has no name for come as `0x{:X}`, e.g. `0x1A`, `0x7`), then `0xNN CTAP?_ERR_…`
 /// anywhere, then a bare `CTAP?_ERR_NAME`.
-pub fn status_code(err: &str) -> Option<u8> {
+pub fn status_in(err: &str) -> Option<CtapStatus> {
     if let Some(i) = err.find(STATUS_PREFIX) {
         if let Some(c) = hex_byte_at(&err[i + STATUS_PREFIX.len()..]) {
-            return Some(c);
+            return Some(c.into());
         }
     }
     for (i, _) in err.match_indices("0x") {
         if let Some(c) = hex_byte_at(&err[i..]) {
             let after = err[i + 2..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
             if name_at(after).is_some() {
-                return Some(c);
+                return Some(c.into());
             }
         }
     }
     for (i, _) in err.match_indices("CTAP") {
-        if let Some(n) = name_at(&err[i..]) {
-            if let Some(c) = code_for_name(n) {
-                return Some(c);
-            }
+        if let Some(s) = name_at(&err[i..]).and_then(status_for_name) {
+            return Some(s);
         }
     }
     None
@@ -803,7 +800,10 @@ fn name_at(s: &str) -> Option<&str> {
 pub fn is_keepalive_exhaustion(err: &str, elapsed: Duration) -> bool {
     elapsed >= KEEPALIVE_EXHAUSTION
         && err.contains(STATUS_PREFIX)
-        && matches!(status_code(err), Some(0x01 | 0x02))
+        && matches!(
+            status_in(err),
+            Some(CtapStatus::InvalidCommand | CtapStatus::InvalidParameter)
+        )
 }
 
 /// Maps a `ctap-hid-fido2` error string to a [`TokenError`]. `tries_left` fills PIN_INVALID
@@ -835,9 +835,9 @@ pub fn classify(err: &str, tries_left: Option<u8>) -> TokenError {
     if lower.contains("pin not set") {
         return TokenError::PinPolicy;
     }
-    match status_code(err) {
-        Some(0x00) | None => TokenError::BadAnswer(clean(err)),
-        Some(code) => TokenError::from_ctap(code, tries_left),
+    match status_in(err) {
+        Some(CtapStatus::Ok) | None => TokenError::BadAnswer(clean(err)),
+        Some(status) => TokenError::from_ctap(status, tries_left),
     }
 }
 

@@ -4,6 +4,7 @@
 //! the PIV backend lives in [`piv_ca`].
 
 pub mod ctap;
+pub mod ctap_status;
 pub mod error;
 #[cfg(feature = "fido2")]
 pub mod fido2;
@@ -17,6 +18,7 @@ pub mod sim;
 pub mod sim_counter;
 pub mod sk_ca;
 
+pub use ctap_status::CtapStatus;
 pub use error::TokenError;
 pub use open::{open, CaHandle, CaSource, EnrollRequest, NewCa, Token};
 pub use select::{Backend, BackendChoice};
