@@ -6,8 +6,8 @@
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 
-use super::open::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
 use super::piv::{self, PivError};
+use super::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
 use super::{CaSigner, TokenError};
 use crate::ui::{PinPrompt, Ui};
 use crate::{ssh::sk, Error, Result};
