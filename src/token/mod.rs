@@ -1,20 +1,21 @@
 //! Security keys behind one door. [`open`] gives a [`Token`] for the user's choice (or for the CA
 //! a command names), and a token can [`Token::enroll`] a new CA or [`Token::find_ca`] an existing
-//! one as a [`CaSigner`], which is all the certificate code sees. Nothing above this module
-//! names a backend.
+//! one as a [`CaSigner`], which is all the certificate code sees; [`inventory()`] lists the keys
+//! that are connected and the CAs on them. Nothing above this module names a backend.
 //!
 //! FIDO2-style tokens (a real key, the simulator) are [`sk_token`]'s, over the client logic of
 //! [`sk_ca`] and the CTAP2-shaped [`ctap::Authenticator`] that [`sim`] and `fido2` implement;
 //! the PIV backend lives in `piv_ca` over `piv`.
 //!
 //! Adding a backend: implement [`Token`] (and [`CaSigner`] for its signer) in a module of its
-//! own, and add one arm to [`open`].
+//! own, and add one arm to [`open`] and one to [`inventory()`].
 
 pub mod ctap;
 pub mod ctap_status;
 pub mod error;
 #[cfg(feature = "fido2")]
 pub mod fido2;
+pub mod listing;
 #[cfg(feature = "piv")]
 pub mod piv;
 #[cfg(feature = "piv")]
@@ -33,7 +34,12 @@ use zeroize::Zeroizing;
 
 pub use ctap_status::CtapStatus;
 pub use error::TokenError;
+pub use listing::{Inventory, ListedCa, ListedKey};
 pub use select::{Backend, BackendChoice};
+/// The simulated key's own controls (its PIN, re-plug, reset, state), for what manages the
+/// practice key as such: the `sim` command, and the drill, which sets a PIN on its fresh key
+/// before plugging it in.
+pub use sim::{SimStatus, SimToken};
 
 use crate::ssh::keyfile::{self, PivReference};
 use crate::ui::Ui;
@@ -228,4 +234,44 @@ fn open_piv(device: Option<&str>) -> Result<Box<dyn Token>> {
 fn open_piv(device: Option<&str>) -> Result<Box<dyn Token>> {
     piv_serial(device)?;
     Err(TokenError::BackendUnavailable("piv".into()).into())
+}
+
+/// Lists the keys of `choice` (every hardware backend when none is given) and their CAs for
+/// `application`. A backend that cannot be searched is a problem in the inventory, not an error;
+/// only an unusable simulated key (`--backend sim`) is.
+pub fn inventory(choice: BackendChoice, application: &str, ui: &mut dyn Ui) -> Result<Inventory> {
+    let mut inv = Inventory::new(choice);
+    let all = choice.0.is_none();
+    if choice.0 == Some(Backend::Sim) {
+        inv.keys.push(sk_token::list_sim(application)?);
+    }
+    if all || choice.0 == Some(Backend::Fido2) {
+        list_fido2(&mut inv, application, ui);
+    }
+    if all || choice.0 == Some(Backend::Piv) {
+        list_piv(&mut inv);
+    }
+    Ok(inv)
+}
+
+#[cfg(feature = "fido2")]
+fn list_fido2(inv: &mut Inventory, application: &str, ui: &mut dyn Ui) {
+    sk_token::list_fido2(inv, application, ui);
+}
+
+#[cfg(not(feature = "fido2"))]
+fn list_fido2(inv: &mut Inventory, _: &str, _: &mut dyn Ui) {
+    inv.problems
+        .push("FIDO2: this build has no FIDO2 backend".into());
+}
+
+#[cfg(feature = "piv")]
+fn list_piv(inv: &mut Inventory) {
+    piv_ca::list(inv);
+}
+
+#[cfg(not(feature = "piv"))]
+fn list_piv(inv: &mut Inventory) {
+    inv.problems
+        .push("PIV: this build has no PIV backend".into());
 }

@@ -8,6 +8,9 @@ use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, PublicKey};
 
 use super::ctap::{Authenticator, Pin};
+use super::listing::{Inventory, ListedCa, ListedKey};
+use super::select::Backend;
+use super::sim::SimToken;
 use super::sk_ca::{self, ResidentCa, SkCaSigner};
 use super::{CaHandle, CaSigner, CaSource, EnrollRequest, NewCa, Token};
 use crate::ssh::keyfile;
@@ -204,5 +207,72 @@ fn find_only(
                 .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
                 .collect(),
         }),
+    }
+}
+
+/// The simulated key for the inventory: its CAs for `application`, read from its state (no PIN,
+/// no touch).
+pub fn list_sim(application: &str) -> Result<ListedKey> {
+    let mut t = SimToken::open(&crate::paths::sim_dir())?;
+    let s = t.status()?;
+    Ok(ListedKey {
+        backend: Backend::Sim,
+        device: format!("simulated key {} (SIMULATED)", s.serial),
+        pin_tries_left: s.pin_retries,
+        cas: s
+            .credentials
+            .iter()
+            .filter(|c| c.rp_id == application)
+            .map(|c| ListedCa {
+                location: c.rp_id.clone(),
+                key_type: "ECDSA-SK".into(),
+                fingerprint: c.fingerprint.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Every connected FIDO2 key for the inventory, with its CAs for `application` (listing resident
+/// credentials needs the PIN, asked through `ui`); a key that cannot be opened or searched is a
+/// problem of the inventory.
+#[cfg(feature = "fido2")]
+pub fn list_fido2(inv: &mut Inventory, application: &str, ui: &mut dyn Ui) {
+    use super::fido2;
+    let devices = match fido2::list_devices() {
+        Ok(d) => d,
+        Err(e) => return inv.problems.push(format!("FIDO2: {e}")),
+    };
+    for d in devices {
+        let mut key = match fido2::open(Some(&d.path)) {
+            Ok(k) => k,
+            Err(e) => {
+                inv.problems.push(format!("FIDO2 {}: {e}", d.label()));
+                continue;
+            }
+        };
+        let tries = key.pin_retries().ok().flatten();
+        let mut pin = None;
+        let cas = match sk_ca::resident_cas(&mut key, ui, &mut pin, application) {
+            Ok(cas) => cas
+                .iter()
+                .filter_map(|c| c.key_data().ok())
+                .map(|k| ListedCa {
+                    location: application.to_string(),
+                    key_type: "ECDSA-SK".into(),
+                    fingerprint: k.fingerprint(HashAlg::Sha256).to_string(),
+                })
+                .collect(),
+            Err(e) => {
+                inv.problems
+                    .push(format!("FIDO2 {}: cannot list its CAs: {e}", d.label()));
+                Vec::new()
+            }
+        };
+        inv.keys.push(ListedKey {
+            backend: Backend::Fido2,
+            device: key.describe(),
+            pin_tries_left: tries,
+            cas,
+        });
     }
 }
