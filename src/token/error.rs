@@ -207,7 +207,7 @@ mod tests {
             );
         }
         assert_eq!(
-            TokenError::from_ctap(0x27, None).hint(),
+            TokenError::from_ctap(CtapStatus::OperationDenied, None).hint(),
             "Run the command again and touch the key when it blinks."
         );
         assert_eq!(
@@ -215,7 +215,7 @@ mod tests {
             "Re-insert the key and run the command again; if it persists, use the backup key."
         );
         assert_eq!(
-            TokenError::from_ctap(0x31, Some(2)).to_string(),
+            TokenError::from_ctap(CtapStatus::PinInvalid, Some(2)).to_string(),
             "wrong PIN; 2 tries left before the key locks its PIN"
         );
         assert_eq!(

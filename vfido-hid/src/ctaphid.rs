@@ -505,8 +505,8 @@ mod tests {
         fn finish(&mut self, d: Vec<u8>, outcome: TouchOutcome) -> Vec<u8> {
             match outcome {
                 TouchOutcome::Touched => [&[0u8][..], &d].concat(),
-                TouchOutcome::Denied => vec![0x27],
-                TouchOutcome::TimedOut => vec![0x2f],
+                TouchOutcome::Denied => vec![CtapStatus::OperationDenied.code()],
+                TouchOutcome::TimedOut => vec![CtapStatus::UserActionTimeout.code()],
                 TouchOutcome::Cancelled => vec![CtapStatus::KeepaliveCancel.code()],
             }
         }
