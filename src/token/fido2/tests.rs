@@ -6,7 +6,17 @@
 
 use std::time::Duration;
 
+use ctap_hid_fido2::fidokey::credential_management::credential_management_params::{
+    Credential, CredentialProtectionPolicy,
+};
+use ctap_hid_fido2::fidokey::get_assertion::get_assertion_params::Assertion as CrateAssertion;
+use ctap_hid_fido2::public_key::PublicKeyType;
+
+use super::answers::{assertion_from, cose_of, cred_protect_level, cred_protect_policy};
+use super::classify::STATUS_PREFIX;
 use super::*;
+use crate::ssh::sk;
+use crate::token::CtapStatus;
 
 /// Every status code of REFERENCE.md §5.5 with the crate's `get_ctap_status_message` text.
 const CRATE_STATUS: &[(u8, &str)] = &[
