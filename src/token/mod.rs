@@ -20,6 +20,7 @@ pub mod listing;
 pub mod piv;
 #[cfg(feature = "piv")]
 pub mod piv_ca;
+pub mod piv_slot;
 pub mod select;
 pub mod sim;
 pub mod sim_counter;

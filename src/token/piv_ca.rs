@@ -8,6 +8,7 @@ use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 
 use super::listing::{Inventory, ListedCa, ListedKey};
 use super::piv::{self, PivError};
+use super::piv_slot;
 use super::select::Backend;
 use super::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
 use super::{CaSigner, TokenError};
@@ -251,7 +252,7 @@ impl Token for PivToken {
         if let Some(serial) = self.serial {
             reference = Some(PivReference {
                 serial,
-                slot: reference.map(|r| r.slot).unwrap_or(0x82),
+                slot: reference.map(|r| r.slot).unwrap_or(piv_slot::DEFAULT),
             });
         }
         let (serial, slot) = find(expected, reference.as_ref())?;
