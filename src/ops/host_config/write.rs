@@ -72,10 +72,10 @@ pub fn write(plan: &HostPlan, out: &Path, force: bool) -> Result<Written, HostCo
 }
 
 /// The atomic writer's failure as host-config's own.
-fn from_atomic(e: crate::Error) -> HostConfigError {
+fn from_atomic(e: atomic::AtomicError) -> HostConfigError {
     match e {
-        crate::Error::FileExists(p) => HostConfigError::Exists(p),
-        crate::Error::Io {
+        atomic::AtomicError::FileExists(p) => HostConfigError::Exists(p),
+        atomic::AtomicError::Io {
             action,
             path,
             source,
