@@ -16,6 +16,7 @@ pub mod mint;
 #[cfg(feature = "wormhole")]
 pub mod request;
 pub mod revoke;
+pub mod sign_spec;
 pub mod sim_hid;
 pub mod sshd;
 pub mod status;
