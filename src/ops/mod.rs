@@ -18,6 +18,7 @@ pub mod mint;
 pub mod request;
 pub mod revoke;
 pub mod sign_spec;
+pub mod sim;
 pub mod sim_hid;
 pub mod sshd;
 pub mod status;
