@@ -16,6 +16,12 @@
 # pin:         the ca key (sim/ only) with PIN 123456 set
 # log:         the audit log of making ca (u64s written as JSON numbers, as before 0.2)
 # bad-log:     an audit log whose second line is not JSON
+# pin-blocked: pin, with no PIN tries left
+# pin-auth-blocked: pin, after three wrong PINs in a row (needs a re-plug)
+# sim-damaged: a simulated key whose state file is not JSON
+# key-behind:  ca, with a log that records a signature counter above the key's
+# bad-krl:     truncated.krl, a KRL cut after its header
+# host:        sk-user-ca.pub, with hand-written sshd_config files in conf.keep/
 set -euo pipefail
 shopt -s nullglob
 B="$PWD/target/debug/breakglass"
@@ -80,3 +86,21 @@ scene pin "$W/pin"
 scene log "$W/log"
 scene bad-log "$W/bad-log"
 
+# Scenes derived from those.
+json_set() { sed -i "s/\"$2\": [0-9]*/\"$2\": $3/" "$S/$1.in/sim/token.json"; }
+scene pin-blocked "$W/pin" && json_set pin-blocked retries 0
+scene pin-auth-blocked "$W/pin" && json_set pin-auth-blocked consecutive_wrong 3
+# key-behind: the log goes on to a mint the key (its state from before that mint) never made.
+mkdir -p "$W/ahead-log"
+cp -r "$W/ca/." "$W/with-log/." "$W/ahead-log/"
+(cd "$W/ahead-log" && BREAKGLASS_NOW=$NOW BREAKGLASS_AUDIT_LOG=audit.jsonl "$B" mint -n ubuntu -z 9 -I signed-elsewhere -f m >/dev/null 2>&1)
+normalize_log "$W/ahead-log/audit.jsonl"
+mkdir -p "$W/behind-log" && cp "$W/ahead-log/audit.jsonl" "$W/behind-log/"
+scene key-behind "$W/ca" "$W/behind-log"
+mkdir -p "$W/sim-damaged/sim" "$W/bad-krl" "$W/ca-pub"
+cp "$W/ca/sk-user-ca.pub" "$W/ca-pub/"
+scene host "$W/ca-pub"
+printf 'not json\n' >"$W/sim-damaged/sim/token.json"
+printf 'SSHKRL\n\0\0\0\0\1\0' >"$W/bad-krl/truncated.krl"
+scene sim-damaged "$W/sim-damaged"
+scene bad-krl "$W/bad-krl"
