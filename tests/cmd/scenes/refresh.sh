@@ -22,6 +22,7 @@
 # key-behind:  ca, with a log that records a signature counter above the key's
 # bad-krl:     truncated.krl, a KRL cut after its header
 # host:        sk-user-ca.pub, with hand-written sshd_config files in conf.keep/
+# key-full:    the ca key with 25 resident credentials, as many as the simulated key holds
 set -euo pipefail
 shopt -s nullglob
 B="$PWD/target/debug/breakglass"
@@ -104,3 +105,16 @@ printf 'not json\n' >"$W/sim-damaged/sim/token.json"
 printf 'SSHKRL\n\0\0\0\0\1\0' >"$W/bad-krl/truncated.krl"
 scene sim-damaged "$W/sim-damaged"
 scene bad-krl "$W/bad-krl"
+mkdir -p "$W/key-full/sim"
+python3 - "$W/ca/sim/token.json" "$W/key-full/sim/token.json" <<'PY'
+import hashlib, json, sys
+st = json.load(open(sys.argv[1]))
+base = st["credentials"][0]
+for i in range(1, 25):  # MAX_RESIDENT in src/token/sim.rs
+    c = dict(base)
+    c["rp_id"] = f"ssh:full-{i}"
+    c["credential_id"] = hashlib.sha256(f"full-{i}".encode()).hexdigest()
+    st["credentials"].append(c)
+open(sys.argv[2], "w").write(json.dumps(st, indent=2) + "\n")
+PY
+scene key-full "$W/key-full"
