@@ -326,7 +326,8 @@ const HINT_DECLINED: &str =
     "\nNothing was signed. If that was a mistake, ask the requester for a new code.\n";
 const HINT_POLICY: &str = "\nNothing was signed and the requester was told why; sign a narrower -V, or pass --allow-long (and say why with --reason) if the request is right.\n";
 const HINT_WIDENED: &str = "\nAn approver may only narrow a request: give -n a subset of the principals asked for and a -V inside the validity asked for. The requester was told; they can send a new request.\n";
-const HINT_INVALID: &str = "\nNothing was signed and the requester was told why; they can run breakglass request again.\n";
+const HINT_INVALID: &str =
+    "\nNothing was signed and the requester was told why; they can run breakglass request again.\n";
 const HINT_REPLY_REFUSED: &str = "\nTell the approver what was refused and start a new request; do not use anything from this exchange.\n";
 const HINT_PEER_FAILED: &str = "\nStart again with a new code; check that both sides run a breakglass that speaks the same protocol version.\n";
 
@@ -532,9 +533,8 @@ fn hostile_requests_are_refused_and_never_shown_raw() {
     });
     assert_eq!(a.status.code(), Some(1), "{}", err(&a));
     assert!(
-        err(&a).contains(
-            "breakglass: the other side stopped the exchange: the key could not be made"
-        ),
+        err(&a)
+            .contains("breakglass: the other side stopped the exchange: the key could not be made"),
         "{}",
         err(&a)
     );
