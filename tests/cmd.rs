@@ -18,15 +18,12 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("BREAKGLASS_SIM_DIR", "sim"),
     ("BREAKGLASS_AUDIT_LOG", "audit.jsonl"),
     ("TZ", "UTC"),
+    ("USER", "operator"),
 ];
 
 /// Settings no case varies, through trycmd's `TestCases::env` (which wins over a case's own
 /// `[env.add]` for the same key, so nothing that a case varies may be here).
-const FIXED: &[(&str, &str)] = &[
-    ("BREAKGLASS_BACKEND", "sim"),
-    ("USER", "operator"),
-    ("NO_COLOR", "1"),
-];
+const FIXED: &[(&str, &str)] = &[("BREAKGLASS_BACKEND", "sim"), ("NO_COLOR", "1")];
 
 /// Inherited variables that would change what a case prints, besides every `BREAKGLASS_*`.
 const CLEARED: &[&str] = &[

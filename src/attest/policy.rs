@@ -10,11 +10,9 @@
 //!    is only a warning (the touch still guards it).
 //! 3. The attested key is P-256 (`ecdsa-sk` or a P-256 PIV key): the only CA breakglass makes.
 
-
-
 use super::error::AttestError;
-use super::verdict::Report;
 pub use super::firmware::{Firmware, FirmwareSource, FirmwareVersion, EUCLEAK_FLOOR};
+use super::verdict::Report;
 
 /// What is accepted beyond a genuine chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
