@@ -9,6 +9,7 @@ pub mod drill;
 pub mod handoff;
 pub mod host_config;
 pub mod init_ca;
+pub mod kit;
 pub mod lifetime;
 pub mod list;
 pub mod log;
