@@ -132,8 +132,8 @@ pub fn verbose_version(args: &[std::ffi::OsString]) -> bool {
 Examples:
   breakglass kit /media/usb/breakglass-kit --ca sk-user-ca.pub --ca backup-ca.pub --hosts inventory.ini
   breakglass kit --verify /media/usb/breakglass-kit --ca-fingerprint SHA256:…   (the CA your hosts trust)
-Without breakglass: cd KIT && sha256sum -c SHA256SUMS && ssh-keygen -Y verify -f allowed_signers \\
-  -I breakglass-kit@sk-user-ca -n breakglass-kit -s SHA256SUMS.sig < SHA256SUMS")]
+Without breakglass, in the kit: sha256sum -c SHA256SUMS, then
+  ssh-keygen -Y verify -f allowed_signers -I breakglass-kit@sk-user-ca -n breakglass-kit -s SHA256SUMS.sig < SHA256SUMS")]
 pub struct KitArgs {
     /// The kit directory: made (it must not exist, unless --force), or checked with --verify.
     #[arg(value_name = "DIR")]

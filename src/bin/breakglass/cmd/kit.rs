@@ -74,7 +74,7 @@ pub(super) fn run(
     );
     let width = o.files.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for f in &o.files {
-        say!("  {:<width$}  {}", f.name, &f.sha256[..16]);
+        say!("  {:<width$}  {}", f.name, f.sha256);
     }
     let dir = breakglass::shell::word(&o.dir.display().to_string());
     say!(
