@@ -163,7 +163,11 @@ pub fn assemble(req: &KitRequest, ui: &mut dyn Ui) -> Result<KitOutcome> {
             if !p.is_file() {
                 return Err(Error::BadFile {
                     path: p.clone(),
-                    reason: "no such file".into(),
+                    reason: if p.exists() {
+                        "is not a regular file (give the inventory file itself)".into()
+                    } else {
+                        "no such file".into()
+                    },
                 });
             }
             Some((p.clone(), name))
