@@ -335,6 +335,12 @@ fn a_tampered_kit_is_refused_naming_the_change() {
         "the kit in kit is not validly signed: SHA256SUMS.sig is not an SSH signature (-----BEGIN SSH SIGNATURE-----)",
         HINT,
     );
+    std::fs::remove_file(kit.join("SHA256SUMS.sig")).unwrap();
+    refused(
+        &verify(&w, "kit", Some(&ca_fp)),
+        "the kit in kit is not validly signed: SHA256SUMS.sig: no such file",
+        HINT,
+    );
     let other = World::new();
     other.init_ca();
     let other_fp = fingerprint(&other.path("sk-user-ca.pub"));

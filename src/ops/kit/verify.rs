@@ -56,9 +56,10 @@ pub struct KitVerified {
     pub warnings: Vec<String>,
 }
 
-/// Whether `dir` looks like a kit (it has `SHA256SUMS.sig`), for `doctor`.
+/// Whether `dir` looks like a kit, for `doctor`: `SHA256SUMS` with `KIT.md` or the signature
+/// beside it (a kit whose signature was removed is still checked, and fails).
 pub fn is_kit(dir: &Path) -> bool {
-    dir.join(SUMS_SIG).is_file() && dir.join(SUMS).is_file()
+    dir.join(SUMS).is_file() && (dir.join(SUMS_SIG).exists() || dir.join(super::KIT_MD).exists())
 }
 
 /// A `--ca-fingerprint` value as ssh-keygen prints it (`SHA256:` and 43 base64 characters).
@@ -78,7 +79,7 @@ fn check_fingerprint(fp: &str) -> Result<()> {
 fn read_index(dir: &Path, name: &str) -> std::result::Result<Vec<u8>, String> {
     crate::input::read_bounded(&dir.join(name), MAX_INDEX)
         .map(|b| b.to_vec())
-        .map_err(|e| format!("{name} {}", e.reason()))
+        .map_err(|e| format!("{name}: {}", e.reason()))
 }
 
 /// Checks the kit `req.dir`; the first problem found is the error.
@@ -97,8 +98,8 @@ pub fn verify(req: &VerifyRequest) -> Result<KitVerified> {
         }
         .into()
     };
-    let sums = read_index(dir, SUMS).map_err(|r| bad_sig(r))?;
-    let pem = read_index(dir, SUMS_SIG).map_err(|r| bad_sig(r))?;
+    let sums = read_index(dir, SUMS).map_err(&bad_sig)?;
+    let pem = read_index(dir, SUMS_SIG).map_err(&bad_sig)?;
     let sig = SshSig::from_pem(&pem).map_err(|_| {
         bad_sig(format!(
             "{SUMS_SIG} is not an SSH signature (-----BEGIN SSH SIGNATURE-----)"
