@@ -411,8 +411,10 @@ fn kit_md(cas: &[Ca], identity: &str, simulated: bool, files: &[KitFile]) -> Str
     ));
     s.push_str(&format!(
         "## In an incident\n\n\
+         Mint outside the kit (a file added to it fails the check), from inside it:\n\n\
          ```\n\
-         ./breakglass mint -n LOGIN --ca {pub_name} --reason \"INC-…: why\"\n\
+         KIT=\"$PWD\"; mkdir -p ~/breakglass && cd ~/breakglass\n\
+         \"$KIT/breakglass\" mint -n LOGIN --ca \"$KIT/{pub_name}\" --reason \"INC-…: why\"\n\
          ssh -i emergency LOGIN@HOST\n\
          ```\n\n\
          The whole procedure: `runbooks/incident.md` (or `./breakglass runbook incident`).\n\n\
