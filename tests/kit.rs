@@ -388,7 +388,10 @@ fn a_tampered_kit_is_refused_naming_the_change() {
     );
     let o = verify(&w, "kit", Some("HpBgmVXCR7wzDrh6e60UUtaD27qe"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).starts_with("breakglass: --ca-fingerprint HpBgmVXCR7wzDrh6e60UUtaD27qe is not a SHA-256 key fingerprint.\n"));
+    assert_eq!(
+        err(&o),
+        "breakglass: --ca-fingerprint HpBgmVXCR7wzDrh6e60UUtaD27qe is not a SHA-256 key fingerprint.\nGive it as ssh-keygen -l prints it, e.g. --ca-fingerprint SHA256:HpBgmVXCR7wzDrh6e60UUtaD27qe/NGMVzw4828X7ls.\n"
+    );
 
     // Everything restored: the kit verifies again.
     assert!(verify(&w, "kit", Some(&ca_fp)).status.success());

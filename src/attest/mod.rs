@@ -22,6 +22,7 @@ mod aaguid;
 mod chain;
 pub mod container;
 mod error;
+mod firmware;
 mod packed;
 mod piv;
 mod policy;
