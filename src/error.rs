@@ -432,6 +432,10 @@ pub enum Error {
     #[error(transparent)]
     HostConfig(#[from] crate::ops::host_config::HostConfigError),
 
+    /// `kit` or `kit --verify` failed.
+    #[error(transparent)]
+    Kit(#[from] crate::ops::kit::KitError),
+
     /// `request`: the approver refused to sign (policy, or declined); the reason is theirs.
     #[error("the approver refused the request: {0}")]
     RequestRefused(String),
@@ -544,6 +548,7 @@ impl Error {
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
             Error::HostConfig(h) => h.hint(),
+            Error::Kit(k) => k.hint(),
             Error::Krl { error, .. } => error.hint().into(),
             Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
             Error::ReplyRefused(_) => "Tell the approver what was refused and start a new request; do not use anything from this exchange.".into(),
@@ -580,6 +585,7 @@ impl Error {
             | Error::UnknownRunbook { .. }
             | Error::LogSince(_) => 2,
             Error::Krl { error, .. } if error.is_usage() => 2,
+            Error::Kit(k) => k.exit_code(),
             _ => 1,
         }
     }
@@ -653,6 +659,7 @@ impl Error {
             Error::Transfer(t) => t.kind(),
             Error::Agent(_) => "agent",
             Error::HostConfig(h) => h.kind(),
+            Error::Kit(k) => k.kind(),
             Error::Krl { .. } => "krl",
             Error::RequestRefused(_) => "request-refused",
             Error::ReplyRefused(_) => "reply-refused",

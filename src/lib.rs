@@ -10,6 +10,7 @@ pub mod delivery;
 mod error;
 pub mod json_u64;
 pub mod ops;
+pub mod runbooks;
 pub mod sanitize;
 pub mod shell;
 pub mod ssh;

@@ -127,6 +127,7 @@ const PINNED_ELSEWHERE: &[&str] = &[
     "tests/bad_inputs.rs",
     "tests/hid_vm.rs",
     "tests/host_config.rs",
+    "tests/kit.rs",
     "tests/krl.rs",
     "tests/piv_vpcd.rs",
     "tests/pty_prompts.rs",

@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod host_config;
 pub mod init_ca;
 pub mod inspect;
+pub mod kit;
 pub mod lifetime;
 pub mod list;
 pub mod log;

@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// With --version: also print this program's path and SHA-256 (to compare with a kit's SHA256SUMS).
+    #[arg(long, requires = "version")]
+    pub verbose: bool,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -110,6 +114,52 @@ pub enum Command {
     Man,
     /// Print a runbook that ships inside breakglass (incident, handoff, ...); without a name, list them.
     Runbook(RunbookArgs),
+    /// Make the emergency kit (this program, the CA files, the runbooks) signed by the CA with one touch; or check one with --verify.
+    Kit(KitArgs),
+}
+
+/// Whether the command line is `--version --verbose` (either order): clap's own --version stops
+/// parsing where it stands, so this one is answered before clap sees it.
+pub fn verbose_version(args: &[std::ffi::OsString]) -> bool {
+    let mut a: Vec<&str> = args.iter().skip(1).filter_map(|s| s.to_str()).collect();
+    a.sort_unstable();
+    args.len() == 3 && (a == ["--verbose", "--version"] || a == ["--verbose", "-V"])
+}
+
+/// `kit`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  breakglass kit /media/usb/breakglass-kit --ca sk-user-ca.pub --ca backup-ca.pub --hosts inventory.ini
+  breakglass kit --verify /media/usb/breakglass-kit --ca-fingerprint SHA256:…   (the CA your hosts trust)
+Without breakglass, in the kit: sha256sum -c SHA256SUMS, then
+  ssh-keygen -Y verify -f allowed_signers -I breakglass-kit@sk-user-ca -n breakglass-kit -s SHA256SUMS.sig < SHA256SUMS")]
+pub struct KitArgs {
+    /// The kit directory: made (it must not exist, unless --force), or checked with --verify.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Check the kit in DIR instead: every file against SHA256SUMS, and the CA's signature over it.
+    #[arg(long)]
+    pub verify: bool,
+    /// With --verify: the kit must be signed by this CA (as `ssh-keygen -l` prints the key your hosts trust; repeatable).
+    #[arg(long, value_name = "SHA256:…", requires = "verify")]
+    pub ca_fingerprint: Vec<String>,
+    /// A CA public key to put in the kit with its key-handle (or PIV reference) and attestation files; repeatable (the primary and the backup key). The first signs the kit.
+    #[arg(
+        long,
+        value_name = "CA.pub",
+        required_unless_present = "verify",
+        conflicts_with = "verify"
+    )]
+    pub ca: Vec<PathBuf>,
+    /// The hosts for the fleet drill (an Ansible inventory), copied into the kit.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub hosts: Option<PathBuf>,
+    /// Replace an existing kit directory.
+    #[arg(long, conflicts_with = "verify")]
+    pub force: bool,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// `status`.

@@ -11,6 +11,7 @@ mod handoff;
 mod host_config;
 mod init_ca;
 mod inspect;
+mod kit;
 mod list;
 mod log;
 mod mint;
@@ -43,6 +44,17 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
+/// `--version --verbose`: the version, this program's path and its SHA-256.
+pub fn version_verbose() -> ExitCode {
+    match kit::version_verbose() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, false);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
 /// Dispatches one command.
 fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
     let outer = cli.backend;
@@ -70,6 +82,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Man => docs::man(),
         Command::Status(a) => status::run(a, json),
         Command::Doctor(a) => doctor::run(a, outer, json, ui),
+        Command::Kit(a) => kit::run(a, outer, json, ui),
     }
 }
 
