@@ -401,7 +401,7 @@ fn rotation_runbook_revokes_a_lost_key_and_a_leaked_certificate_on_the_fleet() {
         "{stdout}"
     );
     let verify_tasks: Vec<&str> = stdout
-        .split("TASK [breakglass_host : Verify the KRL's signature")
+        .split("TASK [breakglass_host : KRL - verify the signature of that copy")
         .skip(1)
         .collect();
     assert_eq!(verify_tasks.len(), 2, "{stdout}");
