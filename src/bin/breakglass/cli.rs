@@ -641,6 +641,17 @@ pub struct SimHidArgs {
     /// With BREAKGLASS_SIM_TOUCH=timeout: milliseconds until the key gives up waiting (USER_ACTION_TIMEOUT).
     #[arg(long, value_name = "N", default_value_t = 30000)]
     pub touch_timeout_ms: u64,
+    /// Firmware its attestation certificate states (chained to the breakglass TEST root), or none to leave it out.
+    #[arg(long, value_name = "X.Y.Z|none", default_value = "5.7.4", value_parser = parse_firmware_or_none)]
+    pub firmware: String,
+}
+
+fn parse_firmware_or_none(s: &str) -> Result<String, String> {
+    if s == "none" || s.parse::<breakglass::attest::FirmwareVersion>().is_ok() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not X.Y.Z or none"))
+    }
 }
 
 /// `sim piv-card`.

@@ -18,6 +18,7 @@ pub(super) fn run(a: SimHidArgs) -> Result<(), Error> {
             uhid,
             format!("--touch-delay-ms={}", a.touch_delay_ms).into(),
             format!("--touch-timeout-ms={}", a.touch_timeout_ms).into(),
+            format!("--firmware={}", a.firmware).into(),
         ],
         Error::SimHidProgramMissing,
     ))
