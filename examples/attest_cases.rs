@@ -1,5 +1,5 @@
 //! Writes the input files of the `breakglass ca verify` case files (`tests/cmd/ca/*.toml`) into
-//! `tests/cmd/ca/files/`: `cargo run --example attest_cases`.
+//! `tests/cmd/ca/files/`: `cargo run --example attest_cases --features test-support`.
 //!
 //! - copies of the real vectors (`tests/vectors/attest/`, byte for byte) and, for the two PIV
 //!   vectors, a `.pub` made from the slot certificate's key (the vectors come without one);
