@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::delivery::agent::AgentError;
+use crate::delivery::atomic::AtomicError;
 #[cfg(feature = "wormhole")]
 use crate::delivery::transfer::TransferError;
 use crate::ssh::cert_options::OptionError;
@@ -711,4 +712,26 @@ impl Error {
 /// `getrandom` failures, as an [`Error`].
 pub(crate) fn randomness(e: getrandom::Error) -> Error {
     Error::Randomness(e.to_string())
+}
+
+/// A file set that could not be written says so with the same variants (and sentences) as
+/// before `delivery::atomic` had its own error type.
+impl From<AtomicError> for Error {
+    fn from(e: AtomicError) -> Self {
+        match e {
+            AtomicError::FileExists(p) => Error::FileExists(p),
+            AtomicError::IsDirectory(p) => Error::IsDirectory(p),
+            AtomicError::DirMissing(p) => Error::DirMissing(p),
+            AtomicError::Io {
+                action,
+                path,
+                source,
+            } => Error::Io {
+                action,
+                path,
+                source,
+            },
+            AtomicError::Randomness(why) => Error::Randomness(why),
+        }
+    }
 }

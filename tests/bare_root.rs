@@ -289,19 +289,25 @@ fn the_release_binary_works_in_a_root_holding_only_the_c_library() {
         assert!(s.contains(want), "{want:?} not in inspect's output:\n{s}");
     }
 
-    // No key: list says what it could not look at and that no key is there.
-    let no_key = format!(
-        "note: PIV: the PC/SC library libpcsclite.so.1, which YubiKey PIV needs, cannot be loaded \
-         ({NO_PCSC}). {PCSC_HINT}\n\
-         breakglass: no FIDO2 key found.\n\
-         Insert the YubiKey that holds the CA and run again. To practise without a key, use \
-         --backend sim (simulated; never for real access).\n"
-    );
-    for args in [&["list"][..], &["--backend", "piv", "list"]] {
+    // No key: list says what it could not look at and that no key is there — with
+    // `--backend piv`, a PIV key (the listing concerns PIV only), else a FIDO2 key.
+    let no_key = |backend: &str| {
+        format!(
+            "note: PIV: the PC/SC library libpcsclite.so.1, which YubiKey PIV needs, cannot be \
+             loaded ({NO_PCSC}). {PCSC_HINT}\n\
+             breakglass: no {backend} key found.\n\
+             Insert the YubiKey that holds the CA and run again. To practise without a key, use \
+             --backend sim (simulated; never for real access).\n"
+        )
+    };
+    for (args, backend) in [
+        (&["list"][..], "FIDO2"),
+        (&["--backend", "piv", "list"], "PIV"),
+    ] {
         let o = root.run(args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", err(&o));
         assert_eq!(out(&o), "", "{args:?}");
-        assert_eq!(err(&o), no_key, "{args:?}");
+        assert_eq!(err(&o), no_key(backend), "{args:?}");
     }
 
     // A PIV command: PC/SC is missing and how to install it, before any PIN is asked for;

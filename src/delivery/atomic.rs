@@ -29,7 +29,47 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::{Error, Result};
+/// What writing a file set can fail with: the same sentences as the crate's `Error` variants
+/// of those names, into which the callers' `?` converts it. Its own type, so this module is a
+/// leaf that the token backends (the simulated key's state) use without the crate's errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AtomicError {
+    /// A file of the set is already there (and `force` was not given).
+    #[error("{} already exists", .0.display())]
+    FileExists(PathBuf),
+    /// A path of the set names a directory.
+    #[error("{} is a directory", .0.display())]
+    IsDirectory(PathBuf),
+    /// The directory of a file does not exist.
+    #[error("directory {} does not exist", .0.display())]
+    DirMissing(PathBuf),
+    /// A filesystem operation failed.
+    #[error("could not {action} {}: {source}", .path.display())]
+    Io {
+        /// What we tried, e.g. "create".
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No random name for a temporary file (getrandom failed).
+    #[error("the system's random number generator failed: {0}")]
+    Randomness(String),
+}
+
+impl AtomicError {
+    fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        AtomicError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, AtomicError>;
 
 /// One file to write: its path, its bytes (zeroized on drop) and its mode.
 pub struct PlannedFile {
@@ -66,11 +106,11 @@ pub fn preflight(paths: &[&Path], force: bool) -> Result<()> {
     for path in paths {
         let dir = parent_dir(path);
         if !dir.is_dir() {
-            return Err(Error::DirMissing(dir.to_path_buf()));
+            return Err(AtomicError::DirMissing(dir.to_path_buf()));
         }
         match fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_dir() => return Err(Error::IsDirectory(path.to_path_buf())),
-            Ok(_) if !force => return Err(Error::FileExists(path.to_path_buf())),
+            Ok(meta) if meta.is_dir() => return Err(AtomicError::IsDirectory(path.to_path_buf())),
+            Ok(_) if !force => return Err(AtomicError::FileExists(path.to_path_buf())),
             _ => {}
         }
     }
@@ -113,7 +153,7 @@ fn sync_files(paths: &[&Path], dir: Option<&Path>) -> Result<()> {
     let one = |p: &Path, all: bool| {
         File::open(p)
             .and_then(|f| if all { f.sync_all() } else { f.sync_data() })
-            .map_err(|e| Error::io("sync", p, e))
+            .map_err(|e| AtomicError::io("sync", p, e))
     };
     let mut jobs: Vec<(&Path, bool)> = paths.iter().map(|p| (*p, false)).collect();
     jobs.extend(dir.map(|d| (d, true)));
@@ -174,7 +214,7 @@ impl Staged {
         for (temp, target) in &temps {
             use std::os::unix::fs::MetadataExt;
             let ino = fs::metadata(temp)
-                .map_err(|e| Error::io("read", temp, e))?
+                .map_err(|e| AtomicError::io("read", temp, e))?
                 .ino();
             // One file is replaced by one atomic rename: no copy of the old one is needed.
             let backup =
@@ -251,23 +291,24 @@ fn place(s: &Step, force: bool, i: usize, first: &Path) -> Result<()> {
     fault(&format!("commit-place-{}", i + 1), first);
     if force {
         if let Some(b) = &s.backup {
-            fs::hard_link(&s.target, b).map_err(|e| Error::io("keep a copy of", &s.target, e))?;
+            fs::hard_link(&s.target, b)
+                .map_err(|e| AtomicError::io("keep a copy of", &s.target, e))?;
         }
         // Link first, so the temporary name stays until the whole set is in place: recovery
         // and rollback find the new file by it.
         let tmp2 = new_name(&s.temp);
-        fs::hard_link(&s.temp, &tmp2).map_err(|e| Error::io("replace", &s.target, e))?;
+        fs::hard_link(&s.temp, &tmp2).map_err(|e| AtomicError::io("replace", &s.target, e))?;
         fs::rename(&tmp2, &s.target).map_err(|e| {
             let _ = fs::remove_file(&tmp2);
-            Error::io("replace", &s.target, e)
+            AtomicError::io("replace", &s.target, e)
         })
     } else {
         match fs::hard_link(&s.temp, &s.target) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Err(Error::FileExists(s.target.clone()))
+                Err(AtomicError::FileExists(s.target.clone()))
             }
-            Err(e) => Err(Error::io("create", &s.target, e)),
+            Err(e) => Err(AtomicError::io("create", &s.target, e)),
         }
     }
 }
@@ -332,11 +373,11 @@ fn write_intent(dir: &Path, last: &Path, force: bool, steps: &[Step]) -> Result<
         .create_new(true)
         .mode(0o600)
         .open(&intent)
-        .map_err(|e| Error::io("create a file in", dir, e))?;
+        .map_err(|e| AtomicError::io("create a file in", dir, e))?;
     // Synced by the commit's first barrier, with the temporary files.
     f.write_all(text.as_bytes()).map_err(|e| {
         let _ = fs::remove_file(&intent);
-        Error::io("write", &intent, e)
+        AtomicError::io("write", &intent, e)
     })?;
     Ok(intent)
 }
@@ -524,7 +565,7 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
         .unwrap_or_default();
     for _ in 0..16 {
         let mut rnd = [0u8; 6];
-        getrandom::fill(&mut rnd).map_err(crate::error::randomness)?;
+        getrandom::fill(&mut rnd).map_err(|e| AtomicError::Randomness(e.to_string()))?;
         let suffix: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
         let temp = dir.join(format!(".{name}.tmp-{suffix}"));
         let opened = OpenOptions::new()
@@ -535,7 +576,7 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
         let mut f = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io("create a file in", dir, e)),
+            Err(e) => return Err(AtomicError::io("create a file in", dir, e)),
         };
         // The umask may have narrowed the mode; make it exact (never wider than asked), on the
         // open handle (fchmod), so a path swapped since the create cannot be chmodded instead.
@@ -545,12 +586,12 @@ fn write_temp(file: &PlannedFile) -> Result<PathBuf> {
             .and_then(|()| f.write_all(&file.bytes));
         if let Err(e) = written {
             let _ = fs::remove_file(&temp);
-            return Err(Error::io("write", &temp, e));
+            return Err(AtomicError::io("write", &temp, e));
         }
         fault("stage-temp", &file.path);
         return Ok(temp);
     }
-    Err(Error::io(
+    Err(AtomicError::io(
         "create a temporary file in",
         dir,
         std::io::Error::from(std::io::ErrorKind::AlreadyExists),
@@ -643,7 +684,7 @@ mod tests {
             false,
         )
         .unwrap_err();
-        assert!(matches!(err, Error::FileExists(_)));
+        assert!(matches!(err, AtomicError::FileExists(_)));
         assert_eq!(names(d.path()), ["b"]);
         assert_eq!(fs::read_to_string(d.path().join("b")).unwrap(), "old");
     }
@@ -660,7 +701,10 @@ mod tests {
         )
         .unwrap();
         fs::write(d.path().join("b"), "raced").unwrap();
-        assert!(matches!(staged.commit().unwrap_err(), Error::FileExists(_)));
+        assert!(matches!(
+            staged.commit().unwrap_err(),
+            AtomicError::FileExists(_)
+        ));
         assert_eq!(names(d.path()), ["b"]);
         assert_eq!(fs::read_to_string(d.path().join("b")).unwrap(), "raced");
     }
@@ -717,6 +761,6 @@ mod tests {
             false,
         )
         .unwrap_err();
-        assert!(matches!(err, Error::DirMissing(_)));
+        assert!(matches!(err, AtomicError::DirMissing(_)));
     }
 }

@@ -145,7 +145,8 @@ impl Release {
                 format!("{cert_line}\n").into_bytes(),
             )],
             force,
-        );
+        )
+        .map_err(Error::from);
         record_failure(&self.audit_path, entry, written)?;
         Ok(Released {
             files: vec![path],
@@ -205,7 +206,7 @@ impl Release {
                 ));
                 // The entry is durable before the first byte of key or certificate is written.
                 audit::append(&audit_path, entry)?;
-                let written = atomic::write_all(&planned, force);
+                let written = atomic::write_all(&planned, force).map_err(Error::from);
                 record_failure(&audit_path, entry, written)?;
                 Ok(Released {
                     files: vec![f.key, f.public, f.cert],

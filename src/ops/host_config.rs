@@ -850,8 +850,8 @@ pub fn write(plan: &HostPlan, out: &Path, force: bool) -> Result<Written, HostCo
     if let Err(e) = atomic::write_all(&planned, force) {
         remove_dirs(&made);
         return Err(match e {
-            crate::Error::FileExists(p) => HostConfigError::Exists(p),
-            crate::Error::Io {
+            atomic::AtomicError::FileExists(p) => HostConfigError::Exists(p),
+            atomic::AtomicError::Io {
                 action,
                 path,
                 source,

@@ -292,7 +292,8 @@ pub fn request(req: &RequestRequest, on_code: &mut dyn FnMut(&str)) -> Result<Re
                 let written = atomic::write_all(
                     &[PlannedFile::public(&cert, format!("{cert_line}\n"))],
                     force,
-                );
+                )
+                .map_err(crate::Error::from);
                 if let Err(e) = &written {
                     let mut failed = entry.clone();
                     failed.result = format!("failed: {}", e.kind());

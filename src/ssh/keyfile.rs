@@ -9,17 +9,21 @@ use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
-use crate::token::sk_ca::ResidentCa;
 use crate::{Error, Result};
 
-/// The `openssh-key-v1` key-handle file for a resident CA, as `ssh-keygen -t ecdsa-sk -O resident`
-/// writes it (unencrypted, flags as given, 70-column base64). The private key stays on the token;
-/// this file only names the credential.
-pub fn key_handle_file(ca: &ResidentCa, flags: u8, comment: &str) -> Result<Zeroizing<String>> {
-    let KeyData::SkEcdsaSha2NistP256(public) = ca.key_data()? else {
+/// The `openssh-key-v1` key-handle file for a resident CA (its `public` key and `credential_id`),
+/// as `ssh-keygen -t ecdsa-sk -O resident` writes it (unencrypted, flags as given, 70-column
+/// base64). The private key stays on the token; this file only names the credential.
+pub fn key_handle_file(
+    public: KeyData,
+    credential_id: &[u8],
+    flags: u8,
+    comment: &str,
+) -> Result<Zeroizing<String>> {
+    let KeyData::SkEcdsaSha2NistP256(public) = public else {
         return Err(Error::Ssh(ssh_key::Error::AlgorithmUnknown));
     };
-    let private = SkPrivate::new(public, flags, ca.credential_id.clone())?;
+    let private = SkPrivate::new(public, flags, credential_id.to_vec())?;
     let key = PrivateKey::new(KeypairData::SkEcdsaSha2NistP256(private), comment)?;
     Ok(key.to_openssh(LineEnding::LF)?)
 }

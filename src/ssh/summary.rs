@@ -222,7 +222,7 @@ pub fn summarize(
     build(file, cert, signature_valid, now, expected_ca)
 }
 
-/// Summarises a certificate this process has just had signed: every [`crate::token::CaSigner`]
+/// Summarises a certificate this process has just had signed: every `CaSigner`
 /// verifies the signature it returns, so it is not verified a second time.
 pub fn summarize_issued(file: &str, cert: &Certificate, now: u64, ca: &KeyData) -> CertSummary {
     build(file, cert, true, now, Some(ca))

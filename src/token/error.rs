@@ -1,7 +1,9 @@
 //! What a token can answer, as our own variants (CTAP2 status codes of REFERENCE.md §5.5 mapped
-//! to sentences), with the raw code kept for the record.
+//! to sentences), with the status kept for the record.
 
 use std::path::PathBuf;
+
+use super::ctap_status::CtapStatus;
 
 /// A token-level failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,11 +50,14 @@ pub enum TokenError {
     #[error("the key has no room for another resident credential")]
     KeyStoreFull,
     /// The key lacks a feature breakglass needs (CTAP2 0x26, 0x2B, 0x2C).
-    #[error("the key does not support {what} (CTAP2 {code:#04x})")]
-    Unsupported { code: u8, what: &'static str },
+    #[error("the key does not support {what} (CTAP2 {:#04x})", .status.code())]
+    Unsupported {
+        status: CtapStatus,
+        what: &'static str,
+    },
     /// Any other CTAP2 status.
-    #[error("the key answered CTAP2 error {code:#04x} ({name})")]
-    Ctap { code: u8, name: &'static str },
+    #[error("the key answered CTAP2 error {:#04x} ({})", .0.code(), .0.name())]
+    Ctap(CtapStatus),
     /// The answer could not be converted (broken or hostile authenticator).
     #[error("the key's answer is invalid: {0}")]
     BadAnswer(String),
@@ -72,54 +77,52 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// Maps a CTAP2 status byte to our variant (`tries_left` fills PIN_INVALID).
-    pub fn from_ctap(code: u8, tries_left: Option<u8>) -> Self {
-        match code {
-            0x27 => TokenError::OperationDenied,
-            0x28 => TokenError::KeyStoreFull,
-            0x26 => TokenError::Unsupported {
-                code,
+    /// Maps a CTAP2 status to our variant (`tries_left` fills PIN_INVALID).
+    pub fn from_ctap(status: impl Into<CtapStatus>, tries_left: Option<u8>) -> Self {
+        let status = status.into();
+        match status {
+            CtapStatus::OperationDenied => TokenError::OperationDenied,
+            CtapStatus::KeyStoreFull => TokenError::KeyStoreFull,
+            CtapStatus::UnsupportedAlgorithm => TokenError::Unsupported {
+                status,
                 what: "P-256 (ES256) credentials",
             },
-            0x2B => TokenError::Unsupported {
-                code,
+            CtapStatus::UnsupportedOption => TokenError::Unsupported {
+                status,
                 what: "an option breakglass needs (resident keys or user verification)",
             },
-            0x2C => TokenError::Unsupported {
-                code,
+            CtapStatus::InvalidOption => TokenError::Unsupported {
+                status,
                 what: "an option breakglass asked for",
             },
-            0x2E => TokenError::NoCredentials,
-            0x2F => TokenError::UserActionTimeout,
-            0x31 => TokenError::PinInvalid {
+            CtapStatus::NoCredentials => TokenError::NoCredentials,
+            CtapStatus::UserActionTimeout => TokenError::UserActionTimeout,
+            CtapStatus::PinInvalid => TokenError::PinInvalid {
                 tries_left: tries_left.unwrap_or(0),
             },
-            0x32 => TokenError::PinBlocked,
-            0x34 => TokenError::PinAuthBlocked { simulated: false },
-            0x35 => TokenError::PinNotSet,
-            0x36 => TokenError::PinRequired,
-            0x37 => TokenError::PinPolicy,
-            _ => TokenError::Ctap {
-                code,
-                name: ctap_name(code),
-            },
+            CtapStatus::PinBlocked => TokenError::PinBlocked,
+            CtapStatus::PinAuthBlocked => TokenError::PinAuthBlocked { simulated: false },
+            CtapStatus::PinNotSet => TokenError::PinNotSet,
+            CtapStatus::PinRequired => TokenError::PinRequired,
+            CtapStatus::PinPolicyViolation => TokenError::PinPolicy,
+            _ => TokenError::Ctap(status),
         }
     }
 
     /// The CTAP2 status this error corresponds to, when there is one.
-    pub fn ctap_code(&self) -> Option<u8> {
+    pub fn ctap_status(&self) -> Option<CtapStatus> {
         Some(match self {
-            TokenError::OperationDenied => 0x27,
-            TokenError::KeyStoreFull => 0x28,
-            TokenError::NoCredentials => 0x2E,
-            TokenError::UserActionTimeout => 0x2F,
-            TokenError::PinInvalid { .. } => 0x31,
-            TokenError::PinBlocked => 0x32,
-            TokenError::PinAuthBlocked { .. } => 0x34,
-            TokenError::PinNotSet => 0x35,
-            TokenError::PinRequired => 0x36,
-            TokenError::PinPolicy => 0x37,
-            TokenError::Ctap { code, .. } | TokenError::Unsupported { code, .. } => *code,
+            TokenError::OperationDenied => CtapStatus::OperationDenied,
+            TokenError::KeyStoreFull => CtapStatus::KeyStoreFull,
+            TokenError::NoCredentials => CtapStatus::NoCredentials,
+            TokenError::UserActionTimeout => CtapStatus::UserActionTimeout,
+            TokenError::PinInvalid { .. } => CtapStatus::PinInvalid,
+            TokenError::PinBlocked => CtapStatus::PinBlocked,
+            TokenError::PinAuthBlocked { .. } => CtapStatus::PinAuthBlocked,
+            TokenError::PinNotSet => CtapStatus::PinNotSet,
+            TokenError::PinRequired => CtapStatus::PinRequired,
+            TokenError::PinPolicy => CtapStatus::PinPolicyViolation,
+            TokenError::Ctap(status) | TokenError::Unsupported { status, .. } => *status,
             _ => return None,
         })
     }
@@ -140,7 +143,7 @@ impl TokenError {
             TokenError::PinTooShort { .. } => "Type the key's PIN again, in full.".into(),
             TokenError::NoCredentials => "Insert the key that holds this CA, or check --ca.".into(),
             TokenError::KeyStoreFull => "Delete an unused resident credential from the key, or use another key.".into(),
-            TokenError::Ctap { .. } => "Re-insert the key and run the command again; if it persists, use the backup key.".into(),
+            TokenError::Ctap(_) => "Re-insert the key and run the command again; if it persists, use the backup key.".into(),
             TokenError::Unsupported { .. } => "Use a key with FIDO2 resident keys and credProtect (e.g. a YubiKey 5, firmware 5.2 or later), or the PIV backend.".into(),
             TokenError::BadAnswer(_) => "Do not trust this key until you know why; use the backup key.".into(),
             TokenError::SimState { .. } => "Move the state directory aside (or point BREAKGLASS_SIM_DIR elsewhere) to start a fresh simulated key.".into(),
@@ -166,7 +169,7 @@ impl TokenError {
             TokenError::PinTooShort { .. } => "pin-too-short",
             TokenError::NoCredentials => "no-credentials",
             TokenError::KeyStoreFull => "key-store-full",
-            TokenError::Ctap { .. } => "ctap-error",
+            TokenError::Ctap(_) => "ctap-error",
             TokenError::Unsupported { .. } => "unsupported",
             TokenError::BadAnswer(_) => "bad-answer",
             TokenError::SimState { .. } => "sim-state",
@@ -178,65 +181,6 @@ impl TokenError {
     }
 }
 
-/// libfido2 / CTAP 2.1 name of a status byte.
-pub fn ctap_name(code: u8) -> &'static str {
-    match code {
-        0x00 => "CTAP2_OK",
-        0x01 => "CTAP1_ERR_INVALID_COMMAND",
-        0x02 => "CTAP1_ERR_INVALID_PARAMETER",
-        0x03 => "CTAP1_ERR_INVALID_LENGTH",
-        0x04 => "CTAP1_ERR_INVALID_SEQ",
-        0x05 => "CTAP1_ERR_TIMEOUT",
-        0x06 => "CTAP1_ERR_CHANNEL_BUSY",
-        0x0A => "CTAP1_ERR_LOCK_REQUIRED",
-        0x0B => "CTAP1_ERR_INVALID_CHANNEL",
-        0x11 => "CBOR_UNEXPECTED_TYPE",
-        0x12 => "INVALID_CBOR",
-        0x14 => "MISSING_PARAMETER",
-        0x15 => "LIMIT_EXCEEDED",
-        0x16 => "UNSUPPORTED_EXTENSION",
-        0x17 => "FP_DATABASE_FULL",
-        0x18 => "LARGE_BLOB_STORAGE_FULL",
-        0x19 => "CREDENTIAL_EXCLUDED",
-        0x21 => "PROCESSING",
-        0x22 => "INVALID_CREDENTIAL",
-        0x23 => "USER_ACTION_PENDING",
-        0x24 => "OPERATION_PENDING",
-        0x25 => "NO_OPERATIONS",
-        0x26 => "UNSUPPORTED_ALGORITHM",
-        0x27 => "OPERATION_DENIED",
-        0x28 => "KEY_STORE_FULL",
-        0x29 => "NOT_BUSY",
-        0x2A => "NO_OPERATION_PENDING",
-        0x2B => "UNSUPPORTED_OPTION",
-        0x2C => "INVALID_OPTION",
-        0x2D => "KEEPALIVE_CANCEL",
-        0x2E => "NO_CREDENTIALS",
-        0x2F => "USER_ACTION_TIMEOUT",
-        0x30 => "NOT_ALLOWED",
-        0x31 => "PIN_INVALID",
-        0x32 => "PIN_BLOCKED",
-        0x33 => "PIN_AUTH_INVALID",
-        0x34 => "PIN_AUTH_BLOCKED",
-        0x35 => "PIN_NOT_SET",
-        0x36 => "PUAT_REQUIRED",
-        0x37 => "PIN_POLICY_VIOLATION",
-        0x38 => "PIN_TOKEN_EXPIRED",
-        0x39 => "REQUEST_TOO_LARGE",
-        0x3A => "ACTION_TIMEOUT",
-        0x3B => "UP_REQUIRED",
-        0x3C => "UV_BLOCKED",
-        0x3D => "INTEGRITY_FAILURE",
-        0x3E => "INVALID_SUBCOMMAND",
-        0x3F => "UV_INVALID",
-        0x40 => "UNAUTHORIZED_PERMISSION",
-        0x7F => "CTAP1_ERR_OTHER",
-        0xE0..=0xEF => "CTAP2_ERR_EXTENSION",
-        0xF0..=0xFF => "CTAP2_ERR_VENDOR",
-        _ => "UNKNOWN",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,7 +189,11 @@ mod tests {
     fn every_named_code_round_trips_and_has_a_hint() {
         for code in 0u8..=0xFF {
             let e = TokenError::from_ctap(code, Some(5));
-            assert_eq!(e.ctap_code(), Some(code), "code {code:#04x}");
+            assert_eq!(
+                e.ctap_status(),
+                Some(CtapStatus::from(code)),
+                "code {code:#04x}"
+            );
             // A message without its full stop (the printer adds it), then a hint that is a
             // sentence of its own.
             let (m, h) = (e.to_string(), e.hint());
@@ -259,7 +207,7 @@ mod tests {
             );
         }
         assert_eq!(
-            TokenError::from_ctap(0x27, None).hint(),
+            TokenError::from_ctap(CtapStatus::OperationDenied, None).hint(),
             "Run the command again and touch the key when it blinks."
         );
         assert_eq!(
@@ -267,7 +215,7 @@ mod tests {
             "Re-insert the key and run the command again; if it persists, use the backup key."
         );
         assert_eq!(
-            TokenError::from_ctap(0x31, Some(2)).to_string(),
+            TokenError::from_ctap(CtapStatus::PinInvalid, Some(2)).to_string(),
             "wrong PIN; 2 tries left before the key locks its PIN"
         );
         assert_eq!(

@@ -5,6 +5,8 @@
 use yubikey::piv::{self, AlgorithmId, SlotAlgorithmId, SlotId};
 use yubikey::{MgmKey, PinPolicy, TouchPolicy, YubiKey};
 
+use super::piv_slot;
+
 /// The CA key as created on the token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PivCa {
@@ -178,13 +180,7 @@ fn open(serial: Option<u32>) -> Result<YubiKey, PivError> {
 
 fn slot_id(slot: u8) -> Result<SlotId, PivError> {
     match SlotId::try_from(slot) {
-        Ok(
-            s @ (SlotId::Authentication
-            | SlotId::Signature
-            | SlotId::KeyManagement
-            | SlotId::CardAuthentication
-            | SlotId::Retired(_)),
-        ) => Ok(s),
+        Ok(s) if piv_slot::is_key_slot(slot) => Ok(s),
         _ => Err(PivError::Other(format!("{slot:02x} is not a PIV key slot"))),
     }
 }
@@ -243,7 +239,7 @@ pub fn list() -> Result<Vec<PivKeyInfo>, PivError> {
         let v = yk.version();
         let pin_tries_left = yk.get_pin_retries().map_err(map_err)?;
         let mut slots = Vec::new();
-        for slot in 0x82u8..=0x95 {
+        for slot in piv_slot::RETIRED {
             let id = slot_id(slot)?;
             match piv::metadata(&mut yk, id) {
                 Ok(m) if m.algorithm == SlotAlgorithmId::Asymmetric(AlgorithmId::EccP256) => {

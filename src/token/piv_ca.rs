@@ -6,8 +6,11 @@
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 
-use super::open::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
+use super::listing::{Inventory, ListedCa, ListedKey};
 use super::piv::{self, PivError};
+use super::piv_slot;
+use super::select::Backend;
+use super::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
 use super::{CaSigner, TokenError};
 use crate::ui::{PinPrompt, Ui};
 use crate::{ssh::sk, Error, Result};
@@ -249,10 +252,45 @@ impl Token for PivToken {
         if let Some(serial) = self.serial {
             reference = Some(PivReference {
                 serial,
-                slot: reference.map(|r| r.slot).unwrap_or(0x82),
+                slot: reference.map(|r| r.slot).unwrap_or(piv_slot::DEFAULT),
             });
         }
         let (serial, slot) = find(expected, reference.as_ref())?;
         Ok(Box::new(PivCaSigner::new(serial, slot, expected.clone())))
+    }
+}
+
+/// Every connected YubiKey for the inventory, with the P-256 keys in its retired slots; where
+/// PC/SC cannot be used the problem says so (and, without the library, how to install it).
+pub fn list(inv: &mut Inventory) {
+    match piv::list() {
+        Ok(keys) => {
+            for k in keys {
+                let cas = k
+                    .slots
+                    .iter()
+                    .filter_map(|(slot, p)| {
+                        let pk = public_key(p, "").ok()?;
+                        Some(ListedCa {
+                            location: format!("PIV slot {slot:02x}"),
+                            key_type: "ECDSA".into(),
+                            fingerprint: pk.fingerprint(HashAlg::Sha256).to_string(),
+                        })
+                    })
+                    .collect();
+                inv.keys.push(ListedKey {
+                    backend: Backend::Piv,
+                    device: format!(
+                        "YubiKey {} (firmware {}.{}.{}, reader {})",
+                        k.serial, k.version.0, k.version.1, k.version.2, k.reader
+                    ),
+                    pin_tries_left: Some(k.pin_tries_left),
+                    cas,
+                });
+            }
+        }
+        // Where PC/SC is not installed, the note also says how to install it.
+        Err(e @ PivError::NoPcscLibrary(_)) => inv.problems.push(format!("PIV: {e}. {}", e.hint())),
+        Err(e) => inv.problems.push(format!("PIV: {e}")),
     }
 }

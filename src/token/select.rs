@@ -93,14 +93,19 @@ fn open_fido2(ca_hint: Option<&str>, _device: Option<&str>) -> Result<Box<dyn Au
     Err(no_hardware(ca_hint).into())
 }
 
-/// The error for "no key present", naming the CA when we know it.
+/// The error for "no FIDO2 key present", naming the CA when we know it.
 pub fn no_hardware(ca_hint: Option<&str>) -> TokenError {
+    no_key("FIDO2", ca_hint)
+}
+
+/// The error for "no `backend` key present" (`FIDO2`, `PIV`), naming the CA when we know it.
+pub(super) fn no_key(backend: &str, ca_hint: Option<&str>) -> TokenError {
     let which = match ca_hint {
         Some(fp) => format!("Insert the YubiKey that holds the CA ({fp}) and run again."),
         None => "Insert the YubiKey that holds the CA and run again.".to_string(),
     };
     TokenError::NoDevice {
-        backend: "FIDO2".into(),
+        backend: backend.into(),
         hint: format!("{which} To practise without a key, use --backend sim (simulated; never for real access)."),
     }
 }

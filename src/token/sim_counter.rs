@@ -10,7 +10,7 @@
 //! this file's valid slots and `token.json`'s own `counter` (written whenever anything else
 //! changes), so neither file can take the counter backwards.
 //!
-//! One barrier per signature: the simulated key in the CLI ([`super::sim::SimToken::defer_silent_counter`])
+//! One barrier per signature: the simulated key in the CLI (`SimToken::defer_silent_counter`)
 //! writes the counter of a silent assertion (no touch: the check that the key holds the CA
 //! before a mint asks for the touch) with [`write_deferred`], and the signature that follows
 //! flushes both values with its own [`write`]; see `SimToken::with_lock_deferring` for the

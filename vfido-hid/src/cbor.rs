@@ -4,56 +4,9 @@
 
 pub use ciborium::value::{Integer, Value};
 
-/// CTAP2 status codes this authenticator returns (CTAP 2.1 §8.2).
-pub mod status {
-    /// Success.
-    pub const OK: u8 = 0x00;
-    /// Unknown CTAP2 command.
-    pub const INVALID_COMMAND: u8 = 0x01;
-    /// A parameter has the wrong value.
-    pub const INVALID_PARAMETER: u8 = 0x02;
-    /// A value of the wrong CBOR type.
-    pub const CBOR_UNEXPECTED_TYPE: u8 = 0x11;
-    /// The request is not CBOR.
-    pub const INVALID_CBOR: u8 = 0x12;
-    /// A required parameter is missing.
-    pub const MISSING_PARAMETER: u8 = 0x14;
-    /// No supported algorithm in pubKeyCredParams.
-    pub const UNSUPPORTED_ALGORITHM: u8 = 0x26;
-    /// The user declined.
-    pub const OPERATION_DENIED: u8 = 0x27;
-    /// An option is not supported.
-    pub const UNSUPPORTED_OPTION: u8 = 0x2b;
-    /// An option is not valid for this command.
-    pub const INVALID_OPTION: u8 = 0x2c;
-    /// The request was cancelled (CTAPHID_CANCEL).
-    pub const KEEPALIVE_CANCEL: u8 = 0x2d;
-    /// No matching credential.
-    pub const NO_CREDENTIALS: u8 = 0x2e;
-    /// Nobody touched the key in time.
-    pub const USER_ACTION_TIMEOUT: u8 = 0x2f;
-    /// Not allowed now (PIN already set, no enumeration in progress, …).
-    pub const NOT_ALLOWED: u8 = 0x30;
-    /// Wrong PIN.
-    pub const PIN_INVALID: u8 = 0x31;
-    /// The pinUvAuthParam does not verify.
-    pub const PIN_AUTH_INVALID: u8 = 0x33;
-    /// No PIN is set.
-    pub const PIN_NOT_SET: u8 = 0x35;
-    /// A PIN (pinUvAuthParam) is required.
-    pub const PIN_REQUIRED: u8 = 0x36;
-    /// The new PIN breaks the PIN policy.
-    pub const PIN_POLICY_VIOLATION: u8 = 0x37;
-    /// Unknown subcommand.
-    pub const INVALID_SUBCOMMAND: u8 = 0x3e;
-    /// A permission the authenticator does not grant.
-    pub const UNAUTHORIZED_PERMISSION: u8 = 0x40;
-    /// Anything else (a state file that cannot be read, …).
-    pub const OTHER: u8 = 0x7f;
-}
-
-/// A CTAP2 status other than OK.
-pub type Status = u8;
+/// The CTAP2 status an answer starts with (CTAP 2.1 §8.2): breakglass's own type, which its
+/// FIDO2 client reads the same answers with.
+pub use breakglass::token::CtapStatus;
 
 /// An integer key or value.
 pub fn int(n: i64) -> Value {
@@ -103,17 +56,17 @@ pub fn encode(v: Value) -> Vec<u8> {
 
 /// A successful response: status 0 then the canonical encoding of `v`.
 pub fn ok(v: Value) -> Vec<u8> {
-    let mut out = vec![status::OK];
+    let mut out = vec![CtapStatus::Ok.code()];
     out.extend_from_slice(&encode(v));
     out
 }
 
 /// Decodes a request's CBOR parameters; the whole input must be one item.
-pub fn decode(b: &[u8]) -> Result<Value, Status> {
+pub fn decode(b: &[u8]) -> Result<Value, CtapStatus> {
     let mut rd = b;
-    let v: Value = ciborium::de::from_reader(&mut rd).map_err(|_| status::INVALID_CBOR)?;
+    let v: Value = ciborium::de::from_reader(&mut rd).map_err(|_| CtapStatus::InvalidCbor)?;
     if !rd.is_empty() {
-        return Err(status::INVALID_CBOR);
+        return Err(CtapStatus::InvalidCbor);
     }
     Ok(v)
 }
@@ -123,21 +76,21 @@ pub struct Params(Vec<(Value, Value)>);
 
 impl Params {
     /// The parameters of a request (`b` is the CBOR after the command byte).
-    pub fn parse(b: &[u8]) -> Result<Self, Status> {
+    pub fn parse(b: &[u8]) -> Result<Self, CtapStatus> {
         if b.is_empty() {
             return Ok(Params(Vec::new()));
         }
         match decode(b)? {
             Value::Map(m) => Ok(Params(m)),
-            _ => Err(status::CBOR_UNEXPECTED_TYPE),
+            _ => Err(CtapStatus::CborUnexpectedType),
         }
     }
 
     /// Wraps an already decoded map.
-    pub fn from_map(v: &Value) -> Result<Self, Status> {
+    pub fn from_map(v: &Value) -> Result<Self, CtapStatus> {
         match v {
             Value::Map(m) => Ok(Params(m.clone())),
-            _ => Err(status::CBOR_UNEXPECTED_TYPE),
+            _ => Err(CtapStatus::CborUnexpectedType),
         }
     }
 
@@ -158,48 +111,48 @@ impl Params {
     }
 
     /// A required value under integer key `k`.
-    pub fn need(&self, k: i64) -> Result<&Value, Status> {
-        self.get(k).ok_or(status::MISSING_PARAMETER)
+    pub fn need(&self, k: i64) -> Result<&Value, CtapStatus> {
+        self.get(k).ok_or(CtapStatus::MissingParameter)
     }
 }
 
 /// The bytes of a byte string.
-pub fn as_bytes(v: &Value) -> Result<&[u8], Status> {
+pub fn as_bytes(v: &Value) -> Result<&[u8], CtapStatus> {
     match v {
         Value::Bytes(b) => Ok(b),
-        _ => Err(status::CBOR_UNEXPECTED_TYPE),
+        _ => Err(CtapStatus::CborUnexpectedType),
     }
 }
 
 /// The text of a text string.
-pub fn as_text(v: &Value) -> Result<&str, Status> {
+pub fn as_text(v: &Value) -> Result<&str, CtapStatus> {
     match v {
         Value::Text(t) => Ok(t),
-        _ => Err(status::CBOR_UNEXPECTED_TYPE),
+        _ => Err(CtapStatus::CborUnexpectedType),
     }
 }
 
 /// An integer.
-pub fn as_int(v: &Value) -> Result<i128, Status> {
+pub fn as_int(v: &Value) -> Result<i128, CtapStatus> {
     match v {
         Value::Integer(i) => Ok(i128::from(*i)),
-        _ => Err(status::CBOR_UNEXPECTED_TYPE),
+        _ => Err(CtapStatus::CborUnexpectedType),
     }
 }
 
 /// A boolean.
-pub fn as_bool(v: &Value) -> Result<bool, Status> {
+pub fn as_bool(v: &Value) -> Result<bool, CtapStatus> {
     match v {
         Value::Bool(b) => Ok(*b),
-        _ => Err(status::CBOR_UNEXPECTED_TYPE),
+        _ => Err(CtapStatus::CborUnexpectedType),
     }
 }
 
 /// The items of an array.
-pub fn as_array(v: &Value) -> Result<&[Value], Status> {
+pub fn as_array(v: &Value) -> Result<&[Value], CtapStatus> {
     match v {
         Value::Array(a) => Ok(a),
-        _ => Err(status::CBOR_UNEXPECTED_TYPE),
+        _ => Err(CtapStatus::CborUnexpectedType),
     }
 }
 
@@ -235,12 +188,12 @@ mod tests {
 
     #[test]
     fn decode_refuses_garbage_and_trailing_bytes_and_params_find_keys() {
-        assert_eq!(decode(&[0xff]).unwrap_err(), status::INVALID_CBOR);
-        assert_eq!(decode(&[0x01, 0x02]).unwrap_err(), status::INVALID_CBOR);
-        assert_eq!(decode(&[0x5f]).unwrap_err(), status::INVALID_CBOR);
+        assert_eq!(decode(&[0xff]).unwrap_err(), CtapStatus::InvalidCbor);
+        assert_eq!(decode(&[0x01, 0x02]).unwrap_err(), CtapStatus::InvalidCbor);
+        assert_eq!(decode(&[0x5f]).unwrap_err(), CtapStatus::InvalidCbor);
         assert_eq!(
             Params::parse(&[0x01]).err(),
-            Some(status::CBOR_UNEXPECTED_TYPE)
+            Some(CtapStatus::CborUnexpectedType)
         );
         let p = Params::parse(&encode(Value::Map(vec![
             (int(1), bytes(b"x")),
@@ -249,10 +202,10 @@ mod tests {
         .unwrap();
         assert_eq!(as_bytes(p.get(1).unwrap()).unwrap(), b"x");
         assert_eq!(as_text(p.get(-2).unwrap()).unwrap(), "y");
-        assert_eq!(p.need(3).unwrap_err(), status::MISSING_PARAMETER);
+        assert_eq!(p.need(3).unwrap_err(), CtapStatus::MissingParameter);
         assert_eq!(
             as_int(p.get(1).unwrap()).unwrap_err(),
-            status::CBOR_UNEXPECTED_TYPE
+            CtapStatus::CborUnexpectedType
         );
     }
 }

@@ -36,8 +36,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::cbor::{
-    self, as_array, as_bool, as_bytes, as_int, as_text, bytes, int, status, text, Params, Status,
-    Value,
+    self, as_array, as_bool, as_bytes, as_int, as_text, bytes, int, text, CtapStatus, Params, Value,
 };
 use crate::ctaphid::{Ctap2, Step, TouchOutcome};
 use crate::pin_protocol::{self, KeyAgreement, Protocol};
@@ -147,14 +146,14 @@ fn batch(firmware: Option<FirmwareVersion>) -> Option<(FidoBatch, Vec<u8>)> {
     Some((b, cert))
 }
 
-fn status_of(e: &TokenError) -> Status {
-    e.ctap_code().unwrap_or(status::OTHER)
+fn status_of(e: &TokenError) -> CtapStatus {
+    e.ctap_status().unwrap_or(CtapStatus::Other)
 }
 
-fn array32(v: &Value) -> Result<[u8; 32], Status> {
+fn array32(v: &Value) -> Result<[u8; 32], CtapStatus> {
     as_bytes(v)?
         .try_into()
-        .map_err(|_| status::INVALID_PARAMETER)
+        .map_err(|_| CtapStatus::InvalidParameter)
 }
 
 fn descriptor(id: &[u8]) -> Value {
@@ -165,14 +164,14 @@ fn descriptor(id: &[u8]) -> Value {
 }
 
 /// The PIN inside a decrypted newPinEnc (64 bytes, zero padded).
-fn unpad_pin(padded: &[u8]) -> Result<Zeroizing<String>, Status> {
+fn unpad_pin(padded: &[u8]) -> Result<Zeroizing<String>, CtapStatus> {
     if padded.len() != 64 {
-        return Err(status::INVALID_PARAMETER);
+        return Err(CtapStatus::InvalidParameter);
     }
     let end = padded.iter().position(|&b| b == 0).unwrap_or(64);
-    let pin = std::str::from_utf8(&padded[..end]).map_err(|_| status::PIN_POLICY_VIOLATION)?;
+    let pin = std::str::from_utf8(&padded[..end]).map_err(|_| CtapStatus::PinPolicyViolation)?;
     if pin.chars().count() < 4 {
-        return Err(status::PIN_POLICY_VIOLATION);
+        return Err(CtapStatus::PinPolicyViolation);
     }
     Ok(Zeroizing::new(pin.to_string()))
 }
@@ -207,22 +206,22 @@ impl Authenticator {
         std::mem::take(&mut self.notes)
     }
 
-    fn fail(&mut self, e: TokenError) -> Status {
+    fn fail(&mut self, e: TokenError) -> CtapStatus {
         let s = status_of(&e);
-        if s == status::OTHER {
+        if s == CtapStatus::Other {
             self.notes.push(e.to_string());
         }
         s
     }
 
-    fn pin_set(&mut self) -> Result<bool, Status> {
+    fn pin_set(&mut self) -> Result<bool, CtapStatus> {
         match self.token.pin_retries() {
             Ok(r) => Ok(r.is_some()),
             Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn get_info(&mut self) -> Result<Vec<u8>, Status> {
+    fn get_info(&mut self) -> Result<Vec<u8>, CtapStatus> {
         let pin_set = self.pin_set()?;
         let opt = |k: &str, v: bool| (text(k), Value::Bool(v));
         Ok(cbor::ok(Value::Map(vec![
@@ -269,19 +268,19 @@ impl Authenticator {
         msg: &[u8],
         needs: u8,
         rp_id: Option<&str>,
-    ) -> Result<(), Status> {
+    ) -> Result<(), CtapStatus> {
         let Some(t) = self.puat.as_mut() else {
-            return Err(status::PIN_AUTH_INVALID);
+            return Err(CtapStatus::PinAuthInvalid);
         };
         if !pin_protocol::verify(protocol, &t.token[..], msg, param) {
-            return Err(status::PIN_AUTH_INVALID);
+            return Err(CtapStatus::PinAuthInvalid);
         }
         if t.permissions & needs != needs {
-            return Err(status::PIN_AUTH_INVALID);
+            return Err(CtapStatus::PinAuthInvalid);
         }
         if let Some(rp) = rp_id {
             match &t.rp_id {
-                Some(bound) if bound != rp => return Err(status::PIN_AUTH_INVALID),
+                Some(bound) if bound != rp => return Err(CtapStatus::PinAuthInvalid),
                 Some(_) => {}
                 None => t.rp_id = Some(rp.to_string()),
             }
@@ -299,7 +298,7 @@ impl Authenticator {
         cdh: &[u8],
         needs: u8,
         rp_id: &str,
-    ) -> Result<bool, Status> {
+    ) -> Result<bool, CtapStatus> {
         let Some(param) = p.get(param_key) else {
             return Ok(false);
         };
@@ -307,9 +306,9 @@ impl Authenticator {
         if param.is_empty() {
             // A zero-length pinUvAuthParam asks "is a PIN set?" (CTAP 2.1 §6.1.2 step 1).
             return Err(if self.pin_set()? {
-                status::PIN_INVALID
+                CtapStatus::PinInvalid
             } else {
-                status::PIN_NOT_SET
+                CtapStatus::PinNotSet
             });
         }
         let protocol = Protocol::from_value(p.need(protocol_key)?)?;
@@ -317,13 +316,13 @@ impl Authenticator {
         Ok(true)
     }
 
-    fn make_credential(&mut self, rest: &[u8]) -> Result<Step<Deferred>, Status> {
+    fn make_credential(&mut self, rest: &[u8]) -> Result<Step<Deferred>, CtapStatus> {
         let p = Params::parse(rest)?;
         let cdh = array32(p.need(1)?)?;
         let rp = Params::from_map(p.need(2)?)?;
-        let rp_id = as_text(rp.get_text("id").ok_or(status::MISSING_PARAMETER)?)?.to_string();
+        let rp_id = as_text(rp.get_text("id").ok_or(CtapStatus::MissingParameter)?)?.to_string();
         let user = Params::from_map(p.need(3)?)?;
-        let user_id = as_bytes(user.get_text("id").ok_or(status::MISSING_PARAMETER)?)?.to_vec();
+        let user_id = as_bytes(user.get_text("id").ok_or(CtapStatus::MissingParameter)?)?.to_vec();
         let user_name = match user.get_text("name") {
             Some(v) => as_text(v)?.to_string(),
             None => String::new(),
@@ -340,14 +339,14 @@ impl Authenticator {
             }
         }
         if !es256 {
-            return Err(status::UNSUPPORTED_ALGORITHM);
+            return Err(CtapStatus::UnsupportedAlgorithm);
         }
         let mut cred_protect = 0u8;
         if let Some(ext) = p.get(6) {
             if let Some(cp) = Params::from_map(ext)?.get_text("credProtect") {
                 cred_protect = match as_int(cp)? {
                     n @ 1..=3 => n as u8,
-                    _ => return Err(status::INVALID_PARAMETER),
+                    _ => return Err(CtapStatus::InvalidParameter),
                 };
             }
         }
@@ -358,17 +357,17 @@ impl Authenticator {
                 resident = as_bool(v)?;
             }
             if o.get_text("up").map(as_bool).transpose()? == Some(false) {
-                return Err(status::INVALID_OPTION);
+                return Err(CtapStatus::InvalidOption);
             }
             if o.get_text("uv").map(as_bool).transpose()? == Some(true) {
                 // No built-in user verification: the PIN comes as pinUvAuthParam.
-                return Err(status::UNSUPPORTED_OPTION);
+                return Err(CtapStatus::UnsupportedOption);
             }
         }
         let uv = self.request_uv(&p, 8, 9, &cdh, permission::MC, &rp_id)?;
         if !uv && self.pin_set()? {
             // makeCredUvNotRqd is absent: with a PIN set every credential needs it.
-            return Err(status::PIN_REQUIRED);
+            return Err(CtapStatus::PinRequired);
         }
         let req = MakeCredential {
             challenge: Vec::new(),
@@ -389,7 +388,7 @@ impl Authenticator {
             Verification::None
         };
         match self.token.make_credential_with(req, v) {
-            Err(e) => vec![self.fail(e)],
+            Err(e) => vec![self.fail(e).code()],
             Ok(m) => {
                 // Basic attestation: the batch key signs instead of the new credential.
                 let statement = match &self.attestation {
@@ -412,7 +411,7 @@ impl Authenticator {
         }
     }
 
-    fn get_assertion(&mut self, rest: &[u8]) -> Result<Step<Deferred>, Status> {
+    fn get_assertion(&mut self, rest: &[u8]) -> Result<Step<Deferred>, CtapStatus> {
         let p = Params::parse(rest)?;
         let rp_id = as_text(p.need(1)?)?.to_string();
         let cdh = array32(p.need(2)?)?;
@@ -420,8 +419,9 @@ impl Authenticator {
         if let Some(list) = p.get(3) {
             for d in as_array(list)? {
                 let d = Params::from_map(d)?;
-                allow_list
-                    .push(as_bytes(d.get_text("id").ok_or(status::MISSING_PARAMETER)?)?.to_vec());
+                allow_list.push(
+                    as_bytes(d.get_text("id").ok_or(CtapStatus::MissingParameter)?)?.to_vec(),
+                );
             }
         }
         let mut up = true;
@@ -431,7 +431,7 @@ impl Authenticator {
                 up = as_bool(v)?;
             }
             if o.get_text("uv").map(as_bool).transpose()? == Some(true) {
-                return Err(status::UNSUPPORTED_OPTION);
+                return Err(CtapStatus::UnsupportedOption);
             }
         }
         let uv = self.request_uv(&p, 6, 7, &cdh, permission::GA, &rp_id)?;
@@ -457,7 +457,7 @@ impl Authenticator {
         };
         let a = match self.token.get_assertion_with(req, v) {
             Ok(a) => a,
-            Err(e) => return vec![self.fail(e)],
+            Err(e) => return vec![self.fail(e).code()],
         };
         let mut m = vec![
             (int(1), descriptor(&a.credential_id)),
@@ -479,7 +479,7 @@ impl Authenticator {
         cbor::ok(Value::Map(m))
     }
 
-    fn client_pin(&mut self, rest: &[u8]) -> Result<Vec<u8>, Status> {
+    fn client_pin(&mut self, rest: &[u8]) -> Result<Vec<u8>, CtapStatus> {
         let p = Params::parse(rest)?;
         let sub = as_int(p.need(2)?)?;
         match sub {
@@ -506,22 +506,22 @@ impl Authenticator {
             0x09 => {
                 let perms = as_int(p.need(9)?)?;
                 if perms == 0 {
-                    return Err(status::INVALID_PARAMETER);
+                    return Err(CtapStatus::InvalidParameter);
                 }
                 let allowed = (permission::MC | permission::GA | permission::CM) as i128;
                 if perms & !allowed != 0 {
-                    return Err(status::UNAUTHORIZED_PERMISSION);
+                    return Err(CtapStatus::UnauthorizedPermission);
                 }
                 let rp = p.get(10).map(as_text).transpose()?.map(str::to_string);
                 self.pin_token(&p, perms as u8, rp)
             }
-            _ => Err(status::INVALID_SUBCOMMAND),
+            _ => Err(CtapStatus::InvalidSubcommand),
         }
     }
 
     /// A wrong PIN also changes the key agreement key (CTAP 2.1 §6.5.5.5), so the platform
     /// must start over.
-    fn pin_failure(&mut self, e: TokenError) -> Status {
+    fn pin_failure(&mut self, e: TokenError) -> CtapStatus {
         if matches!(
             e,
             TokenError::PinInvalid { .. }
@@ -533,49 +533,53 @@ impl Authenticator {
         self.fail(e)
     }
 
-    fn set_pin(&mut self, p: &Params) -> Result<Vec<u8>, Status> {
+    fn set_pin(&mut self, p: &Params) -> Result<Vec<u8>, CtapStatus> {
         let protocol = Protocol::from_value(p.need(1)?)?;
         let shared = self.key_agreement.shared_secret(protocol, p.need(3)?)?;
         let param = as_bytes(p.need(4)?)?;
         let new_enc = as_bytes(p.need(5)?)?;
         if self.pin_set()? {
-            return Err(status::NOT_ALLOWED);
+            return Err(CtapStatus::NotAllowed);
         }
         if !shared.verify(new_enc, param) {
-            return Err(status::PIN_AUTH_INVALID);
+            return Err(CtapStatus::PinAuthInvalid);
         }
-        let padded = shared.decrypt(new_enc).ok_or(status::INVALID_PARAMETER)?;
+        let padded = shared
+            .decrypt(new_enc)
+            .ok_or(CtapStatus::InvalidParameter)?;
         let pin = unpad_pin(&padded)?;
         if let Err(e) = self.token.set_pin(None, &pin) {
             return Err(self.fail(e));
         }
         self.puat = None;
-        Ok(vec![status::OK])
+        Ok(vec![CtapStatus::Ok.code()])
     }
 
-    fn change_pin(&mut self, p: &Params) -> Result<Vec<u8>, Status> {
+    fn change_pin(&mut self, p: &Params) -> Result<Vec<u8>, CtapStatus> {
         let protocol = Protocol::from_value(p.need(1)?)?;
         let shared = self.key_agreement.shared_secret(protocol, p.need(3)?)?;
         let param = as_bytes(p.need(4)?)?;
         let new_enc = as_bytes(p.need(5)?)?;
         let hash_enc = as_bytes(p.need(6)?)?;
         if !self.pin_set()? {
-            return Err(status::PIN_NOT_SET);
+            return Err(CtapStatus::PinNotSet);
         }
         if !shared.verify(&[new_enc, hash_enc].concat(), param) {
-            return Err(status::PIN_AUTH_INVALID);
+            return Err(CtapStatus::PinAuthInvalid);
         }
         let hash = shared
             .decrypt(hash_enc)
             .filter(|h| h.len() == 16)
-            .ok_or(status::INVALID_PARAMETER)?;
-        let padded = shared.decrypt(new_enc).ok_or(status::INVALID_PARAMETER)?;
+            .ok_or(CtapStatus::InvalidParameter)?;
+        let padded = shared
+            .decrypt(new_enc)
+            .ok_or(CtapStatus::InvalidParameter)?;
         let pin = unpad_pin(&padded)?;
         if let Err(e) = self.token.change_pin_with_hash(&hash, &pin) {
             return Err(self.pin_failure(e));
         }
         self.puat = None;
-        Ok(vec![status::OK])
+        Ok(vec![CtapStatus::Ok.code()])
     }
 
     fn pin_token(
@@ -583,13 +587,13 @@ impl Authenticator {
         p: &Params,
         permissions: u8,
         rp_id: Option<String>,
-    ) -> Result<Vec<u8>, Status> {
+    ) -> Result<Vec<u8>, CtapStatus> {
         let protocol = Protocol::from_value(p.need(1)?)?;
         let shared = self.key_agreement.shared_secret(protocol, p.need(3)?)?;
         let hash = shared
             .decrypt(as_bytes(p.need(6)?)?)
             .filter(|h| h.len() == 16)
-            .ok_or(status::INVALID_PARAMETER)?;
+            .ok_or(CtapStatus::InvalidParameter)?;
         if let Err(e) = self.token.verify_pin_hash(&hash) {
             return Err(self.pin_failure(e));
         }
@@ -603,14 +607,14 @@ impl Authenticator {
         Ok(cbor::ok(Value::Map(vec![(int(2), bytes(&enc))])))
     }
 
-    fn resident_rp_ids(&mut self) -> Result<Vec<String>, Status> {
+    fn resident_rp_ids(&mut self) -> Result<Vec<String>, CtapStatus> {
         match self.token.resident_rp_ids_with(Verification::Token) {
             Ok(ids) => Ok(ids),
             Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn credentials_of(&mut self, rp_id: &str) -> Result<Vec<ResidentCredential>, Status> {
+    fn credentials_of(&mut self, rp_id: &str) -> Result<Vec<ResidentCredential>, CtapStatus> {
         match self.token.credentials_with(rp_id, Verification::Token) {
             Ok(c) => Ok(c),
             Err(TokenError::NoCredentials) => Ok(Vec::new()),
@@ -625,8 +629,8 @@ impl Authenticator {
         ]
     }
 
-    fn credential_entry(c: &ResidentCredential) -> Result<Vec<(Value, Value)>, Status> {
-        let cose = cbor::decode(&c.cose_public_key).map_err(|_| status::OTHER)?;
+    fn credential_entry(c: &ResidentCredential) -> Result<Vec<(Value, Value)>, CtapStatus> {
+        let cose = cbor::decode(&c.cose_public_key).map_err(|_| CtapStatus::Other)?;
         Ok(vec![
             (int(6), Value::Map(vec![(text("id"), bytes(&c.user_id))])),
             (int(7), descriptor(&c.credential_id)),
@@ -635,12 +639,12 @@ impl Authenticator {
         ])
     }
 
-    fn credential_management(&mut self, rest: &[u8], preview: bool) -> Result<Vec<u8>, Status> {
+    fn credential_management(&mut self, rest: &[u8], preview: bool) -> Result<Vec<u8>, CtapStatus> {
         let p = Params::parse(rest)?;
         let sub = as_int(p.need(1)?)?;
         if matches!(sub, 0x01 | 0x02 | 0x04 | 0x06 | 0x07) {
             let Some(param) = p.get(4) else {
-                return Err(status::PIN_REQUIRED);
+                return Err(CtapStatus::PinRequired);
             };
             let param = as_bytes(param)?;
             let protocol = Protocol::from_value(p.need(3)?)?;
@@ -668,7 +672,7 @@ impl Authenticator {
             0x02 => {
                 let mut rps = self.resident_rp_ids()?;
                 if rps.is_empty() {
-                    return Err(status::NO_CREDENTIALS);
+                    return Err(CtapStatus::NoCredentials);
                 }
                 let total = rps.len();
                 let first = rps.remove(0);
@@ -680,7 +684,7 @@ impl Authenticator {
             }
             // enumerateRPsGetNextRP
             0x03 => {
-                let rp = self.rp_cursor.pop().ok_or(status::NOT_ALLOWED)?;
+                let rp = self.rp_cursor.pop().ok_or(CtapStatus::NotAllowed)?;
                 Ok(cbor::ok(Value::Map(Self::rp_entry(&rp))))
             }
             // enumerateCredentialsBegin
@@ -691,10 +695,10 @@ impl Authenticator {
                     .resident_rp_ids()?
                     .into_iter()
                     .find(|rp| Sha256::digest(rp.as_bytes()).as_slice() == hash.as_slice())
-                    .ok_or(status::NO_CREDENTIALS)?;
+                    .ok_or(CtapStatus::NoCredentials)?;
                 let mut creds = self.credentials_of(&rp)?;
                 if creds.is_empty() {
-                    return Err(status::NO_CREDENTIALS);
+                    return Err(CtapStatus::NoCredentials);
                 }
                 let total = creds.len();
                 let first = creds.remove(0);
@@ -706,16 +710,16 @@ impl Authenticator {
             }
             // enumerateCredentialsGetNextCredential
             0x05 => {
-                let c = self.cred_cursor.pop().ok_or(status::NOT_ALLOWED)?;
+                let c = self.cred_cursor.pop().ok_or(CtapStatus::NotAllowed)?;
                 Ok(cbor::ok(Value::Map(Self::credential_entry(&c)?)))
             }
-            _ => Err(status::INVALID_SUBCOMMAND),
+            _ => Err(CtapStatus::InvalidSubcommand),
         }
     }
 
-    fn dispatch(&mut self, request: &[u8]) -> Result<Step<Deferred>, Status> {
-        let (&command, rest) = request.split_first().ok_or(status::INVALID_COMMAND)?;
-        let done = |r: Result<Vec<u8>, Status>| r.map(Step::Done);
+    fn dispatch(&mut self, request: &[u8]) -> Result<Step<Deferred>, CtapStatus> {
+        let (&command, rest) = request.split_first().ok_or(CtapStatus::InvalidCommand)?;
+        let done = |r: Result<Vec<u8>, CtapStatus>| r.map(Step::Done);
         match command {
             command::GET_INFO => done(self.get_info()),
             command::MAKE_CREDENTIAL => self.make_credential(rest),
@@ -725,8 +729,8 @@ impl Authenticator {
             command::CREDENTIAL_MANAGEMENT_PRE => done(self.credential_management(rest, true)),
             command::RESET => Ok(Step::NeedsTouch(Deferred::Reset)),
             command::SELECTION => Ok(Step::NeedsTouch(Deferred::Selection)),
-            command::GET_NEXT_ASSERTION => Err(status::NOT_ALLOWED),
-            _ => Err(status::INVALID_COMMAND),
+            command::GET_NEXT_ASSERTION => Err(CtapStatus::NotAllowed),
+            _ => Err(CtapStatus::InvalidCommand),
         }
     }
 }
@@ -737,28 +741,28 @@ impl Ctap2 for Authenticator {
     fn begin(&mut self, request: &[u8]) -> Step<Deferred> {
         match self.dispatch(request) {
             Ok(step) => step,
-            Err(code) => Step::Done(vec![code]),
+            Err(status) => Step::Done(vec![status.code()]),
         }
     }
 
     fn finish(&mut self, deferred: Deferred, outcome: TouchOutcome) -> Vec<u8> {
         match outcome {
             TouchOutcome::Touched => {}
-            TouchOutcome::Denied => return vec![status::OPERATION_DENIED],
-            TouchOutcome::TimedOut => return vec![status::USER_ACTION_TIMEOUT],
-            TouchOutcome::Cancelled => return vec![status::KEEPALIVE_CANCEL],
+            TouchOutcome::Denied => return vec![CtapStatus::OperationDenied.code()],
+            TouchOutcome::TimedOut => return vec![CtapStatus::UserActionTimeout.code()],
+            TouchOutcome::Cancelled => return vec![CtapStatus::KeepaliveCancel.code()],
         }
         match deferred {
             Deferred::MakeCredential { req, uv } => self.finish_make_credential(&req, uv),
             Deferred::GetAssertion { req, uv } => self.finish_get_assertion(&req, uv),
-            Deferred::Selection => vec![status::OK],
+            Deferred::Selection => vec![CtapStatus::Ok.code()],
             Deferred::Reset => match self.token.reset() {
                 Ok(()) => {
                     self.puat = None;
                     self.key_agreement = KeyAgreement::generate();
-                    vec![status::OK]
+                    vec![CtapStatus::Ok.code()]
                 }
-                Err(e) => vec![self.fail(e)],
+                Err(e) => vec![self.fail(e).code()],
             },
         }
     }

@@ -10,6 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::cbor::CtapStatus;
+
 /// Size of one HID report (both directions) of a FIDO HID device.
 pub const REPORT_LEN: usize = 64;
 /// One HID report.
@@ -50,22 +52,24 @@ pub mod cmd {
     pub const ERROR: u8 = 0xbf;
 }
 
-/// CTAPHID_ERROR codes.
+/// CTAPHID_ERROR codes: the CTAP1 statuses of the transport (CTAP 2.1 §11.2.9.1.6).
 pub mod err {
+    use super::CtapStatus;
+
     /// The command is not known / supported.
-    pub const INVALID_CMD: u8 = 0x01;
+    pub const INVALID_CMD: u8 = CtapStatus::InvalidCommand.code();
     /// A parameter is invalid.
-    pub const INVALID_PAR: u8 = 0x02;
+    pub const INVALID_PAR: u8 = CtapStatus::InvalidParameter.code();
     /// The length is invalid for the command.
-    pub const INVALID_LEN: u8 = 0x03;
+    pub const INVALID_LEN: u8 = CtapStatus::InvalidLength.code();
     /// A continuation packet is out of sequence.
-    pub const INVALID_SEQ: u8 = 0x04;
+    pub const INVALID_SEQ: u8 = CtapStatus::InvalidSeq.code();
     /// The message was not completed in time.
-    pub const MSG_TIMEOUT: u8 = 0x05;
+    pub const MSG_TIMEOUT: u8 = CtapStatus::Timeout.code();
     /// Another channel holds the device.
-    pub const CHANNEL_BUSY: u8 = 0x06;
+    pub const CHANNEL_BUSY: u8 = CtapStatus::ChannelBusy.code();
     /// The channel was never allocated (or is 0).
-    pub const INVALID_CHANNEL: u8 = 0x0b;
+    pub const INVALID_CHANNEL: u8 = CtapStatus::InvalidChannel.code();
 }
 
 /// KEEPALIVE status: still processing.
@@ -501,9 +505,9 @@ mod tests {
         fn finish(&mut self, d: Vec<u8>, outcome: TouchOutcome) -> Vec<u8> {
             match outcome {
                 TouchOutcome::Touched => [&[0u8][..], &d].concat(),
-                TouchOutcome::Denied => vec![0x27],
-                TouchOutcome::TimedOut => vec![0x2f],
-                TouchOutcome::Cancelled => vec![0x2d],
+                TouchOutcome::Denied => vec![CtapStatus::OperationDenied.code()],
+                TouchOutcome::TimedOut => vec![CtapStatus::UserActionTimeout.code()],
+                TouchOutcome::Cancelled => vec![CtapStatus::KeepaliveCancel.code()],
             }
         }
         fn user_answer(&self) -> (TouchOutcome, Duration) {
@@ -709,7 +713,10 @@ mod tests {
         // A new client may still allocate a channel.
         open_channel(&mut d, now);
         let out = send(&mut d, a, cmd::CANCEL, &[], now);
-        assert_eq!(message(&out), (a, cmd::CBOR, vec![0x2d]));
+        assert_eq!(
+            message(&out),
+            (a, cmd::CBOR, vec![CtapStatus::KeepaliveCancel.code()])
+        );
         let out = send(&mut d, b, cmd::PING, &[4], now);
         assert_eq!(message(&out), (b, cmd::PING, vec![4]));
     }
@@ -717,7 +724,10 @@ mod tests {
     #[test]
     fn deny_and_timeout_answer_after_their_delay() {
         let now = Instant::now();
-        for (outcome, status) in [(TouchOutcome::Denied, 0x27), (TouchOutcome::TimedOut, 0x2f)] {
+        for (outcome, status) in [
+            (TouchOutcome::Denied, CtapStatus::OperationDenied),
+            (TouchOutcome::TimedOut, CtapStatus::UserActionTimeout),
+        ] {
             let mut d = device(outcome, 1000);
             let cid = open_channel(&mut d, now);
             send(&mut d, cid, cmd::CBOR, &[1], now);
@@ -726,7 +736,7 @@ mod tests {
                 cmd::KEEPALIVE
             );
             let out = d.tick(now + Duration::from_millis(1000));
-            assert_eq!(message(&out), (cid, cmd::CBOR, vec![status]));
+            assert_eq!(message(&out), (cid, cmd::CBOR, vec![status.code()]));
         }
     }
 

@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::cbor::{self, as_bytes, bytes, int, status, Params, Status, Value};
+use crate::cbor::{self, as_bytes, bytes, int, CtapStatus, Params, Value};
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
@@ -27,11 +27,11 @@ pub enum Protocol {
 
 impl Protocol {
     /// The protocol a request names (`pinUvAuthProtocol`).
-    pub fn from_value(v: &Value) -> Result<Self, Status> {
+    pub fn from_value(v: &Value) -> Result<Self, CtapStatus> {
         match cbor::as_int(v)? {
             1 => Ok(Protocol::One),
             2 => Ok(Protocol::Two),
-            _ => Err(status::INVALID_PARAMETER),
+            _ => Err(CtapStatus::InvalidParameter),
         }
     }
 }
@@ -200,18 +200,22 @@ impl KeyAgreement {
     }
 
     /// ECDH with the peer's COSE_Key, then the protocol's KDF.
-    pub fn shared_secret(&self, protocol: Protocol, peer: &Value) -> Result<SharedSecret, Status> {
+    pub fn shared_secret(
+        &self,
+        protocol: Protocol,
+        peer: &Value,
+    ) -> Result<SharedSecret, CtapStatus> {
         let m = Params::from_map(peer)?;
         let x = as_bytes(m.need(-2)?)?;
         let y = as_bytes(m.need(-3)?)?;
         if cbor::as_int(m.need(1)?)? != 2 || x.len() != 32 || y.len() != 32 {
-            return Err(status::INVALID_PARAMETER);
+            return Err(CtapStatus::InvalidParameter);
         }
         let mut sec1 = vec![4u8];
         sec1.extend_from_slice(x);
         sec1.extend_from_slice(y);
         let peer =
-            p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| status::INVALID_PARAMETER)?;
+            p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| CtapStatus::InvalidParameter)?;
         let z = self.secret.diffie_hellman(&peer);
         Ok(SharedSecret::derive(
             protocol,
@@ -287,11 +291,11 @@ mod tests {
         ]);
         assert_eq!(
             k.shared_secret(Protocol::Two, &bad).err(),
-            Some(status::INVALID_PARAMETER)
+            Some(CtapStatus::InvalidParameter)
         );
         assert_eq!(
             k.shared_secret(Protocol::Two, &int(1)).err(),
-            Some(status::CBOR_UNEXPECTED_TYPE)
+            Some(CtapStatus::CborUnexpectedType)
         );
     }
 }

@@ -11,7 +11,9 @@ use breakglass::attest::{
 use breakglass::ssh::sk;
 use breakglass::token::sim::{SimToken, Touch};
 use sha2::{Digest, Sha256};
-use vfido_hid::cbor::{self, as_array, as_bytes, as_int, bytes, int, text, Params, Value};
+use vfido_hid::cbor::{
+    self, as_array, as_bytes, as_int, bytes, int, text, CtapStatus, Params, Value,
+};
 use vfido_hid::ctap2::{Authenticator, Timing};
 use vfido_hid::ctaphid::{Ctap2, Step, TouchOutcome};
 use vfido_hid::pin_protocol::{authenticate, KeyAgreement, Protocol, SharedSecret};
@@ -36,13 +38,13 @@ fn request(command: u8, params: Option<Value>) -> Vec<u8> {
 }
 
 /// Sends a request; a touch, when asked for, is given.
-fn call(k: &mut Authenticator, command: u8, params: Option<Value>) -> (u8, Option<Params>) {
+fn call(k: &mut Authenticator, command: u8, params: Option<Value>) -> (CtapStatus, Option<Params>) {
     let resp = match k.begin(&request(command, params)) {
         Step::Done(r) => r,
         Step::NeedsTouch(d) => k.finish(d, TouchOutcome::Touched),
     };
     let body = (resp.len() > 1).then(|| Params::parse(&resp[1..]).unwrap());
-    (resp[0], body)
+    (CtapStatus::from(resp[0]), body)
 }
 
 fn map(entries: Vec<(Value, Value)>) -> Value {
@@ -66,7 +68,7 @@ fn agree(k: &mut Authenticator, p: Protocol) -> (KeyAgreement, SharedSecret) {
             (int(2), int(2)),
         ])),
     );
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let platform = KeyAgreement::generate();
     let shared = platform
         .shared_secret(p, body.unwrap().get(1).unwrap())
@@ -74,7 +76,7 @@ fn agree(k: &mut Authenticator, p: Protocol) -> (KeyAgreement, SharedSecret) {
     (platform, shared)
 }
 
-fn set_pin(k: &mut Authenticator, p: Protocol, pin: &str) -> u8 {
+fn set_pin(k: &mut Authenticator, p: Protocol, pin: &str) -> CtapStatus {
     let (platform, shared) = agree(k, p);
     let mut padded = pin.as_bytes().to_vec();
     padded.resize(64, 0);
@@ -101,7 +103,7 @@ fn pin_token(
     pin: &str,
     permissions: Option<u8>,
     rp_id: Option<&str>,
-) -> Result<Vec<u8>, u8> {
+) -> Result<Vec<u8>, CtapStatus> {
     let (platform, shared) = agree(k, p);
     let hash_enc = shared.encrypt(&Sha256::digest(pin.as_bytes())[..16]);
     let mut m = vec![
@@ -117,7 +119,7 @@ fn pin_token(
         m.push((int(10), text(rp)));
     }
     let (st, body) = call(k, 0x06, Some(map(m)));
-    if st != 0 {
+    if st != CtapStatus::Ok {
         return Err(st);
     }
     let enc = body.unwrap().get(2).cloned().unwrap();
@@ -126,7 +128,7 @@ fn pin_token(
 
 fn retries(k: &mut Authenticator) -> i128 {
     let (st, body) = call(k, 0x06, Some(map(vec![(int(1), int(1)), (int(2), int(1))])));
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     as_int(body.unwrap().get(3).unwrap()).unwrap()
 }
 
@@ -170,7 +172,7 @@ fn p256_point_in_cert(der: &[u8]) -> Option<[u8; 65]> {
 
 fn info_option(k: &mut Authenticator, name: &str) -> Option<bool> {
     let (st, body) = call(k, 0x04, None);
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let body = body.unwrap();
     let opts = Params::from_map(body.get(4).unwrap()).unwrap();
     opts.get_text(name).map(|v| cbor::as_bool(v).unwrap())
@@ -181,7 +183,7 @@ fn get_info_names_ctap_2_1_both_pin_protocols_and_whether_a_pin_is_set() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = key(dir.path());
     let (st, body) = call(&mut k, 0x04, None);
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let body = body.unwrap();
     assert_eq!(
         body.get(1).unwrap(),
@@ -191,11 +193,11 @@ fn get_info_names_ctap_2_1_both_pin_protocols_and_whether_a_pin_is_set() {
     assert_eq!(info_option(&mut k, "clientPin"), Some(false));
     assert_eq!(info_option(&mut k, "credMgmt"), Some(true));
     assert_eq!(info_option(&mut k, "rk"), Some(true));
-    assert_eq!(set_pin(&mut k, Protocol::Two, PIN), 0);
+    assert_eq!(set_pin(&mut k, Protocol::Two, PIN), CtapStatus::Ok);
     assert_eq!(info_option(&mut k, "clientPin"), Some(true));
     assert_eq!(
         set_pin(&mut k, Protocol::One, "other-pin"),
-        0x30,
+        CtapStatus::NotAllowed,
         "a PIN is already set"
     );
 }
@@ -205,7 +207,7 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
     for p in [Protocol::One, Protocol::Two] {
         let dir = tempfile::tempdir().unwrap();
         let mut k = key(dir.path());
-        assert_eq!(set_pin(&mut k, p, PIN), 0);
+        assert_eq!(set_pin(&mut k, p, PIN), CtapStatus::Ok);
         let cdh: [u8; 32] = Sha256::digest(b"challenge").into();
         let (st, _) = call(
             &mut k,
@@ -213,7 +215,8 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
             Some(make_credential_params(&cdh, "ssh:", None)),
         );
         assert_eq!(
-            st, 0x36,
+            st,
+            CtapStatus::PinRequired,
             "with a PIN set, makeCredential needs pinUvAuthParam"
         );
         let token = pin_token(&mut k, p, PIN, None, None).unwrap();
@@ -222,7 +225,7 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
             0x01,
             Some(make_credential_params(&cdh, "ssh:", Some((p, &token)))),
         );
-        assert_eq!(st, 0);
+        assert_eq!(st, CtapStatus::Ok);
         let body = body.unwrap();
         assert_eq!(body.get(1).unwrap(), &text("packed"));
         let auth_data = as_bytes(body.get(2).unwrap()).unwrap().to_vec();
@@ -247,7 +250,7 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
                 (int(7), int(protocol_number(p))),
             ])),
         );
-        assert_eq!(st, 0);
+        assert_eq!(st, CtapStatus::Ok);
         let body = body.unwrap();
         let user = Params::from_map(body.get(4).unwrap()).unwrap();
         assert_eq!(user.get_text("id").unwrap(), &bytes(&[0; 32]));
@@ -259,7 +262,7 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
             0x01,
             Some(make_credential_params(&cdh, "ssh:", Some((p, &[7; 32])))),
         );
-        assert_eq!(st, 0x33);
+        assert_eq!(st, CtapStatus::PinAuthInvalid);
         assert_eq!(
             std::fs::read(dir.path().join("token.json")).unwrap(),
             before
@@ -271,25 +274,25 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
 fn wrong_pins_count_down_and_three_in_a_row_block_until_the_key_is_replugged() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = key(dir.path());
-    assert_eq!(set_pin(&mut k, Protocol::Two, PIN), 0);
+    assert_eq!(set_pin(&mut k, Protocol::Two, PIN), CtapStatus::Ok);
     assert_eq!(retries(&mut k), 8);
     assert_eq!(
         pin_token(&mut k, Protocol::Two, "wrong-1", None, None),
-        Err(0x31)
+        Err(CtapStatus::PinInvalid)
     );
     assert_eq!(retries(&mut k), 7);
     assert_eq!(
         pin_token(&mut k, Protocol::One, "wrong-2", None, None),
-        Err(0x31)
+        Err(CtapStatus::PinInvalid)
     );
     assert_eq!(
         pin_token(&mut k, Protocol::Two, "wrong-3", None, None),
-        Err(0x34)
+        Err(CtapStatus::PinAuthBlocked)
     );
     assert_eq!(retries(&mut k), 5);
     assert_eq!(
         pin_token(&mut k, Protocol::Two, PIN, None, None),
-        Err(0x34),
+        Err(CtapStatus::PinAuthBlocked),
         "blocked even for the right PIN"
     );
     drop(k);
@@ -302,7 +305,7 @@ fn wrong_pins_count_down_and_three_in_a_row_block_until_the_key_is_replugged() {
 fn change_pin_needs_the_current_pin_and_replaces_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = key(dir.path());
-    assert_eq!(set_pin(&mut k, Protocol::One, PIN), 0);
+    assert_eq!(set_pin(&mut k, Protocol::One, PIN), CtapStatus::Ok);
     let change = |k: &mut Authenticator, current: &str| {
         let (platform, shared) = agree(k, Protocol::Two);
         let mut padded = b"new-pin-1".to_vec();
@@ -324,9 +327,12 @@ fn change_pin_needs_the_current_pin_and_replaces_it() {
         )
         .0
     };
-    assert_eq!(change(&mut k, "not-the-pin"), 0x31);
-    assert_eq!(change(&mut k, PIN), 0);
-    assert_eq!(pin_token(&mut k, Protocol::One, PIN, None, None), Err(0x31));
+    assert_eq!(change(&mut k, "not-the-pin"), CtapStatus::PinInvalid);
+    assert_eq!(change(&mut k, PIN), CtapStatus::Ok);
+    assert_eq!(
+        pin_token(&mut k, Protocol::One, PIN, None, None),
+        Err(CtapStatus::PinInvalid)
+    );
     assert!(pin_token(&mut k, Protocol::One, "new-pin-1", None, None).is_ok());
 }
 
@@ -336,7 +342,7 @@ fn cred_mgmt(
     sub: u8,
     sub_params: Option<Value>,
     auth: Option<(Protocol, &[u8])>,
-) -> (u8, Option<Params>) {
+) -> (CtapStatus, Option<Params>) {
     let mut m = vec![(int(1), int(sub.into()))];
     let mut msg = vec![sub];
     if let Some(sp) = sub_params {
@@ -355,7 +361,7 @@ fn credential_management_needs_a_pin_token_with_the_cm_permission() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = key(dir.path());
     let p = Protocol::Two;
-    assert_eq!(set_pin(&mut k, p, PIN), 0);
+    assert_eq!(set_pin(&mut k, p, PIN), CtapStatus::Ok);
     let cdh = [1u8; 32];
     for rp in ["ssh:", "ssh:second"] {
         let token = pin_token(&mut k, p, PIN, None, None).unwrap();
@@ -364,32 +370,35 @@ fn credential_management_needs_a_pin_token_with_the_cm_permission() {
             0x01,
             Some(make_credential_params(&cdh, rp, Some((p, &token)))),
         );
-        assert_eq!(st, 0);
+        assert_eq!(st, CtapStatus::Ok);
     }
-    assert_eq!(cred_mgmt(&mut k, 0x0a, 0x02, None, None).0, 0x36);
+    assert_eq!(
+        cred_mgmt(&mut k, 0x0a, 0x02, None, None).0,
+        CtapStatus::PinRequired
+    );
     let mc_ga = pin_token(&mut k, p, PIN, None, None).unwrap();
     assert_eq!(
         cred_mgmt(&mut k, 0x0a, 0x02, None, Some((p, &mc_ga))).0,
-        0x33,
+        CtapStatus::PinAuthInvalid,
         "a getPinToken token has no cm permission"
     );
     assert_eq!(
         cred_mgmt(&mut k, 0x41, 0x02, None, Some((p, &mc_ga))).0,
-        0,
+        CtapStatus::Ok,
         "the FIDO_2_1_PRE prototype predates permissions"
     );
     let cm = pin_token(&mut k, p, PIN, Some(0x04), None).unwrap();
     let (st, meta) = cred_mgmt(&mut k, 0x0a, 0x01, None, Some((p, &cm)));
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let meta = meta.unwrap();
     assert_eq!(as_int(meta.get(1).unwrap()).unwrap(), 2);
     assert_eq!(as_int(meta.get(2).unwrap()).unwrap(), 23);
     let (st, first) = cred_mgmt(&mut k, 0x0a, 0x02, None, Some((p, &cm)));
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let first = first.unwrap();
     assert_eq!(as_int(first.get(5).unwrap()).unwrap(), 2);
     let (st, second) = cred_mgmt(&mut k, 0x0a, 0x03, None, None);
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let ids: Vec<Value> = [first, second.unwrap()]
         .iter()
         .map(|e| {
@@ -401,7 +410,10 @@ fn credential_management_needs_a_pin_token_with_the_cm_permission() {
         })
         .collect();
     assert_eq!(ids, vec![text("ssh:"), text("ssh:second")]);
-    assert_eq!(cred_mgmt(&mut k, 0x0a, 0x03, None, None).0, 0x30);
+    assert_eq!(
+        cred_mgmt(&mut k, 0x0a, 0x03, None, None).0,
+        CtapStatus::NotAllowed
+    );
     let hash = bytes(&Sha256::digest(b"ssh:"));
     let (st, cred) = cred_mgmt(
         &mut k,
@@ -410,7 +422,7 @@ fn credential_management_needs_a_pin_token_with_the_cm_permission() {
         Some(map(vec![(int(1), hash)])),
         Some((p, &cm)),
     );
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let cred = cred.unwrap();
     assert_eq!(as_int(cred.get(9).unwrap()).unwrap(), 1);
     assert_eq!(as_int(cred.get(10).unwrap()).unwrap(), 2);
@@ -424,7 +436,7 @@ fn credential_management_needs_a_pin_token_with_the_cm_permission() {
         Some(map(vec![(int(1), unknown)])),
         Some((p, &cm)),
     );
-    assert_eq!(st, 0x2e);
+    assert_eq!(st, CtapStatus::NoCredentials);
 }
 
 #[test]
@@ -437,7 +449,7 @@ fn assertions_verify_and_denied_or_cancelled_touches_sign_nothing() {
         0x01,
         Some(make_credential_params(&cdh, "ssh:", None)),
     );
-    assert_eq!(st, 0, "no PIN set: no pinUvAuthParam needed");
+    assert_eq!(st, CtapStatus::Ok, "no PIN set: no pinUvAuthParam needed");
     let ad = sk::parse_auth_data(as_bytes(body.unwrap().get(2).unwrap()).unwrap()).unwrap();
     let att = ad.attested.unwrap();
     let ga = |up: bool, allow: bool| {
@@ -458,7 +470,7 @@ fn assertions_verify_and_denied_or_cancelled_touches_sign_nothing() {
         Step::NeedsTouch(d) => k.finish(d, TouchOutcome::Touched),
         Step::Done(_) => panic!("up=true must wait for a touch"),
     };
-    assert_eq!(resp[0], 0);
+    assert_eq!(CtapStatus::from(resp[0]), CtapStatus::Ok);
     let body = Params::parse(&resp[1..]).unwrap();
     let auth_data = as_bytes(body.get(2).unwrap()).unwrap();
     assert_eq!(auth_data[32] & 1, 1, "UP");
@@ -468,29 +480,29 @@ fn assertions_verify_and_denied_or_cancelled_touches_sign_nothing() {
     let Step::Done(resp) = k.begin(&ga(false, true)) else {
         panic!("up=false needs no touch");
     };
-    assert_eq!(resp[0], 0);
+    assert_eq!(CtapStatus::from(resp[0]), CtapStatus::Ok);
     // credProtect 2 hides the credential from a discoverable request without UV.
     let Step::Done(resp) = k.begin(&ga(false, false)) else {
         panic!("up=false needs no touch");
     };
-    assert_eq!(resp, vec![0x2e]);
+    assert_eq!(resp, vec![CtapStatus::NoCredentials.code()]);
     let before = std::fs::read(dir.path().join("token.json")).unwrap();
     for (outcome, status) in [
-        (TouchOutcome::Denied, 0x27),
-        (TouchOutcome::TimedOut, 0x2f),
-        (TouchOutcome::Cancelled, 0x2d),
+        (TouchOutcome::Denied, CtapStatus::OperationDenied),
+        (TouchOutcome::TimedOut, CtapStatus::UserActionTimeout),
+        (TouchOutcome::Cancelled, CtapStatus::KeepaliveCancel),
     ] {
         let Step::NeedsTouch(d) = k.begin(&ga(true, true)) else {
             panic!("needs touch");
         };
-        assert_eq!(k.finish(d, outcome), vec![status]);
+        assert_eq!(k.finish(d, outcome), vec![status.code()]);
         let Step::NeedsTouch(d) = k.begin(&request(
             0x01,
             Some(make_credential_params(&cdh, "ssh:other", None)),
         )) else {
             panic!("needs touch");
         };
-        assert_eq!(k.finish(d, outcome), vec![status]);
+        assert_eq!(k.finish(d, outcome), vec![status.code()]);
     }
     assert_eq!(
         std::fs::read(dir.path().join("token.json")).unwrap(),
@@ -504,7 +516,7 @@ fn a_token_bound_to_one_application_is_refused_for_another() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = key(dir.path());
     let p = Protocol::One;
-    assert_eq!(set_pin(&mut k, p, PIN), 0);
+    assert_eq!(set_pin(&mut k, p, PIN), CtapStatus::Ok);
     let token = pin_token(&mut k, p, PIN, Some(0x01), Some("ssh:a")).unwrap();
     let cdh = [3u8; 32];
     let (st, _) = call(
@@ -512,16 +524,16 @@ fn a_token_bound_to_one_application_is_refused_for_another() {
         0x01,
         Some(make_credential_params(&cdh, "ssh:b", Some((p, &token)))),
     );
-    assert_eq!(st, 0x33);
+    assert_eq!(st, CtapStatus::PinAuthInvalid);
     let (st, _) = call(
         &mut k,
         0x01,
         Some(make_credential_params(&cdh, "ssh:a", Some((p, &token)))),
     );
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     assert_eq!(
         pin_token(&mut k, p, PIN, Some(0x20), None),
-        Err(0x40),
+        Err(CtapStatus::UnauthorizedPermission),
         "authenticator config is not granted"
     );
 }
@@ -531,17 +543,20 @@ fn malformed_requests_get_ctap_errors_and_never_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = key(dir.path());
     let status = |k: &mut Authenticator, r: &[u8]| match k.begin(r) {
-        Step::Done(r) => r[0],
-        Step::NeedsTouch(d) => k.finish(d, TouchOutcome::Denied)[0],
+        Step::Done(r) => CtapStatus::from(r[0]),
+        Step::NeedsTouch(d) => CtapStatus::from(k.finish(d, TouchOutcome::Denied)[0]),
     };
-    assert_eq!(status(&mut k, &[0x01, 0xff]), 0x12);
-    assert_eq!(status(&mut k, &[0x01, 0xa0]), 0x14);
-    assert_eq!(status(&mut k, &[0x01, 0x80]), 0x11);
-    assert_eq!(status(&mut k, &[0x55]), 0x01);
-    assert_eq!(status(&mut k, &[]), 0x01);
+    assert_eq!(status(&mut k, &[0x01, 0xff]), CtapStatus::InvalidCbor);
+    assert_eq!(status(&mut k, &[0x01, 0xa0]), CtapStatus::MissingParameter);
+    assert_eq!(
+        status(&mut k, &[0x01, 0x80]),
+        CtapStatus::CborUnexpectedType
+    );
+    assert_eq!(status(&mut k, &[0x55]), CtapStatus::InvalidCommand);
+    assert_eq!(status(&mut k, &[]), CtapStatus::InvalidCommand);
     assert_eq!(
         status(&mut k, &request(0x06, Some(map(vec![(int(2), int(42))])))),
-        0x3e
+        CtapStatus::InvalidSubcommand
     );
     let no_es256 = map(vec![
         (int(1), bytes(&[0; 32])),
@@ -555,7 +570,10 @@ fn malformed_requests_get_ctap_errors_and_never_a_panic() {
             ])]),
         ),
     ]);
-    assert_eq!(status(&mut k, &request(0x01, Some(no_es256))), 0x26);
+    assert_eq!(
+        status(&mut k, &request(0x01, Some(no_es256))),
+        CtapStatus::UnsupportedAlgorithm
+    );
     // Deterministic junk: CBOR-ish bytes behind every command byte.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..3000 {
@@ -583,7 +601,7 @@ fn malformed_requests_get_ctap_errors_and_never_a_panic() {
 fn enrol(k: &mut Authenticator, challenge: &[u8]) -> (Vec<u8>, ssh_key::PublicKey) {
     let cdh: [u8; 32] = Sha256::digest(challenge).into();
     let (st, body) = call(k, 0x01, Some(make_credential_params(&cdh, "ssh:", None)));
-    assert_eq!(st, 0);
+    assert_eq!(st, CtapStatus::Ok);
     let body = body.unwrap();
     assert_eq!(body.get(1).unwrap(), &text("packed"));
     let auth_data = as_bytes(body.get(2).unwrap()).unwrap().to_vec();

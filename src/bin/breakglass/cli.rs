@@ -166,20 +166,10 @@ pub struct InitCaArgs {
     #[arg(long)]
     pub force: bool,
     /// PIV slot for --backend piv, in hex (default 82, a retired slot).
-    #[arg(long, default_value = "82", value_parser = parse_slot)]
+    #[arg(long, default_value = "82", value_parser = breakglass::token::piv_slot::parse)]
     pub slot: u8,
     #[command(flatten)]
     pub token: TokenArgs,
-}
-
-fn parse_slot(s: &str) -> Result<u8, String> {
-    match u8::from_str_radix(s.trim_start_matches("0x"), 16) {
-        Ok(n @ 0x82..=0x95) => Ok(n),
-        Ok(n @ (0x9a | 0x9c | 0x9d | 0x9e)) => Ok(n),
-        _ => Err(format!(
-            "{s:?} is not a PIV key slot (82..95 retired, or 9a, 9c, 9d, 9e)"
-        )),
-    }
 }
 
 /// `ca ...`.

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::{Drill, StepStatus};
 use crate::ops::sim_hid::Plugged;
-use crate::token::sim::SimToken;
+use crate::token::SimToken;
 
 const PLUG: &str = "plug in a virtual FIDO2 key (SIMULATED)";
 const UNPLUG: &str = "unplug the virtual FIDO2 key";
@@ -78,7 +78,8 @@ mod tests {
         let a = fresh_pin();
         assert_eq!(a.len(), 8);
         assert!(a.bytes().all(|b| b.is_ascii_digit()), "{}", a.as_str());
-        crate::token::sim::check_pin_policy(&a).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        SimToken::open(d.path()).unwrap().set_pin(None, &a).unwrap();
         assert_ne!(fresh_pin(), fresh_pin(), "random (1 in 10^8 to collide)");
     }
 }

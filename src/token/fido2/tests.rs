@@ -6,7 +6,17 @@
 
 use std::time::Duration;
 
+use ctap_hid_fido2::fidokey::credential_management::credential_management_params::{
+    Credential, CredentialProtectionPolicy,
+};
+use ctap_hid_fido2::fidokey::get_assertion::get_assertion_params::Assertion as CrateAssertion;
+use ctap_hid_fido2::public_key::PublicKeyType;
+
+use super::answers::{assertion_from, cose_of, cred_protect_level, cred_protect_policy};
+use super::classify::STATUS_PREFIX;
 use super::*;
+use crate::ssh::sk;
+use crate::token::CtapStatus;
 
 /// Every status code of REFERENCE.md §5.5 with the crate's `get_ctap_status_message` text.
 const CRATE_STATUS: &[(u8, &str)] = &[
@@ -113,9 +123,9 @@ fn every_reference_status_code_in_the_crates_shape() {
             assert!(matches!(got, TokenError::BadAnswer(_)), "{s}: {got:?}");
             continue;
         }
-        assert_eq!(status_code(&s), Some(code), "{s}");
+        assert_eq!(status_in(&s), Some(CtapStatus::from(code)), "{s}");
         assert_eq!(got, TokenError::from_ctap(code, Some(3)), "{s}");
-        assert_eq!(got.ctap_code(), Some(code), "{s}");
+        assert_eq!(got.ctap_status(), Some(CtapStatus::from(code)), "{s}");
         assert_eq!(classify_after(&s, Some(3), FAST), got, "{s}");
         // anyhow's `{:#}` with context in front keeps the shape.
         let wrapped = format!("getAssertion: {s}");
@@ -151,26 +161,20 @@ fn the_bold_codes_get_their_own_variants() {
     assert_eq!(classify(&c(0x37), None), TokenError::PinPolicy);
     assert_eq!(
         classify(&c(0x06), None),
-        TokenError::Ctap {
-            code: 0x06,
-            name: "CTAP1_ERR_CHANNEL_BUSY"
-        }
+        TokenError::Ctap(CtapStatus::ChannelBusy)
     );
     assert_eq!(
         classify(&c(0x7F), None),
-        TokenError::Ctap {
-            code: 0x7F,
-            name: "CTAP1_ERR_OTHER"
-        }
+        TokenError::Ctap(CtapStatus::Other)
     );
     // Unnamed codes come as "0x7" / "0xE1".
-    assert_eq!(classify(&crate_error("0x7"), None).ctap_code(), Some(0x07));
+    assert_eq!(
+        classify(&crate_error("0x7"), None).ctap_status(),
+        Some(CtapStatus::Unknown(0x07))
+    );
     assert_eq!(
         classify(&crate_error("0xE1"), None),
-        TokenError::Ctap {
-            code: 0xE1,
-            name: "CTAP2_ERR_EXTENSION"
-        }
+        TokenError::Ctap(CtapStatus::Extension(0xE1))
     );
 }
 
@@ -196,13 +200,16 @@ fn names_without_the_prefix_still_map() {
         classify("CTAP2_ERR_KEY_STORE_FULL", None),
         TokenError::KeyStoreFull
     );
-    assert_eq!(classify("CTAP1_ERR_OTHER", None).ctap_code(), Some(0x7F));
     assert_eq!(
-        classify("CTAP1_ERR_CHANNEL_BUSY", None).ctap_code(),
-        Some(0x06)
+        classify("CTAP1_ERR_OTHER", None).ctap_status(),
+        Some(CtapStatus::Other)
+    );
+    assert_eq!(
+        classify("CTAP1_ERR_CHANNEL_BUSY", None).ctap_status(),
+        Some(CtapStatus::ChannelBusy)
     );
     for code in 0u8..0xE0 {
-        let name = crate::token::error::ctap_name(code);
+        let name = CtapStatus::from(code).name();
         if name == "UNKNOWN" || name == "CTAP2_OK" {
             continue;
         }
@@ -211,7 +218,11 @@ fn names_without_the_prefix_still_map() {
         } else {
             format!("CTAP2_ERR_{name}")
         };
-        assert_eq!(code_for_name(&spelled), Some(code), "{spelled}");
+        assert_eq!(
+            status_for_name(&spelled),
+            Some(CtapStatus::from(code)),
+            "{spelled}"
+        );
     }
 }
 
@@ -230,10 +241,7 @@ fn keepalive_exhaustion_is_a_touch_timeout() {
         assert!(!is_keepalive_exhaustion(s, FAST));
         assert!(matches!(
             classify_after(s, None, FAST),
-            TokenError::Ctap {
-                code: 0x01 | 0x02,
-                ..
-            }
+            TokenError::Ctap(CtapStatus::InvalidCommand | CtapStatus::InvalidParameter)
         ));
     }
     // Other codes after a long wait keep their meaning.
@@ -267,7 +275,7 @@ fn device_not_found_and_transport_errors() {
     ] {
         let e = classify(s, None);
         assert_eq!(e.kind(), "no-device", "{s}: {e:?}");
-        assert_eq!(e.ctap_code(), None, "{s}");
+        assert_eq!(e.ctap_status(), None, "{s}");
     }
     assert_eq!(
         classify("Multiple FIDO devices found.", None).kind(),

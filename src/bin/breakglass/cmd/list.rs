@@ -4,7 +4,7 @@
 use crate::cli::ListArgs;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
-use breakglass::token::{select, Backend};
+use breakglass::token::Backend;
 use breakglass::{ops::list, ssh::keyfile, Error, DEFAULT_CA_FILE};
 
 pub(super) fn run(
@@ -57,8 +57,8 @@ pub(super) fn run(
             tell!("note: {p}");
         }
     }
-    if l.keys.is_empty() {
-        return Err(select::no_hardware(None).into());
+    if let Some(e) = l.no_key() {
+        return Err(e.into());
     }
     Ok(())
 }
