@@ -317,6 +317,11 @@ fn run() -> Result<(), String> {
         w(name, &e.container()?)?;
     }
 
+    // The challenge stored in CA.attest changed: its signature no longer verifies.
+    let mut altered = en.evidence()?;
+    altered.challenge[0] ^= 1;
+    w("altered.attest", &Container::Fido(altered).encode())?;
+
     // Damaged files.
     w("cut.attest", &good[..good.len() - 10])?;
     let mut trailing = good.clone();

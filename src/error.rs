@@ -11,6 +11,7 @@ use crate::delivery::atomic::AtomicError;
 #[cfg(feature = "wormhole")]
 use crate::delivery::transfer::TransferError;
 use crate::ssh::cert_options::OptionError;
+use crate::ssh::key_id::KeyIdFault;
 use crate::ssh::validity::{self, ValidityError};
 use crate::token::TokenError;
 
@@ -132,6 +133,11 @@ pub enum Error {
     /// The requested lifetime exceeds the policy.
     #[error("{0}")]
     Policy(String),
+
+    /// The default key id (made from the login name, the host name and the reason) breaks the
+    /// key-id rule.
+    #[error("the default key id {0}")]
+    DefaultKeyId(KeyIdFault),
 
     /// An output file is already there.
     #[error("{} already exists", .0.display())]
@@ -524,6 +530,7 @@ impl Error {
                 crate::ops::lifetime::with_unit(spec, 's')
             ),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
+            Error::DefaultKeyId(_) => "It is made from your login name ($USER) and this host's name; give a key id with -I.".into(),
             Error::FileExists(_) => "Use -f to pick another name, or --force to replace it.".into(),
             Error::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
             Error::DirMissing(_) => "Create the directory first, or pick another path with -f.".into(),
@@ -632,6 +639,7 @@ impl Error {
             Error::LogSince(_) => "log-since",
             Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
+            Error::DefaultKeyId(_) => "default-key-id",
             Error::FileExists(_) => "file-exists",
             Error::IsDirectory(_) => "is-directory",
             Error::DirMissing(_) => "dir-missing",

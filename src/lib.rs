@@ -1,7 +1,7 @@
 //! breakglass: a hardware security key as an offline SSH user certificate authority.
 //!
 //! The library does all the work; the binary (`src/bin/breakglass/`) only parses and prints.
-//! Data flows one way (DESIGN.md, ARCHITECTURE.md): a [`token`] signs the to-be-signed
+//! Data flows one way (ARCHITECTURE.md): a [`token`] signs the to-be-signed
 //! certificate that [`ssh`] builds, and [`delivery`] writes, hands over and records the result.
 //! [`ops`] holds the library half of each command.
 

@@ -425,6 +425,226 @@ On the host: install the files, then `sshd -t` and reload sshd (deploy/ansible d
     assert_eq!(rest.1, expected);
 }
 
+/// Parses stdout as exactly one JSON document.
+fn json_doc(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", err(o));
+    serde_json::from_str(&out(o))
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", out(o)))
+}
+
+/// The `files` entry of `kind` (there is exactly one).
+fn file_of<'a>(doc: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    let all: Vec<&serde_json::Value> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .collect();
+    assert_eq!(all.len(), 1, "{kind}: {doc:#}");
+    all[0]
+}
+
+#[test]
+fn json_plan_is_one_document_with_the_cas_what_was_merged_and_the_files() {
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    let e = h.etc_str();
+    fs::write(h.etc.join("revoked.krl"), "").unwrap();
+    let pdir = h.etc.join("principals");
+    fs::create_dir(&pdir).unwrap();
+    fs::write(pdir.join("alice"), "alice\nfrom=\"10.0.0.0/8\" oncall\n").unwrap();
+    let cfg = fs::read_to_string(&h.config).unwrap();
+    fs::write(
+        &h.config,
+        format!("{cfg}RevokedKeys {e}/revoked.krl\nAuthorizedPrincipalsFile {e}/principals/%u\n"),
+    )
+    .unwrap();
+    let snap = snapshot(&h.etc);
+    let o = w.run(&[
+        "--json",
+        "host-config",
+        "--etc",
+        e,
+        "--sshd-config",
+        h.config_str(),
+        "--principals",
+        "alice=bg-alice,oncall",
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]);
+    let doc = json_doc(&o);
+    assert_eq!(err(&o), "");
+    assert_eq!(snapshot(&h.etc), snap, "the plan wrote something");
+    assert_eq!(doc["written"], serde_json::Value::Null);
+    assert_eq!(doc["etc"], e);
+    assert_eq!(doc["sshd"]["config"], h.config_str());
+    assert_eq!(
+        doc["sshd"]["trusted_user_ca_keys"]["value"],
+        format!("{e}/online_ca.pub")
+    );
+    // The CAs: fingerprints as ssh-keygen -l prints them, comments, the public key lines.
+    let fps = |list: &str| -> Vec<String> {
+        doc[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        fps("breakglass_cas"),
+        [
+            fingerprint(&w.path("sk-user-ca.pub")),
+            fingerprint(&w.path("backup-ca.pub"))
+        ]
+    );
+    let primary = fs::read_to_string(w.path("sk-user-ca.pub")).unwrap();
+    assert_eq!(doc["breakglass_cas"][0]["public_key"], primary.trim());
+    assert_eq!(
+        doc["breakglass_cas"][0]["algorithm"],
+        "sk-ecdsa-sha2-nistp256@openssh.com"
+    );
+    assert_eq!(
+        doc["breakglass_cas"][0]["comment"],
+        primary.trim().splitn(3, ' ').nth(2).unwrap()
+    );
+    // The online CA the host already trusted is merged, and so are its KRL and principals.
+    assert_eq!(fps("kept_cas"), [fingerprint(&h.etc.join("online_ca.pub"))]);
+    assert_eq!(doc["kept_cas"][0]["comment"], "online-ca");
+    assert_eq!(doc["custodian_cas"], serde_json::json!([]));
+    assert_eq!(doc["revoked_keys"], format!("{e}/revoked.krl"));
+    assert_eq!(doc["krl_kept"], true);
+    assert_eq!(doc["merged"].as_array().unwrap().len(), 3, "{doc:#}");
+    assert_eq!(doc["warnings"], serde_json::json!([]));
+    assert_eq!(
+        doc["principals"],
+        serde_json::json!([{
+            "user": "alice",
+            "kept": ["alice", "from=\"10.0.0.0/8\" oncall"],
+            "kept_from": format!("{e}/principals/alice"),
+            "added": ["bg-alice"],
+        }])
+    );
+    // The files: no KRL of ours (the host keeps its own), the drop-in's exact text.
+    let kinds: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["ca-keys", "drop-in", "principals"]);
+    let drop_in = file_of(&doc, "drop-in");
+    assert_eq!(drop_in["path"], "sshd_config.d/00-breakglass.conf");
+    assert_eq!(
+        drop_in["install"],
+        format!("{e}/sshd_config.d/00-breakglass.conf")
+    );
+    assert_eq!(drop_in["mode"], "0644");
+    let text = drop_in["content"].as_str().unwrap();
+    let settings: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        settings,
+        [
+            format!("TrustedUserCAKeys {e}/breakglass_user_ca.pub"),
+            format!("RevokedKeys {e}/revoked.krl"),
+            "Match User alice".to_string(),
+            format!("    AuthorizedPrincipalsFile {e}/breakglass_principals/%u"),
+        ]
+    );
+    assert!(doc["cloud_init"]
+        .as_str()
+        .unwrap()
+        .starts_with("#cloud-config\n"));
+}
+
+#[test]
+fn json_out_reports_each_file_it_wrote_with_its_exact_content() {
+    use base64ct::Encoding;
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    let outdir = w.tmp.path().join("out");
+    fs::create_dir(&outdir).unwrap();
+    let o = outdir.to_str().unwrap();
+    let args = [
+        "--json",
+        "host-config",
+        "--out",
+        o,
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        "/usr/local/bin/page-oncall",
+        "sk-user-ca.pub",
+    ];
+    let doc = json_doc(&w.run(&args));
+    assert_eq!(doc["written"]["out"], o);
+    assert_eq!(doc["alert"], "/usr/local/bin/page-oncall");
+    let files = doc["files"].as_array().unwrap();
+    let written: Vec<String> = doc["written"]["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(written.len(), files.len());
+    for f in files {
+        let path = outdir.join(f["path"].as_str().unwrap());
+        assert!(written.contains(&path.display().to_string()), "{path:?}");
+        let on_disk = fs::read(&path).unwrap();
+        let content = f["content"].as_str().unwrap();
+        let bytes = match f["encoding"].as_str().unwrap() {
+            "text" => content.as_bytes().to_vec(),
+            "base64" => base64ct::Base64::decode_vec(content).unwrap(),
+            other => panic!("encoding {other}"),
+        };
+        assert_eq!(bytes, on_disk, "{path:?}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(f["mode"], format!("0{mode:o}"), "{path:?}");
+    }
+    // The new KRL is binary, so base64; the alert script is executable.
+    assert_eq!(file_of(&doc, "krl")["encoding"], "base64");
+    assert_eq!(file_of(&doc, "krl")["keep_existing"], true);
+    assert_eq!(file_of(&doc, "alert-script")["mode"], "0755");
+    assert!(file_of(&doc, "alert-rule")["content"]
+        .as_str()
+        .unwrap()
+        .contains(&fingerprint(&w.path("sk-user-ca.pub"))));
+    // Again with --force: the KRL that exists now is kept, and said so.
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let doc = json_doc(&w.run(&forced));
+    assert_eq!(
+        doc["written"]["kept"],
+        serde_json::json!([outdir.join("breakglass_revoked.krl")])
+    );
+    // --known-hosts is one document too; an error is the usual error document.
+    let doc = json_doc(&w.run(&[
+        "--json",
+        "host-config",
+        "--known-hosts",
+        "*.example.com",
+        "sk-user-ca.pub",
+    ]));
+    let primary = fs::read_to_string(w.path("sk-user-ca.pub")).unwrap();
+    assert_eq!(
+        doc["lines"],
+        serde_json::json!([format!("@cert-authority *.example.com {}", primary.trim())])
+    );
+    assert_eq!(
+        doc["cas"][0]["fingerprint"],
+        fingerprint(&w.path("sk-user-ca.pub"))
+    );
+    let e = w.run(&["--json", "host-config", "--etc", "rel", "sk-user-ca.pub"]);
+    assert_eq!(e.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&out(&e)).unwrap();
+    assert_eq!(doc["error"]["kind"], "bad-etc");
+}
+
 #[test]
 fn known_hosts_prints_a_cert_authority_line_per_ca() {
     let w = World::new();

@@ -1107,6 +1107,18 @@ fn bad_inputs_fail_with_the_exact_error_and_write_nothing() {
             "{args:?} wrote to the audit log"
         );
     }
+    // A KRL above the size this reads (sparse: no 32 MiB written), after the loop so that its
+    // snapshots do not read it.
+    std::fs::File::create(w.path("big.krl"))
+        .unwrap()
+        .set_len(32 * 1024 * 1024 + 1)
+        .unwrap();
+    let o = w.run(&["revoke", "--list", "big.krl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        "breakglass: big.krl is 33554433 bytes, more than the 32 MiB a KRL may be here.\nSplit the revocations by CA, or revoke ranges (serial: A-B) instead of single serials.\n"
+    );
 }
 
 #[test]

@@ -322,6 +322,11 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("wrong PIN; 2 tries left"), "{}", err(&o));
+    assert!(
+        err(&o).ends_with("\nRun the command again with the right PIV PIN; it blocks after 3 wrong tries in total.\n"),
+        "{}",
+        err(&o)
+    );
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), before.len());
     let o = breakglass(
         &w,
@@ -397,6 +402,11 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
         "{}",
         err(&o)
     );
+    assert!(
+        err(&o).ends_with("\nPick another slot with --slot, or use --force to replace the key (the old CA is then lost).\n"),
+        "{}",
+        err(&o)
+    );
     assert!(!work.join("second.pub").exists());
 
     // mint: the CA type picks the PIV backend; ssh-keygen -L reads it; sshd accepts it.
@@ -450,6 +460,11 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("PIN is blocked"), "{}", err(&o));
     assert!(err(&o).contains("PUK"), "{}", err(&o));
+    assert!(
+        err(&o).ends_with("\nUnblock the PIN with the PUK (`ykman piv access unblock-pin`), then run the command again.\n"),
+        "{}",
+        err(&o)
+    );
     assert!(!work.join("x").exists());
 
     // A PIV CA that is on no connected key.

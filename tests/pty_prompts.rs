@@ -174,6 +174,25 @@ fn a_wrong_pin_is_asked_again_and_the_touch_wait_counts_then_clears() {
 }
 
 #[test]
+fn two_different_new_pins_set_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    run_ok(d.path(), &["init-ca"], &[]);
+    let mut p = Pty::spawn(d.path(), &["sim", "set-pin"], &[]);
+    p.expect("New PIN for the simulated key: ", 1);
+    p.send("123456");
+    p.expect("Repeat the new PIN: ", 1);
+    p.send("654321");
+    let (status, text) = p.finish();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("\nRun the command again and type the same PIN twice.\r\n"),
+        "{text:?}"
+    );
+    let state = std::fs::read_to_string(d.path().join("sim/token.json")).unwrap();
+    assert!(state.contains("\"pin\": null"), "a PIN was set: {state}");
+}
+
+#[test]
 fn a_bare_seconds_lifetime_is_asked_about_on_a_terminal() {
     let d = tempfile::tempdir().unwrap();
     run_ok(d.path(), &["init-ca"], &[]);

@@ -320,6 +320,17 @@ fn request_approve_narrowed_then_sshd_logs_in() {
     assert_eq!(String::from_utf8_lossy(&login.stdout).trim(), "in");
 }
 
+/// The hints a user reads under each refusal (pinned here: a trycmd case cannot bring a peer).
+const HINT_REFUSED: &str = "\nAsk the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.\n";
+const HINT_DECLINED: &str =
+    "\nNothing was signed. If that was a mistake, ask the requester for a new code.\n";
+const HINT_POLICY: &str = "\nNothing was signed and the requester was told why; sign a narrower -V, or pass --allow-long (and say why with --reason) if the request is right.\n";
+const HINT_WIDENED: &str = "\nAn approver may only narrow a request: give -n a subset of the principals asked for and a -V inside the validity asked for. The requester was told; they can send a new request.\n";
+const HINT_INVALID: &str =
+    "\nNothing was signed and the requester was told why; they can run breakglass request again.\n";
+const HINT_REPLY_REFUSED: &str = "\nTell the approver what was refused and start a new request; do not use anything from this exchange.\n";
+const HINT_PEER_FAILED: &str = "\nStart again with a new code; check that both sides run a breakglass that speaks the same protocol version.\n";
+
 #[test]
 fn declined_request_ends_with_the_reason_and_writes_nothing() {
     let _g = serial();
@@ -338,12 +349,14 @@ fn declined_request_ends_with_the_reason_and_writes_nothing() {
     assert_eq!(a.status.code(), Some(1), "{}", err(&a));
     assert!(err(&a).contains("Sign this request? [y/N]"), "{}", err(&a));
     assert!(err(&a).contains("breakglass: the request was declined; the requester was told."));
+    assert!(err(&a).ends_with(HINT_DECLINED), "{}", err(&a));
     assert_eq!(o.status.code(), Some(1));
     assert!(
         err(&o).contains("breakglass: the approver refused the request: the approver declined."),
         "{}",
         err(&o)
     );
+    assert!(err(&o).ends_with(HINT_REFUSED), "{}", err(&o));
     assert!(snapshot(&requester.work).is_empty());
     let alog = std::fs::read_to_string(&approver.audit).unwrap();
     assert!(
@@ -363,24 +376,27 @@ fn policy_refusals_reach_the_requester() {
     let Some(s) = Servers::start() else { return };
     let (requester, approver) = (s.world(), s.world());
     approver.init_ca();
-    let cases: &[(&[&str], &[&str], &str)] = &[
+    let cases: &[(&[&str], &[&str], &str, &str)] = &[
         (
             &["-n", "alice", "-V", "-5m:+2d"],
             &[],
             "the request fails the policy: -V ",
+            HINT_POLICY,
         ),
         (
             &["-n", "alice", "-V", "always:forever"],
             &[],
             "has no start or no end (always/forever)",
+            HINT_POLICY,
         ),
         (
             &["-n", "alice"],
             &["-n", "root"],
             "-n names 'root', which the request did not ask for",
+            HINT_WIDENED,
         ),
     ];
-    for (rargs, aargs, want) in cases {
+    for (rargs, aargs, want, hint) in cases {
         let r = request(&requester, rargs);
         let mut args = aargs.to_vec();
         args.push("--yes");
@@ -389,11 +405,13 @@ fn policy_refusals_reach_the_requester() {
         assert_eq!(a.status.code(), Some(1), "{}", err(&a));
         assert_eq!(o.status.code(), Some(1), "{}", err(&o));
         assert!(err(&a).contains(want), "approver: {}", err(&a));
+        assert!(err(&a).ends_with(hint), "approver: {}", err(&a));
         assert!(
             err(&o).contains("the approver refused the request: ") && err(&o).contains(want),
             "requester: {}",
             err(&o)
         );
+        assert!(err(&o).ends_with(HINT_REFUSED), "requester: {}", err(&o));
         assert!(snapshot(&requester.work).is_empty());
     }
     // A bad principal can only come from a hand-made request: the refusal reaches it too.
@@ -403,6 +421,7 @@ fn policy_refusals_reach_the_requester() {
         Message::Request(r).to_bytes()
     });
     assert_eq!(reply.1.status.code(), Some(1));
+    assert!(err(&reply.1).ends_with(HINT_INVALID), "{}", err(&reply.1));
     assert!(
         matches!(&reply.0, Some(Message::Refusal(r)) if r.contains("a principal it asks for is empty or contains a comma or blanks")),
         "{:?}",
@@ -508,6 +527,18 @@ fn hostile_requests_are_refused_and_never_shown_raw() {
             "want {reason:?} told: {answer:?}"
         );
     }
+    // A requester that reports a failure instead of asking: the approver stops, and says so.
+    let (_, a) = hostile_request(&s, &approver, &["--yes"], |_| {
+        Message::Error("the key could not be made".into()).to_bytes()
+    });
+    assert_eq!(a.status.code(), Some(1), "{}", err(&a));
+    assert!(
+        err(&a)
+            .contains("breakglass: the other side stopped the exchange: the key could not be made"),
+        "{}",
+        err(&a)
+    );
+    assert!(err(&a).ends_with(HINT_PEER_FAILED), "{}", err(&a));
     // Nothing was signed for any of them.
     let log = std::fs::read_to_string(&approver.audit).unwrap();
     assert!(
@@ -648,6 +679,7 @@ fn tampered_replies_are_refused_and_nothing_is_written() {
             "{}",
             err(&o)
         );
+        assert!(err(&o).ends_with(HINT_REPLY_REFUSED), "{}", err(&o));
         assert!(
             snapshot(&requester.work).is_empty(),
             "{want}: files written"

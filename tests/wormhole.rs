@@ -260,7 +260,12 @@ fn expect_hostile(s: &Servers, offer: serde_json::Value, payload: Vec<u8>, want:
         |code| async_io::block_on(receive(&cfg, &code)),
     );
     match rres {
-        Err(TransferError::Hostile(msg)) => {
+        Err(ref e @ TransferError::Hostile(ref msg)) => {
+            // What `receive` prints under the refusal.
+            assert_eq!(
+                e.hint(),
+                "Nothing was written: ask the sender what they sent, and don't retry with a code from someone you don't know."
+            );
             assert!(
                 msg.contains(want),
                 "offer {offer}: expected '{want}' in '{msg}'"
@@ -482,6 +487,11 @@ fn peer_gone_mid_transfer_is_cut() {
     );
     sres.expect("the vanishing sender itself reports nothing");
     assert!(matches!(rres, Err(TransferError::Cut)), "{rres:?}");
+    // What `receive` prints under the error.
+    assert_eq!(
+        rres.unwrap_err().hint(),
+        "Nothing was written: start a new transfer (check the network and the transit relay)."
+    );
     assert!(
         start.elapsed() < Duration::from_secs(15),
         "took {:?}",
@@ -552,6 +562,7 @@ fn cli_send_to_cli_receive_writes_a_checked_key_0600() {
     let s = sender.wait();
     assert_eq!(s.status.code(), Some(1));
     assert_stderr(&s, "The other side never showed up");
+    assert_stderr(&s, "\nMake sure the other side uses the same code and the same mailbox server before the timeout; check the number at the start of the code, or start a new transfer.\n");
 }
 
 #[test]
@@ -789,6 +800,7 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
     sender.wait();
     assert_eq!(o.status.code(), Some(1));
     assert_stderr(&o, "The code did not match");
+    assert_stderr(&o, "\nCheck the words for typos, then ask the sender to start a new transfer: this code is used up (a repeated failure can mean someone is guessing codes).\n");
     let o = k
         .cmd_in(&["receive", "not a code"], &recv)
         .output()

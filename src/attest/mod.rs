@@ -21,6 +21,7 @@ mod aaguid;
 mod chain;
 pub mod container;
 mod error;
+mod firmware;
 mod packed;
 mod piv;
 mod policy;

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::policy::Firmware;
+use super::firmware::Firmware;
 
 /// FIDO2 or PIV.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

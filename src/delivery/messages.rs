@@ -11,6 +11,7 @@ use ssh_key::public::KeyData;
 use ssh_key::PublicKey;
 
 use crate::sanitize::is_dangerous;
+use crate::ssh::principals::{self, Principals, PrincipalsError};
 use crate::ssh::validity::Validity;
 
 /// The protocol version this side speaks.
@@ -28,7 +29,7 @@ pub const MAX_REASON: usize = 1024;
 /// Longest `user@host`.
 pub const MAX_REQUESTER: usize = 256;
 /// Most principals a request may ask for (`SSHKEY_CERT_MAX_PRINCIPALS` in OpenSSH's sshkey.h).
-pub const MAX_PRINCIPALS: usize = 256;
+pub const MAX_PRINCIPALS: usize = principals::MAX;
 
 /// What a requester asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,8 +243,8 @@ pub fn parse_public_key(line: &str) -> Result<PublicKey, Invalid> {
 pub struct CheckedRequest {
     /// The key to certify.
     pub key: PublicKey,
-    /// The principals asked for.
-    pub principals: Vec<String>,
+    /// The principals asked for (the same rule as `-n`, and none twice).
+    pub principals: Principals,
     /// The validity asked for.
     pub validity: Validity,
     /// Why, when given.
@@ -256,20 +257,23 @@ impl Request {
     /// Checks what the request asks for (not yet the approver's policy).
     pub fn check(&self) -> Result<CheckedRequest, Invalid> {
         let key = parse_public_key(&self.public_key)?;
-        if self.principals.is_empty() {
-            return bad(
+        let principals = Principals::from_list(self.principals.clone()).or_else(|e| match e {
+            PrincipalsError::None => bad(
                 "it asks for no principals (a certificate without any is valid for every login)",
-            );
-        }
-        for p in &self.principals {
-            if p.is_empty() || p.contains(',') || p.chars().any(char::is_whitespace) {
-                return bad("a principal it asks for is empty or contains a comma or blanks");
+            ),
+            PrincipalsError::TooMany(n) => bad(format!(
+                "it asks for {n} principals; a certificate holds at most {MAX_PRINCIPALS}"
+            )),
+            // (parse refuses control characters first; this is for a Request made otherwise)
+            PrincipalsError::BadName(n) if n.chars().any(is_dangerous) => {
+                bad("its principal contains control characters")
             }
-        }
-        for (i, p) in self.principals.iter().enumerate() {
-            if self.principals[..i].contains(p) {
-                return bad("it asks for the same principal twice");
+            PrincipalsError::EmptyName(_) | PrincipalsError::BadName(_) => {
+                bad("a principal it asks for is empty or contains a comma or blanks")
             }
+        })?;
+        if principals.first_repeated().is_some() {
+            return bad("it asks for the same principal twice");
         }
         if self.valid_after >= self.valid_before {
             return bad("its validity ends before it starts");
@@ -279,7 +283,7 @@ impl Request {
         }
         Ok(CheckedRequest {
             key,
-            principals: self.principals.clone(),
+            principals,
             validity: Validity {
                 valid_after: self.valid_after,
                 valid_before: self.valid_before,
@@ -376,7 +380,15 @@ mod tests {
             .unwrap_err()
             .contains("no principals"));
         assert!(check(&|r| r.principals = vec!["a,b".into()]).is_err());
-        assert!(check(&|r| r.principals = vec!["a".into(), "a".into()]).is_err());
+        assert!(check(&|r| r.principals = vec!["a".into(), "a".into()])
+            .unwrap_err()
+            .contains("twice"));
+        assert!(check(&|r| r.principals = vec!["a b".into()])
+            .unwrap_err()
+            .contains("empty or contains a comma or blanks"));
+        assert!(check(&|r| r.principals = vec!["a\x1b".into()])
+            .unwrap_err()
+            .contains("control characters"));
         assert!(check(&|r| r.valid_before = 100).is_err());
         assert!(check(&|r| r.public_key = "ssh-ed25519 AAAA".into()).is_err());
         assert!(check(&|r| r.public_key = format!("{KEY}\n{KEY}")).is_err());

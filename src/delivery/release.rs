@@ -1,4 +1,4 @@
-//! The one release step shared by `mint`, `receive` and (later) `request`: a checked key and
+//! The one release step shared by `mint`, `receive` and `request`: a checked key and
 //! certificate go either into ssh-agent or into three files, and the audit entry is durable
 //! *before* either happens. Everything that can fail without the key material (agent missing,
 //! file in the way, audit log not writable) is checked in [`Release::prepare`], before the touch.

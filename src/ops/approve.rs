@@ -13,17 +13,14 @@ use ssh_key::HashAlg;
 
 use crate::delivery::audit::{self, AuditEntry};
 use crate::delivery::exchange::{self, Exchange};
-use crate::delivery::messages::{self, CheckedRequest, Message};
+use crate::delivery::messages::{self, Message};
 use crate::delivery::transfer::{self, Received as Transferred, WormholeConfig};
 use crate::ops::handoff::nameplate;
-use crate::ops::mint::{check_policy, parse_principals};
-use crate::ops::request::validity_spec;
-use crate::sanitize::is_dangerous;
-use crate::ssh::cert::{self, CertFields};
-use crate::ssh::cert_options::CertOptions;
+use crate::ops::sign_spec::{ApproverSpec, Ask, LifetimePolicy, SignSpec};
+use crate::ssh::cert;
 use crate::ssh::summary::{self, CertSummary};
-use crate::ssh::validity::{self, Validity};
-use crate::token::{self, BackendChoice, CaSource};
+use crate::ssh::validity;
+use crate::token::CaSource;
 use crate::ui::Ui;
 use crate::{clock, paths, Error, Result};
 
@@ -39,28 +36,15 @@ pub struct ApproveRequest {
     pub ca: Option<PathBuf>,
     /// FIDO2 application when there is no CA file.
     pub application: String,
-    /// `-n`: a subset of the principals asked for (required with `--text`).
-    pub principals: Option<String>,
-    /// `-V`: inside the validity asked for (with `--text`, default `-5m:+60m`).
-    pub validity: Option<String>,
-    /// `-I`.
-    pub key_id: Option<String>,
-    /// `-z`.
-    pub serial: Option<u64>,
-    /// `-O`, in order.
-    pub options: Vec<String>,
-    /// `--max-lifetime`, seconds.
-    pub max_lifetime: u64,
-    /// `--allow-long`.
-    pub allow_long: bool,
+    /// `-n`, `-V` (narrowing what is asked), `-O`, `-I`, `-z`, `--backend`, `--device`, parsed
+    /// once ([`ApproverSpec::parse`], told of `--text`).
+    pub spec: ApproverSpec,
+    /// `--max-lifetime` and `--allow-long`.
+    pub policy: LifetimePolicy,
     /// `--yes`: no question.
     pub yes: bool,
     /// `--text`: the request is a bare public key from Python's `wormhole send --text`.
     pub text: bool,
-    /// Token choice.
-    pub backend: BackendChoice,
-    /// Which key when several are connected.
-    pub device: Option<String>,
     /// Servers and timeouts.
     pub cfg: WormholeConfig,
 }
@@ -108,146 +92,43 @@ pub struct ApproveOutcome {
     pub warnings: Vec<String>,
 }
 
-/// What the approver typed, checked before anything is received.
-#[derive(Clone)]
-struct Flags {
-    principals: Option<Vec<String>>,
-    validity_spec: Option<String>,
-    options: CertOptions,
-    key_id: Option<String>,
+/// The request as it arrived: the key to certify, what it asks for, and who asks (`None` for a
+/// bare public key).
+struct Asked {
+    key: ssh_key::PublicKey,
+    ask: Ask,
+    requester: Option<String>,
 }
 
-fn check_flags(req: &ApproveRequest) -> Result<Flags> {
-    let principals = match &req.principals {
-        Some(p) => Some(parse_principals(p)?),
-        None if req.text => {
-            return Err(Error::Principals(
-                "approve --text needs -n: a bare public key says nothing about the login names"
-                    .into(),
-            ))
-        }
-        None => None,
-    };
-    if let Some(v) = &req.validity {
-        // Parsed again against the time the request arrives; this catches typing errors now.
-        validity::parse_validity(v, clock::now())?;
-    }
-    let options = CertOptions::from_ssh_keygen_options(&req.options)?;
-    match &req.key_id {
-        Some(id) if id.is_empty() => return Err(Error::EmptyKeyId),
-        Some(id) if id.chars().any(is_dangerous) => {
-            return Err(Error::ControlCharacters { what: "-I" })
-        }
-        _ => {}
-    }
-    Ok(Flags {
-        principals,
-        validity_spec: req.validity.clone().or_else(|| {
-            req.text
-                .then(|| crate::ops::mint::DEFAULT_VALIDITY.to_string())
-        }),
-        options,
-        key_id: req.key_id.clone(),
-    })
-}
-
-/// What will be signed.
-struct Grant {
-    principals: Vec<String>,
-    validity: Validity,
-}
-
-/// The approver's narrowing and the policy, applied to a checked request.
-fn decide(flags: &Flags, asked: &CheckedRequest, req: &ApproveRequest, now: u64) -> Result<Grant> {
-    // The principals asked for must pass the same syntax check as mint's -n.
-    parse_principals(&asked.principals.join(","))
-        .map_err(|e| Error::RequestInvalid(e.to_string()))?;
-    let principals = match &flags.principals {
-        Some(mine) => {
-            if let Some(p) = mine.iter().find(|p| !asked.principals.contains(p)) {
-                return Err(Error::RequestWidened(format!(
-                    "-n names '{p}', which the request did not ask for (it asked for {})",
-                    asked.principals.join(", ")
-                )));
-            }
-            mine.clone()
-        }
-        None => asked.principals.clone(),
-    };
-    // The approver's -V is cut to the window asked for: it can shorten it, never extend it
-    // (a relative -V typed a few seconds after the request would otherwise end a little later).
-    let validity = match &flags.validity_spec {
-        Some(spec) => {
-            let v = validity::parse_validity(spec, now)?;
-            let cut = Validity {
-                valid_after: v.valid_after.max(asked.validity.valid_after),
-                valid_before: v.valid_before.min(asked.validity.valid_before),
-            };
-            if cut.valid_after >= cut.valid_before {
-                return Err(Error::RequestWidened(format!(
-                    "-V {spec} ({}) does not overlap the validity asked for ({})",
-                    validity_spec(&v),
-                    validity_spec(&asked.validity)
-                )));
-            }
-            cut
-        }
-        None => asked.validity,
-    };
-    let spec = flags
-        .validity_spec
-        .clone()
-        .unwrap_or_else(|| validity_spec(&validity));
-    check_policy(&validity, &spec, req.max_lifetime, req.allow_long, now).map_err(|e| match e {
-        Error::ValidityPast { .. } | Error::Policy(_) => Error::RequestPolicy(e.to_string()),
-        e => e,
-    })?;
-    Ok(Grant {
-        principals,
-        validity,
-    })
-}
-
-fn view(asked: &CheckedRequest, grant: Option<&Grant>, text: bool) -> RequestView {
+fn view(asked: &Asked, grant: Option<&SignSpec>) -> RequestView {
     let key = asked.key.key_data();
+    let v = &asked.ask.validity.validity;
     RequestView {
-        requester: (!text).then(|| asked.requester.clone()),
+        requester: asked.requester.clone(),
         key_type: summary::display_type(&asked.key.algorithm(), false),
         key_fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
         hardware_bound: messages::is_hardware_bound(key),
-        principals: asked.principals.clone(),
-        valid_local: validity::format_validity(&asked.validity),
-        valid_utc: validity::format_validity_in(&asked.validity, &chrono::Utc),
-        reason: asked.reason.clone(),
-        grant_principals: grant.map(|g| g.principals.clone()).unwrap_or_default(),
+        principals: asked.ask.principals.to_vec(),
+        valid_local: validity::format_validity(v),
+        valid_utc: validity::format_validity_in(v, &chrono::Utc),
+        reason: asked.ask.reason.clone(),
+        grant_principals: grant.map(|g| g.ask.principals.to_vec()).unwrap_or_default(),
         grant_valid_utc: grant
-            .map(|g| validity::format_validity_in(&g.validity, &chrono::Utc))
+            .map(|g| validity::format_validity_in(&g.ask.validity.validity, &chrono::Utc))
             .unwrap_or_default(),
     }
 }
 
-fn random_serial() -> Result<u64> {
-    loop {
-        let mut b = [0u8; 8];
-        getrandom::fill(&mut b).map_err(crate::error::randomness)?;
-        let n = u64::from_be_bytes(b);
-        if n != 0 {
-            return Ok(n);
-        }
-    }
-}
-
-fn request_entry(asked: &CheckedRequest, np: &str, text: bool) -> AuditEntry {
+fn request_entry(asked: &Asked, np: &str) -> AuditEntry {
     let mut e = AuditEntry::new("approve-request");
     e.cert_fingerprint = Some(asked.key.fingerprint(HashAlg::Sha256).to_string());
-    e.principals = asked.principals.clone();
-    e.valid_after = Some(asked.validity.valid_after);
-    e.valid_before = Some(asked.validity.valid_before);
-    e.reason = asked.reason.clone();
-    e.detail = Some(if text {
-        format!("public key from wormhole send --text, nameplate {np}")
-    } else {
-        format!("request from {}, nameplate {np}", asked.requester)
+    e.principals = asked.ask.principals.to_vec();
+    e.valid_after = Some(asked.ask.validity.validity.valid_after);
+    e.valid_before = Some(asked.ask.validity.validity.valid_before);
+    e.reason = asked.ask.reason.clone();
+    e.detail = Some(match &asked.requester {
+        None => format!("public key from wormhole send --text, nameplate {np}"),
+        Some(r) => format!("request from {r}, nameplate {np}"),
     });
     e
 }
@@ -266,7 +147,7 @@ pub fn approve(
     show: &mut dyn FnMut(&RequestView),
     on_code: &mut dyn FnMut(&str),
 ) -> Result<ApproveOutcome> {
-    let flags = check_flags(req)?;
+    let mut mine = req.spec.clone();
     let source = CaSource::choose(req.ca.as_deref(), &req.application);
     let expected = source.expected()?;
     let audit_path = audit::default_path();
@@ -274,11 +155,20 @@ pub fn approve(
     let np = nameplate(&req.code);
 
     let received = if req.text {
-        receive_text(&req.cfg, &req.code).map(|r| (r, Channel::Text))
+        receive_text(&req.cfg, &req.code).and_then(|key| {
+            // A bare public key asks for nothing: the approver's -n and -V are the request.
+            let ask = mine.bare_key_ask(clock::now())?;
+            let asked = Asked {
+                key,
+                ask,
+                requester: None,
+            };
+            Ok((asked, Channel::Text))
+        })
     } else {
         receive_request(&req.cfg, &req.code)
     };
-    let (mut asked, mut channel) = match received {
+    let (asked, mut channel) = match received {
         Ok(r) => r,
         Err(e) => {
             let mut entry = AuditEntry::new("approve-request");
@@ -288,25 +178,18 @@ pub fn approve(
             return Err(e);
         }
     };
-    let mut flags = flags;
-    if req.text {
-        // A bare public key asks for nothing: the approver's -n and -V are the request.
-        asked.principals = flags.principals.take().unwrap_or_default();
-        let spec = flags.validity_spec.take().unwrap_or_default();
-        asked.validity = validity::parse_validity(&spec, clock::now())?;
-    }
-    audit::append(&audit_path, &request_entry(&asked, &np, req.text))?;
+    audit::append(&audit_path, &request_entry(&asked, &np))?;
 
     let mut entry = AuditEntry::new("approve");
     entry.cert_fingerprint = Some(asked.key.fingerprint(HashAlg::Sha256).to_string());
-    entry.reason = asked.reason.clone();
+    entry.reason = asked.ask.reason.clone();
     entry.detail = Some(format!("nameplate {np}"));
     entry.ca_fingerprint = expected
         .as_ref()
         .map(|k| k.fingerprint(HashAlg::Sha256).to_string());
     let result = sign(
         req,
-        &flags,
+        &mine,
         &asked,
         &source,
         expected.as_ref(),
@@ -365,7 +248,7 @@ pub fn approve(
             }
         }
         Channel::Text => {
-            let name = text_file_name(&asked);
+            let name = text_file_name(&asked.key);
             let bytes = format!("{cert_line}\n").into_bytes();
             let sent =
                 async_io::block_on(transfer::send_file(&req.cfg, &name, &bytes, |c| on_code(c)));
@@ -400,9 +283,9 @@ pub fn approve(
 
 /// The name of the `-cert.pub` file offered to Python's `wormhole receive`: OpenSSH's default
 /// identity name for the key type, so that receiving it in `~/.ssh` puts it beside the key.
-pub fn text_file_name(asked: &CheckedRequest) -> String {
+pub fn text_file_name(key: &ssh_key::PublicKey) -> String {
     use ssh_key::public::KeyData;
-    let base = match asked.key.key_data() {
+    let base = match key.key_data() {
         KeyData::Ed25519(_) => "id_ed25519",
         KeyData::SkEd25519(_) => "id_ed25519_sk",
         KeyData::SkEcdsaSha2NistP256(_) => "id_ecdsa_sk",
@@ -417,8 +300,8 @@ type Signed = (CertSummary, String, String, Vec<String>, RequestView);
 #[allow(clippy::too_many_arguments)]
 fn sign(
     req: &ApproveRequest,
-    flags: &Flags,
-    asked: &CheckedRequest,
+    mine: &ApproverSpec,
+    asked: &Asked,
     source: &CaSource,
     expected: Option<&ssh_key::PublicKey>,
     entry: &mut AuditEntry,
@@ -426,67 +309,32 @@ fn sign(
     show: &mut dyn FnMut(&RequestView),
 ) -> Result<Signed> {
     let now = clock::now();
-    let grant = match decide(flags, asked, req, now) {
+    let grant = match mine.grant(&asked.ask, &req.policy, now) {
         Ok(g) => g,
         Err(e) => {
-            show(&view(asked, None, req.text));
+            show(&view(asked, None));
             return Err(e);
         }
     };
-    let v = view(asked, Some(&grant), req.text);
+    let v = view(asked, Some(&grant));
     show(&v);
     if !req.yes && ui.confirm(QUESTION) != Some(true) {
         return Err(Error::RequestDeclined);
     }
     let mut warnings = Vec::new();
-    let serial = match req.serial {
-        Some(0) => {
-            warnings.push(
-                "serial 0 can never be revoked by serial in a KRL; revoke it by key id if needed"
-                    .into(),
-            );
-            0
-        }
-        Some(n) => n,
-        None => random_serial()?,
-    };
-    let key_id = flags.key_id.clone().unwrap_or_else(|| {
-        let mut id = format!(
+    let serial = grant.ca.serial(&mut warnings)?;
+    let key_id = grant.key_id_or(|| {
+        format!(
             "breakglass {} approved by {}@{} {}",
-            if req.text {
-                "public key"
-            } else {
-                asked.requester.as_str()
-            },
+            asked.requester.as_deref().unwrap_or("public key"),
             paths::operator(),
             paths::hostname(),
             validity::format_time_utc(now)
-        );
-        if let Some(r) = &asked.reason {
-            id.push_str(": ");
-            id.push_str(r);
-        }
-        id
-    });
-    let token = token::open(
-        req.backend,
-        req.device.as_deref(),
-        match (source, expected) {
-            (CaSource::File(p), Some(k)) => Some((p.as_path(), k)),
-            _ => None,
-        },
-    )?;
-    let mut signer = token.find_ca(source, expected, ui)?;
+        )
+    })?;
+    let mut signer = grant.ca.token.find_ca(source, expected, ui)?;
     let ca_key = signer.public_key().key_data().clone();
-    let fields = CertFields {
-        serial,
-        key_id,
-        principals: grant.principals.clone(),
-        validity: grant.validity,
-        options: flags.options.clone(),
-        comment: String::new(),
-        host: false,
-    };
+    let fields = grant.cert_fields(key_id, serial, String::new());
     let cert = cert::issue(asked.key.key_data(), &fields, signer.as_mut(), ui)?;
     let s = summary::summarize("signed certificate", &cert, None, now, Some(&ca_key));
     if !s.signature_valid {
@@ -503,7 +351,7 @@ fn sign(
     Ok((s, signer.describe(), line, warnings, v))
 }
 
-fn receive_request(cfg: &WormholeConfig, code: &str) -> Result<(CheckedRequest, Channel)> {
+fn receive_request(cfg: &WormholeConfig, code: &str) -> Result<(Asked, Channel)> {
     async_io::block_on(async {
         let mut ex = exchange::join(cfg, code).await?;
         let limit = ex.timeout();
@@ -518,7 +366,11 @@ fn receive_request(cfg: &WormholeConfig, code: &str) -> Result<(CheckedRequest, 
         let fail = |why: String| Error::RequestInvalid(why);
         let checked = match got {
             Ok(Message::Request(r)) => match r.check() {
-                Ok(c) => Ok(c),
+                Ok(c) => Ok(Asked {
+                    ask: Ask::from_request(&c),
+                    key: c.key,
+                    requester: Some(c.requester),
+                }),
                 Err(why) => {
                     let _ = ex
                         .send(&Message::Refusal(format!(
@@ -549,24 +401,13 @@ fn receive_request(cfg: &WormholeConfig, code: &str) -> Result<(CheckedRequest, 
     })
 }
 
-fn receive_text(cfg: &WormholeConfig, code: &str) -> Result<CheckedRequest> {
+fn receive_text(cfg: &WormholeConfig, code: &str) -> Result<ssh_key::PublicKey> {
     let got = async_io::block_on(transfer::receive(cfg, code))?;
     let Transferred::Text(text) = got else {
         return Err(Error::RequestInvalid(
             "a file arrived where a public key was expected; the colleague should run wormhole send --text \"$(cat ~/.ssh/id_ecdsa.pub)\"".into(),
         ));
     };
-    let key = messages::parse_public_key(text.trim())
-        .map_err(|e| Error::RequestInvalid(format!("the text that arrived: {e}")))?;
-    Ok(CheckedRequest {
-        key,
-        // With --text, what is "asked" is what the approver's flags say (checked in decide).
-        principals: Vec::new(),
-        validity: Validity {
-            valid_after: 0,
-            valid_before: Validity::FOREVER,
-        },
-        reason: None,
-        requester: String::new(),
-    })
+    messages::parse_public_key(text.trim())
+        .map_err(|e| Error::RequestInvalid(format!("the text that arrived: {e}")))
 }

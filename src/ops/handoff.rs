@@ -425,13 +425,11 @@ pub fn receive(req: &ReceiveRequest) -> Result<ReceiveOutcome> {
                     valid_after: b.summary.valid_after,
                     valid_before: b.summary.valid_before,
                 };
-                crate::ops::mint::check_lifetime(
-                    &validity,
-                    "the received certificate",
-                    req.max_lifetime,
-                    req.allow_long,
-                    now,
-                )?;
+                let policy = crate::ops::sign_spec::LifetimePolicy {
+                    max: req.max_lifetime,
+                    allow_long: req.allow_long,
+                };
+                policy.check(&validity, "the received certificate", now)?;
                 let release = release.take().ok_or(Error::SignatureInvalid)?;
                 let released = finish(release, &b, now, &np)?;
                 Ok(ReceiveOutcome {

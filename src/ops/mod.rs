@@ -10,6 +10,7 @@ pub mod drill;
 pub mod handoff;
 pub mod host_config;
 pub mod init_ca;
+pub mod inspect;
 pub mod lifetime;
 pub mod list;
 pub mod log;
@@ -17,6 +18,8 @@ pub mod mint;
 #[cfg(feature = "wormhole")]
 pub mod request;
 pub mod revoke;
+pub mod sign_spec;
+pub mod sim;
 pub mod sim_hid;
 pub mod sshd;
 pub mod status;

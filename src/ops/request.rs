@@ -20,8 +20,7 @@ use crate::delivery::messages::{self, Message, Received};
 use crate::delivery::release::{Delivery, Release};
 use crate::delivery::transfer::WormholeConfig;
 use crate::ops::handoff::nameplate;
-use crate::ops::mint::parse_principals;
-use crate::sanitize::is_dangerous;
+use crate::ops::sign_spec::{absolute_spec, Ask};
 use crate::shell;
 use crate::ssh::keyfile::{self, KeyFiles, KeyType};
 use crate::ssh::summary::{self, CertSummary};
@@ -50,12 +49,8 @@ pub enum KeySource {
 /// Everything `request` is asked to do.
 #[derive(Debug, Clone)]
 pub struct RequestRequest {
-    /// `-n`, as typed.
-    pub principals: String,
-    /// `-V`.
-    pub validity: String,
-    /// `--reason`.
-    pub reason: Option<String>,
+    /// `-n`, `-V` and `--reason`, parsed once ([`Ask::for_request`]): what is asked for.
+    pub ask: Ask,
     /// The key.
     pub key: KeySource,
     /// `--ca`: refuse a certificate from any other CA.
@@ -125,48 +120,11 @@ fn read_pubkey(path: &Path) -> Result<PublicKey> {
     messages::parse_public_key(line).map_err(|e| bad(format!("is not usable: {e}")))
 }
 
-/// The asked-for window as ssh-keygen's absolute `-V` (UTC), for messages and the audit log.
-pub fn validity_spec(v: &Validity) -> String {
-    let t = |s: u64| {
-        chrono::DateTime::from_timestamp(s as i64, 0)
-            .map(|d| d.format("%Y%m%d%H%M%SZ").to_string())
-            .unwrap_or_else(|| s.to_string())
-    };
-    let a = if v.valid_after == 0 {
-        "always".into()
-    } else {
-        t(v.valid_after)
-    };
-    let b = if v.valid_before == Validity::FOREVER {
-        "forever".into()
-    } else {
-        t(v.valid_before)
-    };
-    format!("{a}:{b}")
-}
-
 /// Asks for a certificate; `on_code` sees the code as soon as it exists.
 pub fn request(req: &RequestRequest, on_code: &mut dyn FnMut(&str)) -> Result<RequestOutcome> {
     let now = clock::now();
-    let principals = parse_principals(&req.principals)?;
-    let validity = validity::parse_validity(&req.validity, now)?;
-    if validity.valid_before <= now {
-        return Err(Error::ValidityPast {
-            spec: req.validity.clone(),
-            end: validity.valid_before,
-        });
-    }
-    if let Some(r) = &req.reason {
-        if r.chars().any(is_dangerous) {
-            return Err(Error::ControlCharacters { what: "--reason" });
-        }
-        if r.len() > messages::MAX_REASON {
-            return Err(Error::Policy(format!(
-                "--reason is longer than {} bytes",
-                messages::MAX_REASON
-            )));
-        }
-    }
+    let ask = &req.ask;
+    let validity = ask.validity.validity;
     let expected = match &req.ca {
         Some(p) => Some(keyfile::read_ca_public(p)?),
         None => None,
@@ -199,25 +157,21 @@ pub fn request(req: &RequestRequest, on_code: &mut dyn FnMut(&str)) -> Result<Re
     };
     let audit_path = audit::default_path();
     let hardware_bound = messages::is_hardware_bound(public.key_data());
-    let message = Message::Request(messages::Request {
-        public_key: keyfile::public_line(&public)?.trim_end().to_string(),
-        principals: principals.clone(),
-        valid_after: validity.valid_after,
-        valid_before: validity.valid_before,
-        reason: req.reason.clone(),
+    let message = Message::Request(ask.to_request(
+        keyfile::public_line(&public)?.trim_end().to_string(),
         requester,
-    });
+    ));
 
     let mut entry = AuditEntry::new("request");
     entry.cert_fingerprint = Some(public.fingerprint(HashAlg::Sha256).to_string());
-    entry.principals = principals.clone();
+    entry.principals = ask.principals.to_vec();
     entry.valid_after = Some(validity.valid_after);
     entry.valid_before = Some(validity.valid_before);
-    entry.reason = req.reason.clone();
+    entry.reason = ask.reason.clone();
     let asked = format!(
         "asked for {} -V {}",
-        principals.join(","),
-        validity_spec(&validity)
+        ask.principals,
+        absolute_spec(&validity)
     );
 
     let started = Instant::now();
@@ -246,7 +200,7 @@ pub fn request(req: &RequestRequest, on_code: &mut dyn FnMut(&str)) -> Result<Re
     let checked = check_reply(
         &line,
         public.key_data(),
-        &principals,
+        &ask.principals,
         &validity,
         expected.as_ref(),
         now,
@@ -333,7 +287,7 @@ pub fn request(req: &RequestRequest, on_code: &mut dyn FnMut(&str)) -> Result<Re
         agent_lifetime,
         ssh_commands,
         hardware_bound,
-        asked_principals: principals,
+        asked_principals: ask.principals.to_vec(),
         asked_valid_after: validity.valid_after,
         asked_valid_before: validity.valid_before,
         millis,

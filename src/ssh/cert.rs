@@ -8,6 +8,8 @@ use ssh_key::public::KeyData;
 use ssh_key::Signature;
 
 use crate::ssh::cert_options::CertOptions;
+use crate::ssh::key_id::KeyId;
+use crate::ssh::principals::Principals;
 use crate::ssh::validity::Validity;
 use crate::token::CaSigner;
 use crate::ui::Ui;
@@ -18,10 +20,10 @@ use crate::{Error, Result};
 pub struct CertFields {
     /// Serial (`-z`).
     pub serial: u64,
-    /// Key id (`-I`).
-    pub key_id: String,
+    /// Key id (`-I`), through the one key-id rule.
+    pub key_id: KeyId,
     /// Principals (`-n`), in order.
-    pub principals: Vec<String>,
+    pub principals: Principals,
     /// Validity interval.
     pub validity: Validity,
     /// Critical options and extensions.
@@ -78,8 +80,8 @@ pub fn issue(
     } else {
         CertType::User
     })?;
-    b.key_id(fields.key_id.clone())?;
-    for p in &fields.principals {
+    b.key_id(fields.key_id.as_str())?;
+    for p in fields.principals.iter() {
         b.valid_principal(p.clone())?;
     }
     for (name, data) in &fields.options.critical {

@@ -702,6 +702,10 @@ pub struct HostConfigArgs {
     pub two_person_log_socket: Option<PathBuf>,
 }
 
+// clap prints this error itself, so the value is sanitised here.
 fn parse_principals(s: &str) -> Result<breakglass::ops::host_config::PrincipalMapping, String> {
     s.parse()
+        .map_err(|e: breakglass::ops::host_config::MappingError| {
+            breakglass::sanitize::sanitize(&e.to_string())
+        })
 }

@@ -6,7 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use breakglass::sanitize::{is_dangerous, sanitize_lines};
+use breakglass::sanitize::{is_dangerous, sanitize, sanitize_lines};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// Set once a JSON document is on stdout: `--json` prints exactly one, so an error after it is
@@ -20,7 +20,17 @@ pub fn json_printed() -> bool {
 
 /// Prints one (possibly multi-line) text to stdout, sanitised (then coloured on a terminal).
 pub fn out(text: &str) {
-    let clean = sanitize_lines(text);
+    print_clean(sanitize_lines(text));
+}
+
+/// Prints lines to stdout, each sanitised as one line: a newline inside one (in a path, say) is
+/// shown as `\n` and cannot start a line of its own.
+pub fn out_lines<S: AsRef<str>>(lines: &[S]) {
+    let clean: Vec<String> = lines.iter().map(|l| sanitize(l.as_ref())).collect();
+    print_clean(clean.join("\n"));
+}
+
+fn print_clean(clean: String) {
     if colour(std::io::stdout().is_terminal()) {
         raw_out(&paint(&clean));
     } else {

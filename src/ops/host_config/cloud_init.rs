@@ -7,7 +7,7 @@
 //! is what this document is for. Existing hosts get the files through deploy/ansible, which
 //! never replaces a KRL.
 
-use super::{alert, HostPlan};
+use super::{FileKind, HostFile};
 
 /// A YAML double-quoted scalar (JSON strings are valid YAML).
 fn quoted(s: &str) -> String {
@@ -22,13 +22,13 @@ fn is_plain_text(b: &[u8]) -> bool {
     })
 }
 
-/// The `#cloud-config` document.
-pub fn render(plan: &HostPlan) -> String {
+/// The `#cloud-config` document that writes `files` (and creates the two-person account).
+pub fn render(files: &[HostFile], two_person_user: Option<&str>) -> String {
     use base64ct::Encoding;
     let mut y = String::from(
         "#cloud-config\n# Written by breakglass host-config: trust the break-glass CAs on a new VM.\nwrite_files:\n",
     );
-    for f in &plan.files {
+    for f in files {
         y.push_str(&format!(
             "  - path: {}\n",
             quoted(&f.install.display().to_string())
@@ -53,7 +53,7 @@ pub fn render(plan: &HostPlan) -> String {
         }
     }
     y.push_str("runcmd:\n");
-    if let Some(user) = &plan.two_person_user {
+    if let Some(user) = two_person_user {
         // The two-person account (a plain name, checked by two_person::check_user). Its password
         // is '*', not the locked '!': with UsePAM no, sshd refuses accounts whose password is
         // locked, even for public keys.
@@ -68,11 +68,7 @@ pub fn render(plan: &HostPlan) -> String {
         "  - [sh, -c, {}]\n",
         quoted("/usr/sbin/sshd -t && { systemctl reload ssh.service || systemctl reload sshd.service; }")
     ));
-    if plan
-        .files
-        .iter()
-        .any(|f| f.rel == std::path::Path::new(alert::RULE_NAME))
-    {
+    if files.iter().any(|f| f.kind == FileKind::AlertRule) {
         y.push_str("  - [systemctl, restart, rsyslog.service]\n");
     }
     y

@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use serde::Serialize;
+
 use super::HostConfigError;
 
 /// The keywords host-config sets, as `sshd -T` prints them.
@@ -22,7 +24,7 @@ pub const KEYWORDS: [&str; 3] = [
 ];
 
 /// One configuration line: keyword (lower case), arguments, where it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Directive {
     /// The keyword, lower case.
     pub keyword: String,
@@ -37,7 +39,7 @@ pub struct Directive {
 }
 
 /// Where a value was set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {
     /// File.
     pub file: PathBuf,
@@ -46,7 +48,7 @@ pub struct Source {
 }
 
 /// A keyword's global value as the host has it today, apart from breakglass's own drop-in.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Setting {
     /// The value; `None` when unset or `none`.
     pub value: Option<String>,
@@ -54,8 +56,19 @@ pub struct Setting {
     pub source: Option<Source>,
 }
 
+impl Setting {
+    /// ` (set in FILE line N)` when the files say where, for a sentence about the value.
+    pub fn set_in(&self) -> String {
+        match &self.source {
+            Some(src) => format!(" (set in {} line {})", src.file.display(), src.line),
+            None => String::new(),
+        }
+    }
+}
+
 /// How the settings were read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// `sshd -T -f FILE` answered.
     SshdT,
@@ -66,7 +79,7 @@ pub enum Method {
 }
 
 /// The host's effective settings and the drop-in order check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct HostSettings {
     /// The main configuration file.
     pub config: PathBuf,
@@ -208,10 +221,7 @@ fn sshd_t(config: &Path) -> Result<Vec<(String, String)>, String> {
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let first = err.lines().next().unwrap_or("it failed").trim().to_string();
-        return Err(format!(
-            "sshd -T failed: {}",
-            crate::sanitize::sanitize(&first)
-        ));
+        return Err(format!("sshd -T failed: {first}"));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     Ok(text

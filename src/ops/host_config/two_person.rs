@@ -44,8 +44,7 @@ pub fn check_user(user: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "--two-person-user '{}' is not a login name (letters, digits, '_', '-', '.')",
-            crate::sanitize::sanitize(user)
+            "--two-person-user '{user}' is not a login name (letters, digits, '_', '-', '.')"
         ))
     }
 }

@@ -4,6 +4,7 @@ use crate::cli::ApproveArgs;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::ops::approve::{self, ApproveRequest, RequestView};
+use breakglass::ops::sign_spec::{ApproverSpec, LifetimePolicy, SignFlags};
 use breakglass::token::Backend;
 use breakglass::ui::Ui;
 use breakglass::Error;
@@ -39,21 +40,32 @@ pub(super) fn run(
     json: bool,
     ui: &mut TerminalUi,
 ) -> Result<(), Error> {
+    // The approver's -n, -V, -O, -I, -z and token, parsed once, before anything is received.
+    let spec = ApproverSpec::parse(
+        SignFlags {
+            principals: a.principals,
+            validity: a.validity,
+            options: a.options,
+            key_id: a.key_id,
+            serial: a.serial,
+            backend: a.token.backend.or(outer),
+            device: a.token.device,
+            ..SignFlags::default()
+        },
+        a.text,
+        breakglass::now(),
+    )?;
     let req = ApproveRequest {
         code: a.code.trim().to_string(),
         ca: a.ca,
         application: a.application,
-        principals: a.principals,
-        validity: a.validity,
-        key_id: a.key_id,
-        serial: a.serial,
-        options: a.options,
-        max_lifetime: a.max_lifetime,
-        allow_long: a.allow_long,
+        spec,
+        policy: LifetimePolicy {
+            max: a.max_lifetime,
+            allow_long: a.allow_long,
+        },
         yes: a.yes,
         text: a.text,
-        backend: a.token.backend.or(outer),
-        device: a.token.device,
         cfg: a.wormhole.config(),
     };
     let o = approve::approve(&req, ui, &mut show, &mut |code| {

@@ -5,6 +5,7 @@ use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::delivery::release::Delivery;
 use breakglass::ops::mint::{self, MintRequest};
+use breakglass::ops::sign_spec::{LifetimePolicy, SignFlags, SignSpec};
 use breakglass::ssh::keyfile;
 use breakglass::ssh::summary::{self, TimeStatus};
 use breakglass::token::Backend;
@@ -20,8 +21,27 @@ pub(super) fn run(
     if !a.stray.is_empty() {
         return Err(Error::StrayPrincipal(a.stray));
     }
-    let principals = a.principals.ok_or(Error::PrincipalsMissing)?;
-
+    // What to sign, parsed once, in the order a user would fix it (a bare number of seconds in
+    // -V may ask a question first).
+    let spec = SignSpec::for_mint(
+        SignFlags {
+            principals: a.principals,
+            validity: Some(a.validity),
+            reason: a.reason,
+            options: a.options,
+            key_id: a.key_id,
+            serial: a.serial,
+            host: a.host,
+            backend: a.token.backend.or(outer),
+            device: a.token.device,
+        },
+        &LifetimePolicy {
+            max: a.max_lifetime,
+            allow_long: a.allow_long,
+        },
+        breakglass::now(),
+        ui,
+    )?;
     let delivery = if let Some(p) = &a.pubkey {
         Delivery::Certificate {
             path: keyfile::cert_path_for(p),
@@ -36,22 +56,12 @@ pub(super) fn run(
         }
     };
     let req = MintRequest {
+        spec,
         ca: a.ca,
         application: a.application,
-        principals,
-        validity: a.validity,
-        key_id: a.key_id,
-        serial: a.serial,
-        options: a.options,
         key_type: a.key_type,
-        reason: a.reason,
-        max_lifetime: a.max_lifetime,
-        allow_long: a.allow_long,
-        backend: a.token.backend.or(outer),
         delivery,
-        device: a.token.device,
         pubkey: a.pubkey.clone(),
-        host: a.host,
     };
     let o = mint::mint(&req, ui)?;
     for w in &o.warnings {

@@ -65,7 +65,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         #[cfg(feature = "wormhole")]
         Command::Approve(a) => approve::run(a, outer, json, ui),
         Command::Sim(c) => sim::run(c, json, ui),
-        Command::HostConfig(a) => host_config::run(a),
+        Command::HostConfig(a) => host_config::run(a, json),
         Command::Revoke(a) => revoke::run(a, outer, json, ui),
         Command::Runbook(a) => runbook::run(a),
         Command::Completions(a) => docs::completions(a),

@@ -2,8 +2,10 @@
 
 use crate::cli::RequestArgs;
 use crate::output::{self, say, tell};
+use breakglass::delivery::messages::MAX_REASON;
 use breakglass::delivery::release::Delivery;
 use breakglass::ops::request::{self, KeySource, RequestOutcome, RequestRequest};
+use breakglass::ops::sign_spec::Ask;
 use breakglass::ssh::summary::{self, TimeStatus};
 use breakglass::Error;
 
@@ -12,6 +14,14 @@ pub(super) const HARDWARE_NOTE: &str =
     "This certificate is bound to a security key: logging in needs that key and its touch too.";
 
 pub(super) fn run(a: RequestArgs, json: bool) -> Result<(), Error> {
+    // What to ask for, parsed once, before a key is made or a code exists.
+    let ask = Ask::for_request(
+        &a.principals,
+        &a.validity,
+        a.reason,
+        MAX_REASON,
+        breakglass::now(),
+    )?;
     let key = match &a.pubkey {
         Some(p) => KeySource::PublicKey {
             path: p.clone(),
@@ -30,9 +40,7 @@ pub(super) fn run(a: RequestArgs, json: bool) -> Result<(), Error> {
         },
     };
     let req = RequestRequest {
-        principals: a.principals,
-        validity: a.validity,
-        reason: a.reason,
+        ask,
         key,
         ca: a.ca,
         cfg: a.wormhole.config(),
