@@ -436,6 +436,25 @@ pub enum Error {
     #[error(transparent)]
     Kit(#[from] crate::ops::kit::KitError),
 
+    /// A CA attestation is not valid, or not accepted by the policy (`ca verify`).
+    #[error("{}", attestation_message(.file.as_deref(), .error))]
+    Attestation {
+        /// The attestation file the error is about (none for `--roots` and `--min-firmware`).
+        file: Option<PathBuf>,
+        /// What is wrong.
+        #[source]
+        error: crate::attest::AttestError,
+    },
+
+    /// `ca verify CA.pub` without `--attestation`, and no attestation beside the CA.
+    #[error("there is no attestation beside {}: {} does not exist", .ca.display(), .expected.display())]
+    AttestationMissing {
+        /// The CA public key.
+        ca: PathBuf,
+        /// Where the attestation was looked for.
+        expected: PathBuf,
+    },
+
     /// `request`: the approver refused to sign (policy, or declined); the reason is theirs.
     #[error("the approver refused the request: {0}")]
     RequestRefused(String),
@@ -463,6 +482,14 @@ pub enum Error {
     /// `request`/`approve`: the other side reported that the exchange broke.
     #[error("the other side stopped the exchange: {0}")]
     PeerFailed(String),
+}
+
+/// An attestation error, after the file it is about.
+fn attestation_message(file: Option<&Path>, e: &crate::attest::AttestError) -> String {
+    match file {
+        Some(f) => format!("{}: {e}", f.display()),
+        None => e.to_string(),
+    }
 }
 
 /// A KRL error with its file: spec errors name their own source and line.
@@ -549,6 +576,8 @@ impl Error {
             Error::Agent(a) => a.hint(),
             Error::HostConfig(h) => h.hint(),
             Error::Kit(k) => k.hint(),
+            Error::Attestation { error, .. } => error.hint(),
+            Error::AttestationMissing { .. } => "Pass it with --attestation FILE (an ssh-keygen -O write-attestation file also needs --challenge FILE); init-ca writes it as CA.attest beside CA.pub.".into(),
             Error::Krl { error, .. } => error.hint().into(),
             Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
             Error::ReplyRefused(_) => "Tell the approver what was refused and start a new request; do not use anything from this exchange.".into(),
@@ -586,6 +615,7 @@ impl Error {
             | Error::LogSince(_) => 2,
             Error::Krl { error, .. } if error.is_usage() => 2,
             Error::Kit(k) => k.exit_code(),
+            Error::Attestation { error, .. } if error.is_usage() => 2,
             _ => 1,
         }
     }
@@ -660,6 +690,8 @@ impl Error {
             Error::Agent(_) => "agent",
             Error::HostConfig(h) => h.kind(),
             Error::Kit(k) => k.kind(),
+            Error::Attestation { error, .. } => error.kind(),
+            Error::AttestationMissing { .. } => "attestation-missing",
             Error::Krl { .. } => "krl",
             Error::RequestRefused(_) => "request-refused",
             Error::ReplyRefused(_) => "reply-refused",

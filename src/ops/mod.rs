@@ -3,6 +3,7 @@
 
 #[cfg(feature = "wormhole")]
 pub mod approve;
+pub mod ca;
 pub mod doctor;
 pub mod drill;
 #[cfg(feature = "wormhole")]

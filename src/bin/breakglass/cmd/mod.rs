@@ -3,6 +3,7 @@
 
 #[cfg(feature = "wormhole")]
 mod approve;
+mod ca;
 mod docs;
 mod doctor;
 mod drill;
@@ -61,6 +62,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
     let json = cli.json;
     match cli.command {
         Command::InitCa(a) => init_ca::run(a, outer, json, ui),
+        Command::Ca(c) => ca::run(c, json),
         Command::Mint(a) => mint::run(a, outer, json, ui),
         Command::Inspect(a) => inspect::run(a, json),
         Command::Drill(a) => drill::run(a, json),

@@ -7,5 +7,5 @@ use breakglass::ops::sim;
 use breakglass::Error;
 
 pub(super) fn run(a: SimHidArgs) -> Result<(), Error> {
-    Err(sim::hid(&a.uhid, a.touch_delay_ms, a.touch_timeout_ms)?.exec())
+    Err(sim::hid(&a.uhid, a.touch_delay_ms, a.touch_timeout_ms, &a.firmware)?.exec())
 }
