@@ -120,3 +120,40 @@ fn the_sim_never_chmods_a_directory_it_did_not_create() {
         assert_eq!(mode & 0o077, 0, "{}: {mode:o}", d.display());
     }
 }
+
+#[test]
+fn revoke_refuses_a_fifo_as_the_krl_to_list_or_change_at_once() {
+    let w = World::new();
+    w.init_ca();
+    let fifo = w.path("fifo.krl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path in our temporary directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let audit_before = std::fs::read(&w.audit).ok();
+    for args in [
+        &["revoke", "--list", "fifo.krl"][..],
+        &[
+            "revoke",
+            "--krl",
+            "fifo.krl",
+            "--ca",
+            "sk-user-ca.pub",
+            "--serial",
+            "7",
+        ][..],
+    ] {
+        // A hang is the failure (run_bounded kills it after 20 s, and the code is then not 1).
+        let (o, _) = run_bounded(&w, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", err(&o));
+        assert_eq!(out(&o), "", "{args:?}");
+        assert_eq!(
+            err(&o),
+            "breakglass: fifo.krl is a FIFO, not a regular file.\n\
+             Name a KRL file (--krl, --list): revoke reads only regular files, and creates the \
+             KRL when the path does not exist yet.\n",
+            "{args:?}"
+        );
+        assert!(!w.path("fifo.krl.sig").exists());
+        assert_eq!(std::fs::read(&w.audit).ok(), audit_before, "{args:?}");
+    }
+}

@@ -8,7 +8,7 @@
 //! the old atomically (temp file in the same directory, fsync, rename) only after the audit entry
 //! is on disk. `FILE.sig` is replaced with it: a signature of the old content is worthless.
 
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -120,17 +120,11 @@ pub fn read_public_key(path: &Path) -> Result<KeyData> {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::input::read_bounded(path, 64 * 1024) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(err("no such file")),
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-            return Err(err("is a directory"))
-        }
-        Err(e) => return Err(Error::io("read", path, e)),
+        Err(crate::input::ReadError::Io(e)) => return Err(Error::io("read", path, e)),
+        Err(e) => return Err(err(&e.reason())),
     };
-    if bytes.len() > 64 * 1024 {
-        return Err(err("is too large to be a public key"));
-    }
     let line = bytes
         .split(|&b| b == b'\n')
         .map(spec::trim_line)
@@ -151,24 +145,20 @@ pub fn read_public_key(path: &Path) -> Result<KeyData> {
     }
 }
 
-/// Reads a KRL file; a missing file is `None`. Bounded: never reads more than the KRL limit.
+/// Reads a KRL file; a missing file is `None`. Bounded: never reads more than the KRL limit, and
+/// a FIFO, a device or a directory is refused at once (never waited on or read without end).
 pub fn read_krl(path: &Path) -> Result<Option<Krl>> {
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    use crate::input::ReadError;
+    let data = match crate::input::read_bounded(path, MAX_KRL_BYTES as u64) {
+        Ok(d) => d,
+        Err(ReadError::NotFound) => return Ok(None),
+        Err(ReadError::NotRegular(kind)) => return Err(krl_err(path, KrlError::NotAFile(kind))),
+        Err(ReadError::TooLarge(max)) => {
+            let len = std::fs::metadata(path).map_or(max + 1, |m| m.len().max(max + 1));
+            return Err(krl_err(path, KrlError::TooLarge(len as usize)));
+        }
+        Err(ReadError::Io(e)) => return Err(Error::io("read", path, e)),
     };
-    let meta = f.metadata().map_err(|e| Error::io("read", path, e))?;
-    if meta.is_dir() {
-        return Err(Error::IsDirectory(path.to_path_buf()));
-    }
-    let mut data = Vec::new();
-    f.take(MAX_KRL_BYTES as u64 + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| Error::io("read", path, e))?;
-    if data.len() > MAX_KRL_BYTES {
-        return Err(krl_err(path, KrlError::TooLarge(data.len())));
-    }
     Krl::decode(&data).map(Some).map_err(|e| krl_err(path, e))
 }
 
@@ -324,8 +314,9 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
         Some(k) => Some(k.encode_vec().map_err(ssh_key::Error::from)?),
         None => None,
     };
-    atomic::preflight(&[&req.krl], true)?;
+    // Read first: a FIFO, a device or a directory at --krl is named as what it is.
     let existing = read_krl(&req.krl)?;
+    atomic::preflight(&[&req.krl], true)?;
     let created = existing.is_none();
     let mut krl = existing.unwrap_or_default();
     let mut tally = Tally::default();

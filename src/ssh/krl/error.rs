@@ -22,6 +22,8 @@ pub enum KrlError {
     UnknownCertSubsection(u8),
     /// The KRL carries an embedded signature (section 0x04).
     EmbeddedSignature,
+    /// The path is not a regular file (the kind it is: a FIFO, a device, a directory).
+    NotAFile(&'static str),
     /// The file is larger than [`MAX_KRL_BYTES`].
     TooLarge(usize),
     /// More than [`MAX_ENTRIES`] revocations.
@@ -70,6 +72,7 @@ impl fmt::Display for KrlError {
             KrlError::UnknownSection(t) => write!(f, "is a KRL with a section of type {t:#04x}, which OpenSSH 9.2 does not know (sshd would refuse every key)"),
             KrlError::UnknownCertSubsection(t) => write!(f, "is a KRL with a certificate subsection of type {t:#04x}, which OpenSSH 9.2 does not know (sshd would refuse every key)"),
             KrlError::EmbeddedSignature => f.write_str("is a KRL with an embedded signature (section 0x04), which OpenSSH 9.4 and later refuse and which any change would invalidate"),
+            KrlError::NotAFile(kind) => write!(f, "is {kind}, not a regular file"),
             KrlError::TooLarge(n) => write!(f, "is {n} bytes, more than the {} MiB a KRL may be here", MAX_KRL_BYTES / 1024 / 1024),
             KrlError::TooManyEntries => write!(f, "would hold more than {MAX_ENTRIES} revocations"),
             KrlError::VersionExhausted => write!(f, "is at KRL version {}, the largest a KRL can have, so no change can bump it", u64::MAX),
@@ -91,6 +94,7 @@ impl KrlError {
             KrlError::NotAKrl | KrlError::FormatVersion(_) => "Point --krl at a KRL file (ssh-keygen -k or breakglass revoke writes them), or at a path where none exists yet to create one.",
             KrlError::Truncated(_) | KrlError::Malformed(_) | KrlError::UnknownSection(_) | KrlError::UnknownCertSubsection(_) => "Restore the KRL from a good copy (sshd refuses every key while it reads a damaged one), then run again.",
             KrlError::EmbeddedSignature => "Rebuild the KRL without a signature (ssh-keygen -k from its spec), and sign it with breakglass revoke --sign, which writes a detached FILE.sig.",
+            KrlError::NotAFile(_) => "Name a KRL file (--krl, --list): revoke reads only regular files, and creates the KRL when the path does not exist yet.",
             KrlError::TooLarge(_) | KrlError::TooManyEntries => "Split the revocations by CA, or revoke ranges (serial: A-B) instead of single serials.",
             KrlError::VersionExhausted => "Write a new KRL with everything this one revokes (breakglass revoke --list shows it) and roll it out once with breakglass_krl_allow_older=true: hosts install only greater versions.",
             KrlError::SerialZero => "Revoke that certificate by key id (--key-id, or id: in a spec) or by its key file instead.",
