@@ -38,6 +38,17 @@ impl ReadError {
 
 /// Reads the regular file at `path`, at most `max` bytes, into a zeroizing buffer.
 pub fn read_bounded(path: &Path, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {
+    let f = open_regular(path)?;
+    let meta = f.metadata().map_err(ReadError::Io)?;
+    if meta.len() > max {
+        return Err(ReadError::TooLarge(max));
+    }
+    read_up_to(f, max)
+}
+
+/// Opens the regular file at `path` for reading: a FIFO, a device, a socket or a directory is
+/// refused at once (the open does not wait for a FIFO's writer).
+pub fn open_regular(path: &Path) -> Result<File, ReadError> {
     let f = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -47,8 +58,7 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadErr
             std::io::ErrorKind::IsADirectory => ReadError::NotRegular("a directory"),
             _ => ReadError::Io(e),
         })?;
-    let meta = f.metadata().map_err(ReadError::Io)?;
-    let ft = meta.file_type();
+    let ft = f.metadata().map_err(ReadError::Io)?.file_type();
     if !ft.is_file() {
         return Err(ReadError::NotRegular(if ft.is_dir() {
             "a directory"
@@ -62,10 +72,7 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadErr
             "something else"
         }));
     }
-    if meta.len() > max {
-        return Err(ReadError::TooLarge(max));
-    }
-    read_up_to(f, max)
+    Ok(f)
 }
 
 fn read_up_to(f: File, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {

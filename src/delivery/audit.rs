@@ -329,10 +329,17 @@ pub fn preflight(path: &Path) -> Result<()> {
 /// Calls `f(line_number, line)` for every non-empty line, reading line by line with a bound
 /// per line (a missing log has no lines).
 fn for_each_line(path: &Path, mut f: impl FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
-    let file = match File::open(path) {
+    // A FIFO or a device in its place is refused at once, never waited on or read without end.
+    let file = match crate::input::open_regular(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("read", path, e)),
+        Err(crate::input::ReadError::NotFound) => return Ok(()),
+        Err(crate::input::ReadError::Io(e)) => return Err(Error::io("read", path, e)),
+        Err(e) => {
+            return Err(Error::BadFile {
+                path: path.to_path_buf(),
+                reason: e.reason(),
+            })
+        }
     };
     let mut r = BufReader::new(file);
     let mut line = Vec::new();
@@ -417,7 +424,7 @@ pub fn verify(path: &Path) -> Result<Verified> {
         last_counter: None,
         fragments: Vec::new(),
     };
-    if !path.exists() {
+    if std::fs::symlink_metadata(path).is_err() {
         return Err(Error::io(
             "read",
             path,

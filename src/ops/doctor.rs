@@ -37,11 +37,13 @@ pub struct Check {
     pub fix: String,
 }
 
+/// `detail` is sanitised here, as one line: it may hold file names (a kit's, `--ca`'s, the audit
+/// log's), and a newline in one must not print a check line of its own.
 fn check(name: &'static str, level: Level, detail: String, fix: &str) -> Check {
     Check {
         name,
         level,
-        detail,
+        detail: crate::sanitize::sanitize(&detail),
         fix: fix.to_string(),
     }
 }
@@ -52,10 +54,23 @@ pub fn doctor(choice: BackendChoice, ca: &Path, now: u64, ui: &mut dyn Ui) -> Ve
     if crate::ops::kit::is_kit(Path::new(".")) {
         out.push(kit_check());
     }
-    let expected = keyfile::read_ca_public(ca)
-        .ok()
-        .map(|k| k.fingerprint(HashAlg::Sha256).to_string());
-    token_checks(&mut out, choice, ca, expected.as_deref(), ui);
+    // A CA file that is there but cannot be read (a FIFO, a device, a huge file, a symlink
+    // loop, no permission) is a problem of its own, not "no CA file here".
+    let expected = match keyfile::read_ca_public(ca) {
+        Ok(k) => Some(k.fingerprint(HashAlg::Sha256).to_string()),
+        Err(_) if std::fs::symlink_metadata(ca).is_err() => None,
+        Err(e) => {
+            out.push(check("CA file", Level::Fail, e.to_string(), &e.hint()));
+            token_checks(&mut out, choice, ca, None, false, ui);
+            return rest(out, ca, now);
+        }
+    };
+    token_checks(&mut out, choice, ca, expected.as_deref(), true, ui);
+    rest(out, ca, now)
+}
+
+/// The checks after the key's: clock, OpenSSH, output directory, audit log.
+fn rest(mut out: Vec<Check>, ca: &Path, now: u64) -> Vec<Check> {
     out.push(clock_check(ca, now));
     out.extend(openssh_checks());
     out.push(match writable::probe_dir(Path::new(".")) {
@@ -73,7 +88,8 @@ pub fn doctor(choice: BackendChoice, ca: &Path, now: u64, ui: &mut dyn Ui) -> Ve
         ),
     });
     let log = audit::default_path();
-    out.push(if !log.exists() {
+    // Not `exists()`: a dangling link or a symlink loop is there, and a problem.
+    out.push(if std::fs::symlink_metadata(&log).is_err() {
         check("audit log", Level::Ok, format!("{} does not exist yet (made at the first mint)", log.display()), "")
     } else {
         match audit::verify(&log) {
@@ -123,6 +139,7 @@ fn token_checks(
     choice: BackendChoice,
     ca: &Path,
     expected: Option<&str>,
+    compare: bool,
     ui: &mut dyn Ui,
 ) {
     let listing = match crate::ops::list::list(choice, "ssh:", ui) {
@@ -164,6 +181,9 @@ fn token_checks(
         .iter()
         .flat_map(|k| k.cas.iter().map(|c| c.fingerprint.as_str()))
         .collect();
+    if !compare {
+        return;
+    }
     out.push(match expected {
         Some(fp) if on_keys.contains(&fp) => check(
             "CA",

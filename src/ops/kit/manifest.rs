@@ -11,9 +11,23 @@ use ssh_key::{HashAlg, PublicKey};
 
 use super::NAMESPACE;
 
+/// The largest file a kit holds (its binary, with debug information, is ~60 MB).
+pub const MAX_KIT_FILE: u64 = 256 << 20;
+
 /// SHA-256 of a file's contents, as lowercase hex, read in pieces (the binary is megabytes).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    // A regular file only (a FIFO swapped in is not waited on), and no larger than a kit file
+    // can be (a 1 GB sparse file in a kit is refused, not hashed for seconds).
+    let mut f = crate::input::open_regular(path).map_err(|e| match e {
+        crate::input::ReadError::Io(e) => e,
+        e => std::io::Error::other(e.reason()),
+    })?;
+    if f.metadata()?.len() > MAX_KIT_FILE {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB, more than any kit file",
+            MAX_KIT_FILE >> 20
+        )));
+    }
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {

@@ -59,7 +59,9 @@ pub struct KitVerified {
 /// Whether `dir` looks like a kit, for `doctor`: `SHA256SUMS` with `KIT.md` or the signature
 /// beside it (a kit whose signature was removed is still checked, and fails).
 pub fn is_kit(dir: &Path) -> bool {
-    dir.join(SUMS).is_file() && (dir.join(SUMS_SIG).exists() || dir.join(super::KIT_MD).exists())
+    // Whatever kind of entry: a FIFO or a symlink loop named SHA256SUMS is a kit to report on.
+    let there = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+    there(SUMS) && (there(SUMS_SIG) || there(super::KIT_MD))
 }
 
 /// A `--ca-fingerprint` value as ssh-keygen prints it (`SHA256:` and 43 base64 characters).
@@ -88,7 +90,7 @@ pub fn verify(req: &VerifyRequest) -> Result<KitVerified> {
         check_fingerprint(fp)?;
     }
     let dir = &req.dir;
-    if !dir.join(SUMS).exists() {
+    if std::fs::symlink_metadata(dir.join(SUMS)).is_err() {
         return Err(KitError::NotAKit(dir.clone()).into());
     }
     let bad_sig = |reason: String| -> Error {
