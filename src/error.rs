@@ -34,6 +34,15 @@ pub enum Error {
     #[error("-I must not be empty")]
     EmptyKeyId,
 
+    /// A key id typed on the command line (`-I`) breaks the key-id rule (too long).
+    #[error("{what}: the key id {fault}")]
+    KeyIdRule {
+        /// Which option, e.g. "-I".
+        what: &'static str,
+        /// What is wrong with it (its hint is the fix).
+        fault: KeyIdFault,
+    },
+
     /// `-V` did not parse; the message is ssh-keygen 9.2's own.
     #[error("invalid -V: {0}")]
     Validity(#[from] ValidityError),
@@ -508,6 +517,7 @@ impl Error {
             Error::Principals(_) => "-n takes the login names on the host, separated by commas, e.g. -n ubuntu or -n ubuntu,root.".into(),
             Error::ControlCharacters { what } => format!("Type {what} again without control characters."),
             Error::EmptyKeyId => "Leave out -I to get the default key id, or give it a value.".into(),
+            Error::KeyIdRule { fault, .. } => fault.hint().into(),
             Error::Validity(_) => {
                 "-V takes ssh-keygen's forms, e.g. -5m:+60m, +1h, 20261122:20261123, always:+1h."
                     .into()
@@ -595,6 +605,7 @@ impl Error {
             Error::Principals(_)
             | Error::ControlCharacters { .. }
             | Error::EmptyKeyId
+            | Error::KeyIdRule { .. }
             | Error::Validity(_)
             | Error::ValidityPast { .. }
             | Error::CertOption(_)
@@ -626,6 +637,7 @@ impl Error {
             Error::Principals(_) => "principals",
             Error::ControlCharacters { .. } => "control-characters",
             Error::EmptyKeyId => "empty-key-id",
+            Error::KeyIdRule { .. } => "key-id-rule",
             Error::Validity(_) => "validity",
             Error::ValidityPast { .. } => "validity-past",
             Error::CertOption(_) => "cert-option",

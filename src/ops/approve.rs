@@ -210,7 +210,8 @@ pub fn approve(
                     Error::RequestDeclined => Message::Refusal("the approver declined".into()),
                     Error::RequestInvalid(_)
                     | Error::RequestPolicy(_)
-                    | Error::RequestWidened(_) => Message::Refusal(e.to_string()),
+                    | Error::RequestWidened(_)
+                    | Error::DefaultKeyId(_) => Message::Refusal(e.to_string()),
                     e => Message::Error(format!("the approver could not sign: {e}")),
                 };
                 async_io::block_on(async {

@@ -238,6 +238,7 @@ fn typed_key_id(typed: Option<String>) -> Result<Option<KeyId>> {
             KeyId::new(id).map_err(|f| match f {
                 KeyIdFault::Empty => Error::EmptyKeyId,
                 KeyIdFault::ControlCharacters => Error::ControlCharacters { what: "-I" },
+                fault @ KeyIdFault::TooLong(_) => Error::KeyIdRule { what: "-I", fault },
             })
         })
         .transpose()

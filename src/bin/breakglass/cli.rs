@@ -292,7 +292,9 @@ pub struct MintArgs {
     /// Why (recorded in the audit log and the key id).
     #[arg(long, help_heading = "What to sign")]
     pub reason: Option<String>,
-    /// Key id (default: operator, host, time and --reason).
+    /// Key id (default: operator, host, time and --reason, the reason collapsed and cut to 64
+    /// characters). At most 160 characters as sshd logs it (a non-ASCII byte counts 4, a
+    /// backslash 2), no control characters.
     #[arg(short = 'I', long = "key-id", help_heading = "What to sign")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
@@ -496,7 +498,9 @@ pub struct ApproveArgs {
     /// Sign only this validity (cut to the one asked for); with --text the default is -5m:+60m.
     #[arg(short = 'V', long = "validity", allow_hyphen_values = true)]
     pub validity: Option<String>,
-    /// Key id (default: requester, approver, time and reason).
+    /// Key id (default: requester, approver, time and reason, the reason collapsed and cut to 64
+    /// characters). At most 160 characters as sshd logs it (a non-ASCII byte counts 4, a
+    /// backslash 2), no control characters.
     #[arg(short = 'I', long = "key-id")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
