@@ -1298,3 +1298,113 @@ fn the_alert_script_pages_499_characters_as_read_and_500_as_unverified() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// sshd's escaping of its log message (`strnvis`, VIS_CSTYLE|VIS_OCTAL) for printable text.
+fn sshd_escaped(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'\\' => "\\\\".to_string(),
+            0x80.. => format!("\\{b:03o}"),
+            b => (b as char).to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_longest_key_id_mint_allows_keeps_the_serial_and_ca_in_sshds_line_and_the_page() {
+    if !sshd_usable() {
+        return;
+    }
+    for p in ["rsyslogd", "logger"] {
+        if !have(p) {
+            return skip::skip(&skip::RSYSLOG, &format!("{p} is not installed"));
+        }
+    }
+    if !is_root() {
+        return skip::skip(
+            &skip::ROOT,
+            "needs root (sshd logs to a syslog socket of the test's in its own mount namespace)",
+        );
+    }
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let u = user();
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let calls = w.tmp.path().join("calls");
+    let pager = w.tmp.path().join("page-oncall");
+    write_recording_pager(&pager, &calls);
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    // 160 characters as sshd logs it: 8 for "INC-9 \", 8 for each "é" (two bytes, \303\251).
+    let id = format!("INC-9 \\{}", "é".repeat(19));
+    assert_eq!(sshd_escaped(&id).len(), 160);
+    let too_long = format!("{id}x");
+    let o = w.run(&["mint", "-n", &u, "-z", "21", "-I", &too_long, "-f", "over"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    w.ok(&["mint", "-n", &u, "-z", "21", "-I", &id]);
+
+    let rs_dir = w.tmp.path().join("rsyslog");
+    fs::create_dir(&rs_dir).unwrap();
+    let sshd_log = rs_dir.join("sshd.log");
+    let rsyslogd = start_rsyslogd(
+        &rs_dir,
+        &format!(
+            "template(name=\"sshd_line\" type=\"string\" string=\"%msg%\\n\")\n\
+             if $programname == \"sshd\" then action(type=\"omfile\" file=\"{}\" template=\"sshd_line\")\n",
+            sshd_log.display()
+        ),
+        &h.etc.join("rsyslog.d/30-breakglass-alert.conf"),
+    );
+    let sshd = HostSshd::start_syslog(
+        &h.config,
+        h.port,
+        &w.tmp.path().join("dev"),
+        &rsyslogd.socket,
+        sshd_log.clone(),
+    );
+    assert!(sshd.login(&w.path("emergency"), &u), "{}", sshd.log());
+    sshd.wait_for("Accepted publickey for ", 1);
+    let line = sshd
+        .log()
+        .lines()
+        .map(str::trim_start)
+        .find(|l| l.starts_with("Accepted publickey for "))
+        .unwrap()
+        .to_string();
+    let escaped = sshd_escaped(&id);
+    assert!(
+        line.ends_with(&format!(" ID {escaped} (serial 21) CA ECDSA-SK {fp}")),
+        "{line}"
+    );
+    assert!(line.len() < 500, "{line}");
+    let want = format!(
+        "CALL [{u}] [127.0.0.1] [{}] [{escaped}] [21] [{fp}]",
+        port_of(&line)
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fs::read_to_string(&calls).unwrap_or_default().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // a second page would show
+    drop(sshd);
+    drop(rsyslogd);
+    let text = fs::read_to_string(&calls).unwrap_or_default();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [want.as_str()],
+        "rsyslogd said: {}",
+        fs::read_to_string(rs_dir.join("rsyslogd.err")).unwrap_or_default()
+    );
+}
