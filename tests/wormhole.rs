@@ -7,6 +7,7 @@
 mod common;
 
 use breakglass::delivery::transfer::*;
+use breakglass::Diagnostic;
 use common::wormhole::{free_port, Sender, Servers};
 use common::*;
 use serde_json::json;

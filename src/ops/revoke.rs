@@ -8,6 +8,7 @@
 //! the old atomically (temp file in the same directory, fsync, rename) only after the audit entry
 //! is on disk. `FILE.sig` is replaced with it: a signature of the old content is worthless.
 
+use crate::diagnostic::Diagnostic;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use ssh_key::encoding::Encode;
 use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, LineEnding, SshSig};
 
-use crate::delivery::atomic::{self, PlannedFile};
+use crate::delivery::atomic::{self, AtomicError, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
 use crate::sanitize::sanitize_bytes;
 use crate::ssh::krl::spec::{self, SpecCa, SpecKey};
@@ -160,7 +161,7 @@ pub fn read_krl(path: &Path) -> Result<Option<Krl>> {
     };
     let meta = f.metadata().map_err(|e| Error::io("read", path, e))?;
     if meta.is_dir() {
-        return Err(Error::IsDirectory(path.to_path_buf()));
+        return Err(AtomicError::IsDirectory(path.to_path_buf()).into());
     }
     let mut data = Vec::new();
     f.take(MAX_KRL_BYTES as u64 + 1)

@@ -3,6 +3,7 @@
 //! by the card from the digest we send; the CA file beside the `.pub` is a small reference
 //! naming serial and slot (no secret).
 
+use crate::diagnostic::Diagnostic;
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 

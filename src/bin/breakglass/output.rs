@@ -111,14 +111,14 @@ fn raw_out(text: &str) {
 }
 
 /// Prints a value as one pretty JSON document on stdout.
-pub fn json<T: serde::Serialize>(v: &T) -> Result<(), breakglass::Error> {
+pub fn json<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
     JSON_PRINTED.store(true, Ordering::Relaxed);
     raw_out(&escape_json(&serde_json::to_string_pretty(v)?));
     Ok(())
 }
 
 /// Prints a value as one compact JSON line on stdout.
-pub fn json_line<T: serde::Serialize>(v: &T) -> Result<(), breakglass::Error> {
+pub fn json_line<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
     JSON_PRINTED.store(true, Ordering::Relaxed);
     raw_out(&escape_json(&serde_json::to_string(v)?));
     Ok(())

@@ -1,13 +1,13 @@
 //! `breakglass approve`.
 
 use crate::cli::ApproveArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::ops::approve::{self, ApproveRequest, RequestView};
 use breakglass::ops::sign_spec::{ApproverSpec, LifetimePolicy, SignFlags};
 use breakglass::token::Backend;
 use breakglass::ui::Ui;
-use breakglass::Error;
 
 fn show(v: &RequestView) {
     match &v.requester {

@@ -1,11 +1,11 @@
 //! `breakglass doctor`: one line per check, OK/WARN/FAIL with the fix; exit 1 on any FAIL.
 
 use crate::cli::DoctorArgs;
+use crate::error::Error;
 use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::ops::doctor::{self, Level};
 use breakglass::token::Backend;
-use breakglass::Error;
 
 pub(super) fn run(
     a: DoctorArgs,

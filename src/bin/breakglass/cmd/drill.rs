@@ -1,9 +1,9 @@
 //! `breakglass drill`.
 
 use crate::cli::{DrillArgs, DrillBackend};
+use crate::error::Error;
 use crate::output::{self, say};
 use breakglass::ops::drill::{self, StepStatus};
-use breakglass::Error;
 
 pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
     let backend = match a.backend {

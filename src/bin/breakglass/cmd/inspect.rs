@@ -4,10 +4,10 @@
 //! "certificates".
 
 use crate::cli::InspectArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use breakglass::ops::inspect::{self, InspectRequest};
 use breakglass::ssh::summary;
-use breakglass::Error;
 
 pub(super) fn run(a: InspectArgs, json: bool) -> Result<(), Error> {
     let req = InspectRequest {
@@ -32,5 +32,5 @@ pub(super) fn run(a: InspectArgs, json: bool) -> Result<(), Error> {
     for w in &o.warnings {
         tell!("warning: {w}");
     }
-    o.failure.map_or(Ok(()), Err)
+    o.failure.map_or(Ok(()), |e| Err(e.into()))
 }

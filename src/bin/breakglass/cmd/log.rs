@@ -2,13 +2,13 @@
 //! aligned whatever the result text, or as JSON lines.
 
 use crate::cli::LogArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::delivery::audit::{self, AuditEntry};
 use breakglass::ops::log::{self, CounterCheck, VerifyRequest};
 use breakglass::ssh::validity;
 use breakglass::token::Backend;
-use breakglass::Error;
 
 pub(super) fn run(
     a: LogArgs,

@@ -3,8 +3,8 @@
 //! on a machine without the repository.
 
 use crate::cli::RunbookArgs;
+use crate::error::Error;
 use crate::output::say;
-use breakglass::Error;
 
 /// Name, one-line summary, text.
 pub const RUNBOOKS: &[(&str, &str, &str)] = &[
