@@ -89,7 +89,7 @@ pub fn generate(serial: Option<u32>, slot: u8, force: bool, ui: &mut dyn Ui) -> 
     })
     .map_err(piv_err)?;
     for w in warnings {
-        ui.note(&format!("warning: {w}"));
+        ui.warning(&w);
     }
     Ok(ca)
 }

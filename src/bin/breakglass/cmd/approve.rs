@@ -83,7 +83,7 @@ pub(super) fn run(
         tell!("Waiting for the other side to take the certificate…");
     })?;
     for w in &o.warnings {
-        ui.note(&format!("warning: {w}"));
+        ui.warning(w);
     }
     if json {
         return output::json(&o);

@@ -65,7 +65,7 @@ pub(super) fn run(
     };
     let o = mint::mint(&req, ui)?;
     for w in &o.warnings {
-        ui.note(&format!("warning: {w}"));
+        ui.warning(w);
     }
     #[cfg(feature = "wormhole")]
     let send = a.send;

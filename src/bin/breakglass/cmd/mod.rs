@@ -28,6 +28,7 @@ use crate::cli::{Cli, Command};
 use crate::error::Error;
 use crate::output::{self, tell};
 use crate::terminal::TerminalUi;
+use breakglass::ui::Tone;
 use breakglass::Diagnostic;
 
 /// Runs the parsed command line and maps the outcome to an exit code and a message.
@@ -80,7 +81,7 @@ fn report(e: &Error, json: bool) {
     if json && !output::json_printed() {
         let _ = output::json(&error_json(e));
     }
-    tell!("breakglass: {e}.");
+    output::err_marked("", Tone::Refusal, "breakglass:", &format!(" {e}."));
     tell!("{}", e.hint());
 }
 
