@@ -806,7 +806,7 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
         .cmd_in(&["receive", "not a code"], &recv)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2), "a mistyped code exits 2");
     assert_stderr(&o, "That is not a wormhole code");
     let o = k
         .cmd_in(
