@@ -1,8 +1,9 @@
-//! The one error type. Each variant is one situation: its message says what happened (one
-//! sentence, no final full stop: the printer adds it), [`Error::hint`] what to do next, and
-//! its exit code is 2 only for what the user typed wrong on the command line. Nothing
-//! here ever contains a PIN or key material. Text from outside is kept raw; the binary sanitises
-//! it once, where it is printed.
+//! The library's error: its own variants, one per situation, beside one variant per room's
+//! error (the token's, a file set's, a transfer's, the agent's, host-config's, a KRL's), which
+//! it asks. Through [`Diagnostic`] each says what happened (its message: one sentence, no final
+//! full stop, the printer adds it), what to do next (`hint`), its exit code (2 only for what the
+//! user typed wrong on the command line) and its kind. Nothing here ever contains a PIN or key
+//! material. Text from outside is kept raw; the binary sanitises it once, where it is printed.
 
 use std::path::{Path, PathBuf};
 
