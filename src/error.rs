@@ -398,6 +398,29 @@ pub enum Error {
     #[error(transparent)]
     HostConfig(#[from] crate::ops::host_config::HostConfigError),
 
+    /// `kit` or `kit --verify` failed.
+    #[error(transparent)]
+    Kit(#[from] crate::ops::kit::KitError),
+
+    /// A CA attestation is not valid, or not accepted by the policy (`ca verify`).
+    #[error("{}", attestation_message(.file.as_deref(), .error))]
+    Attestation {
+        /// The attestation file the error is about (none for `--roots` and `--min-firmware`).
+        file: Option<PathBuf>,
+        /// What is wrong.
+        #[source]
+        error: crate::attest::AttestError,
+    },
+
+    /// `ca verify CA.pub` without `--attestation`, and no attestation beside the CA.
+    #[error("there is no attestation beside {}: {} does not exist", .ca.display(), .expected.display())]
+    AttestationMissing {
+        /// The CA public key.
+        ca: PathBuf,
+        /// Where the attestation was looked for.
+        expected: PathBuf,
+    },
+
     /// `request`: the approver refused to sign (policy, or declined); the reason is theirs.
     #[error("the approver refused the request: {0}")]
     RequestRefused(String),
@@ -425,6 +448,14 @@ pub enum Error {
     /// `request`/`approve`: the other side reported that the exchange broke.
     #[error("the other side stopped the exchange: {0}")]
     PeerFailed(String),
+}
+
+/// An attestation error, after the file it is about.
+fn attestation_message(file: Option<&Path>, e: &crate::attest::AttestError) -> String {
+    match file {
+        Some(f) => format!("{}: {e}", f.display()),
+        None => e.to_string(),
+    }
 }
 
 /// A KRL error with its file: spec errors name their own source and line.
@@ -501,6 +532,9 @@ impl Diagnostic for Error {
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
             Error::HostConfig(h) => h.hint(),
+            Error::Kit(k) => k.hint(),
+            Error::Attestation { error, .. } => error.hint(),
+            Error::AttestationMissing { .. } => "Pass it with --attestation FILE (an ssh-keygen -O write-attestation file also needs --challenge FILE); init-ca writes it as CA.attest beside CA.pub.".into(),
             Error::Krl { error, .. } => error.hint(),
             Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
             Error::ReplyRefused(_) => "Tell the approver what was refused and start a new request; do not use anything from this exchange.".into(),
@@ -574,6 +608,7 @@ impl Diagnostic for Error {
             | Error::RequestPolicy(_)
             | Error::RequestWidened(_)
             | Error::RequestDeclined
+            | Error::AttestationMissing { .. }
             | Error::PeerFailed(_) => FAILURE,
             Error::Token(e) => e.exit_code(),
             Error::Atomic(e) => e.exit_code(),
@@ -582,6 +617,8 @@ impl Diagnostic for Error {
             Error::Agent(e) => e.exit_code(),
             Error::HostConfig(e) => e.exit_code(),
             Error::Krl { error, .. } => error.exit_code(),
+            Error::Kit(e) => e.exit_code(),
+            Error::Attestation { error, .. } => Diagnostic::exit_code(error),
         }
     }
 
@@ -645,6 +682,9 @@ impl Diagnostic for Error {
             Error::Transfer(t) => t.kind(),
             Error::Agent(a) => a.kind(),
             Error::HostConfig(h) => h.kind(),
+            Error::Kit(k) => k.kind(),
+            Error::Attestation { error, .. } => error.kind(),
+            Error::AttestationMissing { .. } => "attestation-missing",
             Error::Krl { error, .. } => error.kind(),
             Error::RequestRefused(_) => "request-refused",
             Error::ReplyRefused(_) => "reply-refused",

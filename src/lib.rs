@@ -11,6 +11,7 @@ pub mod diagnostic;
 mod error;
 pub mod json_u64;
 pub mod ops;
+pub mod runbooks;
 pub mod sanitize;
 pub mod shell;
 pub mod ssh;

@@ -47,6 +47,40 @@ fn a_cut_end_is_caught_by_the_keys_signature_counter() {
 }
 
 #[test]
+fn each_key_is_compared_with_its_own_counter() {
+    // Two keys in one log: the primary signs more often than the replacement (or the backup)
+    // ever has, and neither key's check is judged by the other's counter.
+    let w = World::new();
+    w.init_ca();
+    let second = w.other_sim("sim2");
+    let o = w.run_env(
+        &["init-ca", "-f", "second"],
+        &[("BREAKGLASS_SIM_DIR", second.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    for _ in 0..3 {
+        w.ok(&["mint", "-n", "u", "--force"]);
+    }
+    w.ok(&["log", "--verify"]);
+    let o = w.run_env(
+        &["log", "--verify", "--ca", "second.pub"],
+        &[("BREAKGLASS_SIM_DIR", second.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // A cut end is still caught for the key whose entry was cut.
+    let mut l = lines(&w);
+    let last_mint = l
+        .iter()
+        .rposition(|e| e.contains("\"action\":\"mint\""))
+        .unwrap();
+    l.truncate(last_mint);
+    write_lines(&w, &l);
+    let o = w.run(&["log", "--verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(err(&o).contains("the log's end was cut"), "{}", err(&o));
+}
+
+#[test]
 fn an_emptied_log_is_caught_too() {
     let w = World::new();
     w.init_ca();

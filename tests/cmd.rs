@@ -127,6 +127,7 @@ const PINNED_ELSEWHERE: &[&str] = &[
     "tests/bad_inputs.rs",
     "tests/hid_vm.rs",
     "tests/host_config.rs",
+    "tests/kit.rs",
     "tests/krl.rs",
     "tests/piv_vpcd.rs",
     "tests/pty_prompts.rs",
@@ -136,10 +137,7 @@ const PINNED_ELSEWHERE: &[&str] = &[
 ];
 
 /// Sources whose hints no run of the binary can reach, and why.
-const UNREACHABLE_FILES: &[(&str, &str)] = &[(
-    "src/attest/error.rs",
-    "no command verifies an attestation yet: src/attest is a library module only",
-)];
+const UNREACHABLE_FILES: &[(&str, &str)] = &[];
 
 /// Single hints no pinned run reaches (by their first words), and why.
 const UNREACHABLE: &[(&str, &str)] = &[
@@ -152,6 +150,8 @@ const UNREACHABLE: &[(&str, &str)] = &[
     ("Install it (apt install {package})", "sshd/ssh missing: the drill checks for both first (DrillIncomplete, pinned); TestSshd is otherwise a test helper"),
     ("The lines above say why", "sshd failing to start: only inside the drill, which prints the step's error without its hint"),
     ("Insert the key that holds this CA, or check --ca", "signing maps it to CaNotOnToken (pinned); log --verify shows it as the reason the counter was not checked"),
+    // Attestation chains no vendor issues.
+    ("Check that this is a genuine vendor attestation", "a chain longer than 8 certificates or a signature algorithm other than RSA PKCS#1 v1.5 / ECDSA P-256/P-384: no real or test-PKI chain has one, and the case files have no forged one yet"),
     // A key, reader or agent that misbehaves: hardware or another program, not the simulator.
     ("Check that the key is genuine and touch it", "a key that signs without user presence or with a bad signature: only a faulty or hostile authenticator"),
     ("Unplug the key, insert it again", "a hardware key's PIN auth block (the simulated one's hint is pinned)"),

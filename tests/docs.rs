@@ -1,5 +1,6 @@
 //! `completions` and `man` produce what their consumers accept: bash parses the completion
-//! script and completes the subcommands from it; the man page is roff that names every command.
+//! script and completes the subcommands (nested ones too: `ca verify`) from it; the man page is
+//! roff that names every command.
 
 mod common;
 
@@ -37,14 +38,21 @@ fn bash_completes_the_subcommands_and_mint_flags() {
     let probe = format!(
         r#"source {f}
 COMP_WORDS=(breakglass mi); COMP_CWORD=1; _breakglass breakglass mi breakglass; echo "${{COMPREPLY[@]}}"
-COMP_WORDS=(breakglass mint --al); COMP_CWORD=2; _breakglass breakglass --al mint; echo "${{COMPREPLY[@]}}""#,
+COMP_WORDS=(breakglass mint --al); COMP_CWORD=2; _breakglass breakglass --al mint; echo "${{COMPREPLY[@]}}"
+COMP_WORDS=(breakglass ca ve); COMP_CWORD=2; _breakglass breakglass ve ca; echo "${{COMPREPLY[@]}}"
+COMP_WORDS=(breakglass ca verify --min); COMP_CWORD=3; _breakglass breakglass --min verify; echo "${{COMPREPLY[@]}}""#,
         f = f.display()
     );
     let o = Command::new("bash").arg("-c").arg(&probe).output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines, ["mint", "--allow-long"], "{text}");
+    // …and a nested command: `breakglass ca ve<TAB>`, `ca verify --min<TAB>`.
+    assert_eq!(
+        lines,
+        ["mint", "--allow-long", "verify", "--min-firmware"],
+        "{text}"
+    );
     for shell in ["zsh", "fish"] {
         assert!(breakglass(&["completions", shell]).contains("allow-long"));
     }

@@ -2,7 +2,9 @@
 //! wrote onto a local target whose paths sit under a temp dir (connection local, no real /etc),
 //! run by the real `ansible-playbook`. Twice (the second run changes nothing); then a real sshd
 //! reloaded by the role accepts certificates from both break-glass CAs and still the host's
-//! online CA; a signed KRL is installed only when `ssh-keygen -Y verify` accepts its signature.
+//! online CA; a signed KRL is installed only when `ssh-keygen -Y verify` accepts its signature
+//! and its version is greater than the installed one's (identical bytes: no change; older:
+//! refused, naming both versions; unsigned: never over an installed KRL).
 
 mod common;
 
@@ -167,26 +169,38 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         host.log()
     );
 
-    // A signed KRL revoking the primary certificate replaces the installed one...
+    // A signed KRL revoking the primary certificate, version 2, replaces the installed one
+    // (host-config's empty KRL, version 0)...
     let krl = t.join("new.krl");
-    ssh_keygen_ok(
-        &["-q", "-k", "-f", krl.to_str().unwrap(), "primary-cert.pub"],
-        &w.work,
-    );
-    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "krl_signer"], t);
     ssh_keygen_ok(
         &[
             "-q",
-            "-Y",
-            "sign",
-            "-n",
-            "breakglass-krl",
+            "-k",
+            "-z",
+            "2",
             "-f",
-            "krl_signer",
-            "new.krl",
+            krl.to_str().unwrap(),
+            "primary-cert.pub",
         ],
-        t,
+        &w.work,
     );
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "krl_signer"], t);
+    let sign = |name: &str| {
+        ssh_keygen_ok(
+            &[
+                "-q",
+                "-Y",
+                "sign",
+                "-n",
+                "breakglass-krl",
+                "-f",
+                "krl_signer",
+                name,
+            ],
+            t,
+        )
+    };
+    sign("new.krl");
     let signer = fs::read_to_string(t.join("krl_signer.pub")).unwrap();
     let allowed = t.join("allowed_signers");
     fs::write(
@@ -237,5 +251,69 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
     assert_eq!(
         fs::read(etc.join("breakglass_revoked.krl")).unwrap(),
         fs::read(&krl).unwrap()
+    );
+
+    // KRLs only move forward. The same signed KRL again: nothing changes.
+    vars["breakglass_krl_src"] = serde_json::json!(krl);
+    let again = playbook(&ansible, &vars, t);
+    assert!(again.status.success(), "{}\n{}", out(&again), err(&again));
+    assert_eq!(changed(&again), 0, "{}", out(&again));
+    // An older, validly signed KRL (version 1, without the primary's revocation) is refused with
+    // both versions named; the installed file stays byte for byte.
+    let old = t.join("old.krl");
+    ssh_keygen_ok(&["-q", "-k", "-z", "1", "-f", old.to_str().unwrap()], t);
+    sign("old.krl");
+    vars["breakglass_krl_src"] = serde_json::json!(old);
+    vars["breakglass_krl_signature"] = serde_json::json!(t.join("old.krl.sig"));
+    let older = playbook(&ansible, &vars, t);
+    assert!(
+        !older.status.success(),
+        "an older KRL was installed:\n{}",
+        out(&older)
+    );
+    let dest = etc.join("breakglass_revoked.krl");
+    let refusal = format!(
+        "The KRL {} has version 1, not greater than version 2 of the installed {}: it was not installed, and the installed KRL is unchanged. A KRL edited with plain `ssh-keygen -k -u` keeps its version: give it a greater one with `-z 3` (`breakglass revoke` bumps it itself). To install an older KRL on purpose, set breakglass_krl_allow_older=true.",
+        old.display(),
+        dest.display()
+    );
+    assert!(out(&older).contains(&refusal), "{}", out(&older));
+    assert_eq!(fs::read(&dest).unwrap(), fs::read(&krl).unwrap());
+    assert!(
+        !host.login(&w.path("primary"), &u),
+        "the revocation was undone"
+    );
+    // The same KRL without its signature: not installed over the signed one.
+    vars["breakglass_krl_signature"] = serde_json::json!("");
+    let unsigned = playbook(&ansible, &vars, t);
+    assert!(
+        unsigned.status.success(),
+        "{}\n{}",
+        out(&unsigned),
+        err(&unsigned)
+    );
+    assert!(
+        out(&unsigned).contains(&format!(
+            "{} was not installed: it comes without a signature (breakglass_krl_signature) and {} exists; an unsigned KRL never replaces an installed one.",
+            old.display(),
+            dest.display()
+        )),
+        "{}",
+        out(&unsigned)
+    );
+    assert_eq!(fs::read(&dest).unwrap(), fs::read(&krl).unwrap());
+    // On purpose: breakglass_krl_allow_older installs it.
+    vars["breakglass_krl_signature"] = serde_json::json!(t.join("old.krl.sig"));
+    vars["breakglass_krl_allow_older"] = serde_json::json!(true);
+    let back = playbook(&ansible, &vars, t);
+    assert!(back.status.success(), "{}\n{}", out(&back), err(&back));
+    assert_eq!(fs::read(&dest).unwrap(), fs::read(&old).unwrap());
+    assert!(
+        fs::read_dir(etc).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".breakglass-new")),
+        "the verified copy was left behind"
     );
 }

@@ -223,7 +223,8 @@ step tokens fido2-token -L
 step info fido2-token -I "$DEV"
 printf '%s\n%s\n' "$PIN" "$PIN" | fido2-token -S "$DEV" > setpin.out 2>&1; echo $? > setpin.rc
 mark enrol
-step enrol ssh-keygen -t ecdsa-sk -O resident -f ca -N '' -C vm-ca
+printf 'breakglass vm enrolment challenge' > chal
+step enrol ssh-keygen -t ecdsa-sk -O resident -O challenge=chal -O write-attestation=ca.att -f ca -N '' -C vm-ca
 mkdir dl
 mark download
 (cd dl && step ../download ssh-keygen -K -N '')
@@ -280,6 +281,48 @@ stop_key
     assert_eq!(rc, 0, "{err}");
     let ca = job.path().join("ca.pub");
     assert!(key_part(&ca).starts_with("sk-ecdsa-sha2-nistp256@openssh.com "));
+    // OpenSSH's own attestation file (libfido2 checked the batch signature at enrolment):
+    // breakglass verifies it with the challenge and the test root; one flipped challenge byte
+    // fails (#24 item 5).
+    let roots = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attest/roots");
+    let verify = |challenge: &str| {
+        Command::new(bin())
+            .args([
+                "ca",
+                "verify",
+                "ca.pub",
+                "--attestation",
+                "ca.att",
+                "--challenge",
+            ])
+            .arg(challenge)
+            .args(["--roots", roots])
+            .current_dir(job.path())
+            .output()
+            .unwrap()
+    };
+    let o = verify("chal");
+    let out = String::from_utf8_lossy(&o.stdout);
+    eprintln!("{out}");
+    assert_eq!(o.status.code(), Some(0), "{}", common::err(&o));
+    assert!(
+        out.starts_with("ca.att: VALID attestation of the CA ca.pub\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ssh-keygen attestation (ssh-sk-attest-v01)"),
+        "{out}"
+    );
+    let mut flipped = std::fs::read(job.path().join("chal")).unwrap();
+    flipped[0] ^= 1;
+    std::fs::write(job.path().join("flipped"), flipped).unwrap();
+    let o = verify("flipped");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        common::err(&o).contains("does not verify with this challenge"),
+        "{}",
+        common::err(&o)
+    );
     let (rc, out, err) = step(&job, "download");
     assert_eq!(rc, 0, "{out}{err}");
     assert_eq!(

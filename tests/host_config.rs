@@ -1092,3 +1092,213 @@ fn the_alert_script_reads_ca_serial_and_key_id_from_the_end_of_the_line() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// A certificate `name-cert.pub` for `principal` made by plain `ssh-keygen -s CA -I ID -z SERIAL`
+/// (for the key `name`, made first unless it exists).
+fn plain_cert(
+    w: &World,
+    ca: &Path,
+    name: &str,
+    principal: &str,
+    id: &str,
+    serial: &str,
+) -> PathBuf {
+    if !w.path(name).exists() {
+        ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", name], &w.work);
+    }
+    let pubkey = format!("{name}.pub");
+    let ca = ca.to_str().unwrap();
+    let args = [
+        "-q", "-s", ca, "-I", id, "-n", principal, "-z", serial, "-V", "-5m:+1h", &pubkey,
+    ];
+    ssh_keygen_ok(&args, &w.work);
+    w.path(name)
+}
+
+#[test]
+fn alert_pages_a_cut_log_line_as_unverified_and_other_cas_short_lines_stay_silent() {
+    if !sshd_usable() {
+        return;
+    }
+    for p in ["rsyslogd", "logger"] {
+        if !have(p) {
+            return skip::skip(&skip::RSYSLOG, &format!("{p} is not installed"));
+        }
+    }
+    if !is_root() {
+        return skip::skip(
+            &skip::ROOT,
+            "needs root (sshd logs to a syslog socket of the test's in its own mount namespace)",
+        );
+    }
+    let w = World::new();
+    let h = Host::new(&w);
+    let u = user();
+    // A break-glass CA plain ssh-keygen can sign with; the host also trusts its online CA.
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "bgca"], &w.work);
+    let bgca = w.path("bgca");
+    let online_ca = h.etc.join("online_ca");
+    let fp = fingerprint(&w.path("bgca.pub"));
+    let calls = w.tmp.path().join("calls");
+    let pager = w.tmp.path().join("page-oncall");
+    write_recording_pager(&pager, &calls);
+    let o = w.run(&[
+        "host-config",
+        "--out",
+        h.etc_str(),
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "bgca.pub",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    // rsyslogd with the generated rule, and every sshd line to sshd.log.
+    let rs_dir = w.tmp.path().join("rsyslog");
+    fs::create_dir(&rs_dir).unwrap();
+    let sshd_log = rs_dir.join("sshd.log");
+    let rsyslogd = start_rsyslogd(
+        &rs_dir,
+        &format!(
+            "template(name=\"sshd_line\" type=\"string\" string=\"%msg%\\n\")\n\
+             if $programname == \"sshd\" then action(type=\"omfile\" file=\"{}\" template=\"sshd_line\")\n",
+            sshd_log.display()
+        ),
+        &h.etc.join("rsyslog.d/30-breakglass-alert.conf"),
+    );
+    let sshd = HostSshd::start_syslog(
+        &h.config,
+        h.port,
+        &w.tmp.path().join("dev"),
+        &rsyslogd.socket,
+        sshd_log.clone(),
+    );
+
+    // 1. The break-glass CA, a 460-byte key id: sshd's line is cut before "(serial 11) CA …".
+    let long_id = format!("INC-1 {}", "k".repeat(454));
+    let k1 = plain_cert(&w, &bgca, "k1", &u, &long_id, "11");
+    // 2. The online CA, a short key id: not a break-glass login.
+    let k2 = plain_cert(&w, &online_ca, "k2", &u, "online", "12");
+    // 3. The online CA, a key id that ends in a forged break-glass tail exactly where sshd cuts.
+    ssh_keygen_ok(&["-q", "-t", "ed25519", "-N", "", "-f", "k3"], &w.work);
+    let head = format!(
+        "Accepted publickey for {u} from 127.0.0.1 port 12345 ssh2: ED25519-CERT {} ID ",
+        fingerprint(&w.path("k3.pub"))
+    );
+    let tail = format!(" (serial 5) CA ED25519 {fp}");
+    let forged = format!("{}{tail}", "p".repeat(500 - head.len() - tail.len()));
+    let k3 = plain_cert(&w, &online_ca, "k3", &u, &forged, "13");
+    // 4. The break-glass CA, a short key id: an ordinary page.
+    let k4 = plain_cert(&w, &bgca, "k4", &u, "INC-4 short", "14");
+    for k in [&k1, &k2, &k3, &k4] {
+        assert!(sshd.login(k, &u), "{}", sshd.log());
+    }
+    // 5. A network peer's user name imitating the line: sshd logs it as "Invalid user …".
+    let probe = format!("Accepted publickey for x from 1 port 1 ssh2: A-CERT SHA256:{fp}");
+    assert!(!sshd.login(&k4, &probe));
+    sshd.wait_for("Accepted publickey for ", 4);
+    sshd.wait_for("Invalid user Accepted publickey", 1);
+
+    let accepted: Vec<String> = sshd
+        .log()
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("Accepted publickey for "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(accepted.len(), 4, "{}", sshd.log());
+    // sshd cut 1 and 3 at 500 characters; 3 now ends in the forged tail.
+    assert_eq!(accepted[0].len(), 500, "{}", accepted[0]);
+    assert!(!accepted[0].contains("(serial 11)"), "{}", accepted[0]);
+    assert_eq!(accepted[2].len(), 500, "{}", accepted[2]);
+    assert!(accepted[2].ends_with(&tail), "{}", accepted[2]);
+    assert!(accepted[3].ends_with(&format!("ID INC-4 short (serial 14) CA ED25519 {fp}")));
+
+    let unverified = |line: &str| {
+        format!(
+            "CALL [{u}] [127.0.0.1] [{}] [{}] [unverified] [unverified: the log line may be cut]",
+            port_of(line),
+            line.split_once(" ID ").unwrap().1
+        )
+    };
+    let mut want = vec![
+        unverified(&accepted[0]),
+        unverified(&accepted[2]),
+        format!(
+            "CALL [{u}] [127.0.0.1] [{}] [INC-4 short] [14] [{fp}]",
+            port_of(&accepted[3])
+        ),
+    ];
+    want.sort();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fs::read_to_string(&calls)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < want.len()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // one page too many would show
+    drop(sshd);
+    drop(rsyslogd);
+    let text = fs::read_to_string(&calls).unwrap_or_default();
+    let mut got: Vec<&str> = text.lines().collect();
+    got.sort();
+    assert_eq!(
+        got,
+        want,
+        "rsyslogd said: {}",
+        fs::read_to_string(rs_dir.join("rsyslogd.err")).unwrap_or_default()
+    );
+}
+
+#[test]
+fn the_alert_script_pages_499_characters_as_read_and_500_as_unverified() {
+    let w = World::new();
+    w.init_ca();
+    let h = Host::new(&w);
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let other = "SHA256:Y5H/rKB/wiHSjulEK+TzasaLvZ5Qg8nxuKeOoWZYXAk";
+    let head =
+        "Accepted publickey for root from 192.0.2.7 port 50022 ssh2: ECDSA-CERT SHA256:kkkk ID ";
+    // A complete line of `len` characters under CA `ca`, serial `serial`.
+    let line = |len: usize, serial: u32, ca: &str| {
+        let tail = format!(" (serial {serial}) CA ECDSA-SK {ca}");
+        format!("{head}{}{tail}", "i".repeat(len - head.len() - tail.len()))
+    };
+    let l499 = line(499, 1, &fp);
+    let l500 = line(500, 2, &fp);
+    let other500 = line(500, 3, other);
+    let other499 = line(499, 4, other);
+    let lines = vec![
+        l499.clone(),
+        l500.clone(),
+        other500.clone(),
+        other499,
+        // A certificate line without the tail, short: not sshd's format.
+        format!("{head}abc"),
+        // A gate line that does not parse.
+        "ACCEPTED two-person login for bg from 192.0.2.9 port 4000: serial x".to_string(),
+        // Not certificate logins, or not accepted: silent.
+        "Accepted publickey for root from 192.0.2.7 port 50022 ssh2: ED25519 SHA256:kkkk".to_string(),
+        format!("Failed publickey for root from 192.0.2.7 port 50022 ssh2: ECDSA-CERT SHA256:kkkk ID {}", "x".repeat(500)),
+    ];
+    let calls = run_alert_script(&w, &h, &lines, 5);
+    let mut got: Vec<&str> = calls.lines().collect();
+    got.sort();
+    let at = "CALL [root] [192.0.2.7] [50022]";
+    let mut want = vec![
+        format!("{at} [{}] [1] [{fp}]", &l499[head.len()..l499.len() - format!(" (serial 1) CA ECDSA-SK {fp}").len()]),
+        format!("{at} [{}] [unverified] [unverified: the log line may be cut]", &l500[head.len()..]),
+        format!("{at} [{}] [unverified] [unverified: the log line may be cut]", &other500[head.len()..]),
+        format!("{at} [abc] [unverified] [unverified: the log line is not in the expected format]"),
+        "CALL [bg] [192.0.2.9] [4000] [ACCEPTED two-person login for bg from 192.0.2.9 port 4000: serial x] [unverified] [unverified: the log line is not in the expected format]".to_string(),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}

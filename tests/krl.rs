@@ -1047,7 +1047,17 @@ fn bad_inputs_fail_with_the_exact_error_and_write_nothing() {
         b
     })
     .unwrap();
+    // An empty KRL at the largest version: a change must not wrap it to 0.
+    std::fs::write(w.path("max.krl"), {
+        let mut b = b"SSHKRL\n\0\0\0\0\x01".to_vec();
+        b.extend_from_slice(&u64::MAX.to_be_bytes());
+        b.extend_from_slice(&[0; 24]);
+        b
+    })
+    .unwrap();
     let cases = [
+        bad(&["revoke", "--krl", "max.krl", "--ca", "ca.pub", "--serial", "1"], 1,
+            "breakglass: max.krl is at KRL version 18446744073709551615, the largest a KRL can have, so no change can bump it.\nWrite a new KRL with everything this one revokes (breakglass revoke --list shows it) and roll it out once with breakglass_krl_allow_older=true: hosts install only greater versions.\n"),
         bad(&["revoke", "--krl", "not-a-krl", "--ca", "ca.pub", "--serial", "1"], 1,
             "breakglass: not-a-krl is not an OpenSSH KRL (it does not start with the KRL magic \"SSHKRL\").\nPoint --krl at a KRL file (ssh-keygen -k or breakglass revoke writes them), or at a path where none exists yet to create one.\n"),
         bad(&["revoke", "--krl", "signed.krl", "--ca", "ca.pub", "--serial", "1"], 1,

@@ -342,6 +342,54 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     let ca = std::fs::read_to_string(work.join("pivca.pub")).unwrap();
     assert!(ca.starts_with("ecdsa-sha2-nistp256 "), "{ca}");
     assert!(ca.contains("YubiKey 7654321 slot 82"), "{ca}");
+
+    // The card attests the CA's key: the `yubikey` crate's own ATTEST and f9 read, through
+    // pcscd, in 61 xx pieces; `ca verify` checks them against the test root. The card runs
+    // `sim piv-card`'s default firmware, 5.4.3: refused naming EUCLEAK, accepted knowingly.
+    let (slot_der, f9_der) = {
+        use der::Encode;
+        use yubikey::piv::{RetiredSlotId, SlotId};
+        let mut yk = yubikey::YubiKey::open_by_serial(yubikey::Serial(7654321)).unwrap();
+        let slot = yubikey::piv::attest(&mut yk, SlotId::Retired(RetiredSlotId::R1)).unwrap();
+        let f9 = yubikey::certificate::Certificate::read(&mut yk, SlotId::Attestation).unwrap();
+        (slot.to_vec(), f9.cert.to_der().unwrap())
+    };
+    assert!(slot_der.len() > 256, "the answer needed GET RESPONSE");
+    std::fs::write(work.join("slot82.der"), &slot_der).unwrap();
+    std::fs::write(work.join("f9.der"), &f9_der).unwrap();
+    let roots = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attest/roots");
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "ca",
+            "verify",
+            "pivca.pub",
+            "--attestation",
+            "slot82.der",
+            "--attestation",
+            "f9.der",
+            "--roots",
+            roots,
+        ];
+        args.extend_from_slice(extra);
+        breakglass(&w, &args, None)
+    };
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("firmware 5.4.3"), "{}", err(&o));
+    assert!(err(&o).contains("EUCLEAK"), "{}", err(&o));
+    let o = verify(&["--min-firmware", "none"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    eprintln!("{out}");
+    for want in [
+        "VALID attestation of the CA pivca.pub",
+        "serial          7654321",
+        "slot            82",
+        "PIN policy      once",
+        "touch policy    always",
+    ] {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
     // Never over an occupied slot without --force.
     let o = breakglass(
         &w,

@@ -279,6 +279,14 @@ fn setup_runbook_rolls_out_two_cas_keeps_the_online_ca_and_logs_in_with_each_key
         h.log()
     );
     assert!(stdout.contains("hash chain intact"), "{stdout}");
+    // The emergency kit: made, then checked against the primary CA's fingerprint.
+    assert!(
+        stdout.contains(&format!(
+            "Kit breakglass-kit: OK, 14 files match SHA256SUMS, signed by CA {} (the --ca-fingerprint given).",
+            fingerprint(&w, "sk-user-ca.pub")
+        )),
+        "{stdout}"
+    );
     // The kit holds no break-glass private key after the drill.
     assert!(!w.path("drill-primary").exists() && !w.path("drill-backup").exists());
 }
@@ -393,7 +401,7 @@ fn rotation_runbook_revokes_a_lost_key_and_a_leaked_certificate_on_the_fleet() {
         "{stdout}"
     );
     let verify_tasks: Vec<&str> = stdout
-        .split("TASK [breakglass_host : Verify the KRL's signature")
+        .split("TASK [breakglass_host : KRL - verify the signature of that copy")
         .skip(1)
         .collect();
     assert_eq!(verify_tasks.len(), 2, "{stdout}");

@@ -36,6 +36,8 @@ fn sim_hid_is_the_virtual_key_program_under_the_same_pid_with_its_flags() {
             "5",
             "--touch-timeout-ms",
             "7000",
+            "--firmware",
+            "5.4.3",
         ])
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -67,6 +69,7 @@ fn sim_hid_is_the_virtual_key_program_under_the_same_pid_with_its_flags() {
             format!("--uhid={}", uhid.display()),
             "--touch-delay-ms=5".into(),
             "--touch-timeout-ms=7000".into(),
+            "--firmware=5.4.3".into(),
         ]
     );
     let request = std::fs::read(&uhid).unwrap();

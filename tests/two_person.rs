@@ -97,15 +97,18 @@ struct Setup {
     port: u16,
     fp_a: String,
     fp_b: String,
+    fp_c: String,
     gate_log: PathBuf,
     calls: PathBuf,
     _rsyslogd: Rsyslogd,
 }
 
 impl Setup {
-    /// Two custodians (custA.pub on the world's sim, custB.pub on a second one), the account,
-    /// host-config's output in etc/, and rsyslogd.
-    fn new() -> Setup {
+    /// Three custodians (custA.pub on the world's sim, custB.pub on a second one, custC a plain
+    /// ed25519 key that `ssh-keygen -s` signs with, as a custodian may), the account,
+    /// host-config's output in etc/, and rsyslogd. `tag` makes the account's name unique among
+    /// the tests running at once.
+    fn new(tag: &str) -> Setup {
         let w = World::new();
         // sshd runs the gate as the test account: it must reach etc/ and the socket.
         fs::set_permissions(w.tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
@@ -117,7 +120,9 @@ impl Setup {
             &[("BREAKGLASS_SIM_DIR", sim_b.to_str().unwrap())],
         );
         assert!(o.status.success(), "{}", err(&o));
-        let acct = Account::new("a");
+        let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "custC"], &w.work);
+        assert!(o.status.success(), "{}", err(&o));
+        let acct = Account::new(tag);
         let etc = w.tmp.path().join("etc");
         let (config, port) = write_sshd_etc(
             &etc,
@@ -145,6 +150,7 @@ impl Setup {
             "--two-person",
             "custA.pub",
             "custB.pub",
+            "custC.pub",
             "--two-person-user",
             &acct.0,
             "--two-person-log-socket",
@@ -162,6 +168,7 @@ impl Setup {
         Setup {
             fp_a: fingerprint(&w.path("custA.pub")),
             fp_b: fingerprint(&w.path("custB.pub")),
+            fp_c: fingerprint(&w.path("custC.pub")),
             w,
             acct,
             etc,
@@ -173,10 +180,33 @@ impl Setup {
         }
     }
 
-    /// An operator key `name`, certified by custodian `a` or `b` for the account.
+    /// An operator key `name` (made unless it exists), certified by custodian `a` or `b` (with
+    /// `mint --pubkey`) or `c` (with plain `ssh-keygen -s`) for the account.
     fn cert(&self, name: &str, custodian: char, id: &str, serial: &str, env: &[(&str, &str)]) {
-        let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", name], &self.w.work);
-        assert!(o.status.success(), "{}", err(&o));
+        if !self.w.path(name).exists() {
+            let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", name], &self.w.work);
+            assert!(o.status.success(), "{}", err(&o));
+        }
+        if custodian == 'c' {
+            let pubkey = format!("{name}.pub");
+            let args = [
+                "-q",
+                "-s",
+                "custC",
+                "-I",
+                id,
+                "-n",
+                &self.acct.0,
+                "-z",
+                serial,
+                "-V",
+                "-5m:+1h",
+                &pubkey,
+            ];
+            let o = ssh_keygen(&args, &self.w.work);
+            assert!(o.status.success(), "ssh-keygen -s: {}", err(&o));
+            return;
+        }
         let sim_b = self.w.other_sim("simB");
         let mut env: Vec<(&str, &str)> = env.to_vec();
         let ca = if custodian == 'a' {
@@ -253,7 +283,7 @@ fn two_person_account_needs_two_custodians_and_everything_else_is_refused() {
     if !usable() {
         return;
     }
-    let s = Setup::new();
+    let s = Setup::new("a");
     let u = s.acct.0.clone();
     let o = Command::new("/usr/sbin/sshd")
         .args(["-t", "-f", s.config.to_str().unwrap()])
@@ -447,6 +477,117 @@ fn two_person_account_needs_two_custodians_and_everything_else_is_refused() {
             "{calls}"
         );
     }
+}
+
+/// The gate run directly, as sshd's ForceCommand would run it: `SSH_USER_AUTH` holds one
+/// `publickey TYPE BLOB` line per certificate file in `certs` (what ExposeAuthInfo writes).
+fn drive_gate(s: &Setup, certs: &[&str]) -> Output {
+    let mut auth = String::new();
+    for c in certs {
+        let text = fs::read_to_string(s.w.path(c)).unwrap();
+        let mut f = text.split_whitespace();
+        auth.push_str(&format!(
+            "publickey {} {}\n",
+            f.next().unwrap(),
+            f.next().unwrap()
+        ));
+    }
+    let file = s.w.path("user-auth");
+    fs::write(&file, auth).unwrap();
+    Command::new("sh")
+        .arg(s.etc.join("breakglass_two_person_gate.sh"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+        .env("SSH_USER_AUTH", &file)
+        .env("SSH_CONNECTION", "192.0.2.4 40404 127.0.0.1 22")
+        .env("USER", &s.acct.0)
+        .env("SHELL", "/bin/sh")
+        .env("SSH_ORIGINAL_COMMAND", "echo let-in")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_gate_refuses_a_forged_serial_line_and_one_key_certified_by_two_custodians() {
+    if !usable() {
+        return;
+    }
+    let s = Setup::new("g");
+    let u = s.acct.0.clone();
+    let (fp_a, fp_c) = (&s.fp_a, &s.fp_c);
+    // A custodian's own certificate (plain ssh-keygen) whose key id writes ssh-keygen -L's next
+    // lines itself: "Serial: 999" where the real serial, 303, would be.
+    let forged = "x\"\n        Serial: 999\n        Valid: forever";
+    s.cert("k1", 'a', "alice approves INC-9", "101", &[]);
+    s.cert("f1", 'c', forged, "303", &[]);
+    let listing = ssh_keygen(&["-L", "-f", "f1-cert.pub"], &s.w.work);
+    assert!(out(&listing).contains("        Key ID: \"x\"\n        Serial: 999\n"));
+    let sshd = s.start_sshd();
+    let o = s.ssh(&u, &["k1", "f1"], &[], Some("echo in"), "");
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", err(&o), sshd.log());
+    assert_eq!(out(&o), "");
+    let forged_refusal = "certificate 2: ssh-keygen -L lists 2 Serial: lines, not one (a key id or principal with a line break)";
+    assert_eq!(
+        err(&o),
+        format!("breakglass-gate: refused: {forged_refusal}.\n")
+    );
+
+    // One key certified by two custodians: sshd would see one key twice and refuse the second
+    // use itself; the gate refuses it too, given both certificates.
+    s.cert("k5", 'a', "alice k5", "105", &[]);
+    fs::rename(s.w.path("k5-cert.pub"), s.w.path("k5a-cert.pub")).unwrap();
+    s.cert("k5", 'c', "carol k5", "305", &[]);
+    let key = fingerprint(&s.w.path("k5.pub"));
+    let o = drive_gate(&s, &["k5a-cert.pub", "k5-cert.pub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(out(&o), "");
+    let same_key = format!("both certificates are for the same public key {key} (CA {fp_a} ID \"alice k5\" serial 105 and CA {fp_c} ID \"carol k5\" serial 305); two custodians must each certify a different key");
+    assert_eq!(err(&o), format!("breakglass-gate: refused: {same_key}.\n"));
+    // A key id with a control character (here an escape) on its one line: refused.
+    s.cert("k7", 'c', "carol \u{1b}[2J", "307", &[]);
+    let o = drive_gate(&s, &["k1-cert.pub", "k7-cert.pub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let control = "certificate 2: its key id holds a control character";
+    assert_eq!(err(&o), format!("breakglass-gate: refused: {control}.\n"));
+    // The same drive with two keys lets in and logs each certificate's own serial and key id.
+    s.cert("k6", 'c', "carol approves INC-9", "306", &[]);
+    let o = drive_gate(&s, &["k1-cert.pub", "k6-cert.pub"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "let-in\n");
+
+    wait_for("the gate's log lines", || s.gate_lines().len() >= 4);
+    std::thread::sleep(Duration::from_millis(500));
+    let lines = s.gate_lines();
+    let at = |port: &str| format!("two-person login for {u} from {port}");
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "breakglass-gate: REFUSED {} port ",
+            at("127.0.0.1")
+        )),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with(&format!(": {forged_refusal}")),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "breakglass-gate: REFUSED {} port 40404: {same_key}",
+            at("192.0.2.4")
+        )
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "breakglass-gate: REFUSED {} port 40404: {control}",
+            at("192.0.2.4")
+        )
+    );
+    assert_eq!(lines[3], format!("breakglass-gate: ACCEPTED {} port 40404: serial 101 CA {fp_a} ID \"alice approves INC-9\", serial 306 CA {fp_c} ID \"carol approves INC-9\"", at("192.0.2.4")));
 }
 
 /// Two custodian CAs in a fresh world (custA.pub, custB.pub), no sshd, no root needed.

@@ -27,7 +27,7 @@ pub enum AttestError {
     },
 
     /// Bytes follow the last field.
-    #[error("the attestation file has {extra} stray bytes after {what}")]
+    #[error("the attestation file has {extra} stray byte{} after {what}", if *.extra == 1 { "" } else { "s" })]
     TrailingBytes {
         /// The last field read.
         what: &'static str,
@@ -283,7 +283,7 @@ impl AttestError {
                 "Check that this is a genuine vendor attestation; breakglass verifies RSA PKCS#1 v1.5 and ECDSA P-256/P-384 chains of up to 8 certificates.".into()
             }
             E::NotP256 { .. } => "Make the CA on a P-256 key: breakglass init-ca makes an ecdsa-sk (FIDO2) key or a P-256 PIV key.".into(),
-            E::FirmwareBelowFloor { .. } => "Make the CA again on a key with firmware 5.7.0 or later; to accept this one knowingly, pass --min-firmware none.".into(),
+            E::FirmwareBelowFloor { floor, .. } => format!("Make the CA again on a key with firmware {floor} or later; to accept this one knowingly, pass --min-firmware none."),
             E::FirmwareUnknown { .. } => "Make the CA on a key whose attestation states its firmware, or pass --min-firmware none to accept it knowingly.".into(),
             E::TouchPolicyNever => "Make the CA again with touch policy always, as breakglass init-ca --backend piv does.".into(),
             E::Roots { .. } | E::NoRoots { .. } => "Give --roots a directory of PEM or DER certificates: the vendor's roots and intermediates.".into(),

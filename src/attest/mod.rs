@@ -14,8 +14,9 @@
 //! the binary prints as text or JSON. Every refusal is one [`AttestError`] variant with a hint.
 //!
 //! A leaf of the crate: it uses `ssh_key`, the RustCrypto crates and the pure format helpers of
-//! `ssh::sk` (authData CBOR), nothing that does I/O on a key or prints. [`testing`] holds the
-//! test PKI for the simulators and is never trusted by default.
+//! `ssh::sk` (authData CBOR), nothing that does I/O on a key or prints. `testing` holds the
+//! test PKI (its private keys included) and is never trusted by default; it is compiled only for
+//! tests and with the `test-support` feature, so a release binary carries no test keys.
 
 mod aaguid;
 mod chain;
@@ -27,6 +28,7 @@ mod piv;
 mod policy;
 mod roots;
 pub mod ssh_sk;
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 mod verdict;
 mod verify;

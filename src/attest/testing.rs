@@ -75,7 +75,7 @@ const CURVE_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045
 const CURVE_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 /// The test PKI's validity: 2025-01-01 to 9999-12-31 (as Yubico's 2024 PKI).
-pub(crate) fn validity() -> Result<Validity, String> {
+pub fn validity() -> Result<Validity, String> {
     let from = GeneralizedTime::from_unix_duration(Duration::from_secs(1_735_689_600))
         .map_err(|e| e.to_string())?;
     let to = GeneralizedTime::from_unix_duration(Duration::from_secs(253_402_300_799))
@@ -110,15 +110,13 @@ impl BuilderProfile for Exact {
     }
 }
 
-pub(crate) fn name(s: &str) -> Result<Name, String> {
+/// A distinguished name from its string form (`CN=…,O=…`).
+pub fn name(s: &str) -> Result<Name, String> {
     Name::from_str(s).map_err(|e| format!("{s}: {e}"))
 }
 
-pub(crate) fn ext(
-    oid: ObjectIdentifier,
-    critical: bool,
-    value: Vec<u8>,
-) -> Result<Extension, String> {
+/// An X.509 extension with `value` as its extnValue content.
+pub fn ext(oid: ObjectIdentifier, critical: bool, value: Vec<u8>) -> Result<Extension, String> {
     Ok(Extension {
         extn_id: oid,
         critical,
@@ -147,7 +145,7 @@ fn ca_extensions(path_len: u8) -> Result<Vec<Extension>, String> {
 }
 
 /// A SubjectPublicKeyInfo for a SEC1 uncompressed P-256 or P-384 point.
-pub(crate) fn ec_spki(sec1: &[u8]) -> Result<SubjectPublicKeyInfoOwned, String> {
+pub fn ec_spki(sec1: &[u8]) -> Result<SubjectPublicKeyInfoOwned, String> {
     let curve = match sec1.len() {
         65 if p256::PublicKey::from_sec1_bytes(sec1).is_ok() => CURVE_P256,
         97 if p384::PublicKey::from_sec1_bytes(sec1).is_ok() => CURVE_P384,
@@ -162,12 +160,13 @@ pub(crate) fn ec_spki(sec1: &[u8]) -> Result<SubjectPublicKeyInfoOwned, String> 
     })
 }
 
-pub(crate) fn sec1(key: &SigningKey) -> Vec<u8> {
+/// The SEC1 uncompressed point of a key.
+pub fn sec1(key: &SigningKey) -> Vec<u8> {
     key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
 }
 
 /// Builds and signs (deterministic ECDSA, RFC 6979) one certificate; returns its DER.
-pub(crate) fn issue(
+pub fn issue(
     signer: &SigningKey,
     issuer: Name,
     subject: Name,
@@ -190,7 +189,8 @@ pub(crate) fn issue(
     cert.to_der().map_err(|e| e.to_string())
 }
 
-pub(crate) fn key(pem: &str) -> Result<SigningKey, String> {
+/// A P-256 signing key from PKCS#8 PEM.
+pub fn key(pem: &str) -> Result<SigningKey, String> {
     SigningKey::from_pkcs8_pem(pem).map_err(|e| format!("a test key does not load: {e}"))
 }
 
@@ -244,8 +244,8 @@ impl FidoBatch {
     }
 
     /// [`FidoBatch::certificate`] with another subject or basicConstraints (for the verifier's
-    /// negative tests).
-    pub(crate) fn certificate_with(
+    /// negative tests and the `ca verify` case files).
+    pub fn certificate_with(
         &self,
         subject: &str,
         aaguid: &[u8; 16],
@@ -345,6 +345,18 @@ impl TestF9 {
     /// xx`, Yubico's extensions 3.3 (firmware, raw), 3.7 (serial, DER INTEGER), 3.8 (policies,
     /// raw), 3.9 (form factor, raw), signed ECDSA-SHA256 by the f9 key.
     pub fn attest_slot(&self, slot: &PivSlot) -> Result<Vec<u8>, String> {
+        let mut serial = [0u8; 16];
+        getrandom::fill(&mut serial).map_err(|e| e.to_string())?;
+        self.attest_slot_with_serial(slot, serial)
+    }
+
+    /// [`TestF9::attest_slot`] with a given certificate serial instead of a random one, so a
+    /// generator can make the same file twice (`examples/attest_cases.rs`).
+    pub fn attest_slot_with_serial(
+        &self,
+        slot: &PivSlot,
+        mut serial: [u8; 16],
+    ) -> Result<Vec<u8>, String> {
         let tbs = self.cert.tbs_certificate();
         let extensions = vec![
             ext(OID_PIV_FIRMWARE, false, slot.firmware.to_bytes().to_vec())?,
@@ -362,8 +374,6 @@ impl TestF9 {
             )?,
             ext(OID_PIV_FORM_FACTOR, false, vec![slot.form_factor])?,
         ];
-        let mut serial = [0u8; 16];
-        getrandom::fill(&mut serial).map_err(|e| e.to_string())?;
         serial[0] = (serial[0] & 0x7f) | 0x01;
         issue(
             &self.key,

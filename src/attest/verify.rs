@@ -390,8 +390,10 @@ fn examine_piv(
     let f9 = cert("f9", &p.f9_certificate)?;
 
     let attested_slot = piv::slot_of(&slot_cert)?;
-    let expected = expect.piv_slot.or(from_container.then_some(p.slot));
-    if let Some(expected) = expected {
+    // Both the slot the container recorded and the one the CA's reference file names must be
+    // the attested slot.
+    let recorded = from_container.then_some(p.slot);
+    for expected in [recorded, expect.piv_slot].into_iter().flatten() {
         if expected != attested_slot {
             return Err(AttestError::WrongSlot {
                 attested: format!("{attested_slot:02x}"),

@@ -468,6 +468,16 @@ pub fn verify(path: &Path) -> Result<Verified> {
     Ok(v)
 }
 
+/// The highest signature counter the log records for the CA `fingerprint`; entries that name no
+/// CA count for every CA (logs written before entries named one).
+pub fn last_counter_of(path: &Path, fingerprint: &str) -> Result<Option<u64>> {
+    Ok(read(path)?
+        .iter()
+        .filter(|e| e.ca_fingerprint.as_deref().is_none_or(|f| f == fingerprint))
+        .filter_map(|e| e.counter)
+        .max())
+}
+
 /// The default log path (for messages).
 pub fn default_path() -> PathBuf {
     paths::audit_log()

@@ -1,6 +1,7 @@
 //! `doctor`: what a drill or an incident would trip on, checked now, one line each with the fix.
 //! Nothing is signed and nothing is written (the writability probe creates and removes a file).
 
+use crate::diagnostic::Diagnostic;
 use std::path::Path;
 use std::process::Command;
 
@@ -49,6 +50,9 @@ fn check(name: &'static str, level: Level, detail: String, fix: &str) -> Check {
 /// Runs every check; `ca` is the CA file to compare with (`./sk-user-ca.pub` by default).
 pub fn doctor(choice: BackendChoice, ca: &Path, now: u64, ui: &mut dyn Ui) -> Vec<Check> {
     let mut out = Vec::new();
+    if crate::ops::kit::is_kit(Path::new(".")) {
+        out.push(kit_check());
+    }
     let expected = keyfile::read_ca_public(ca)
         .ok()
         .map(|k| k.fingerprint(HashAlg::Sha256).to_string());
@@ -87,6 +91,32 @@ pub fn doctor(choice: BackendChoice, ca: &Path, now: u64, ui: &mut dyn Ui) -> Ve
         ));
     }
     out
+}
+
+/// Run inside a kit (this directory holds `SHA256SUMS.sig`): the kit's files and signature.
+fn kit_check() -> Check {
+    let req = crate::ops::kit::VerifyRequest {
+        dir: ".".into(),
+        fingerprints: Vec::new(),
+        running: std::env::current_exe().ok(),
+    };
+    match crate::ops::kit::verify(&req) {
+        Ok(v) => check(
+            "kit",
+            if v.running_is_kit_binary == Some(false) { Level::Warn } else { Level::Ok },
+            format!(
+                "{} files match SHA256SUMS, signed by the kit's own CA {} (compare it with the one your hosts trust){}",
+                v.files,
+                v.signer,
+                if v.running_is_kit_binary == Some(false) { "; but this breakglass is not the kit's" } else { "" }
+            ),
+            if v.running_is_kit_binary == Some(false) { "Run the kit's own program: ./breakglass doctor." } else { "" },
+        ),
+        Err(e) => {
+            let fix = e.hint();
+            check("kit", Level::Fail, e.to_string(), &fix)
+        }
+    }
 }
 
 fn token_checks(

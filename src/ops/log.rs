@@ -81,14 +81,17 @@ pub fn verify(req: &VerifyRequest, ui: &mut dyn Ui) -> Result<VerifyReport> {
         Ok(None) => CounterCheck::NotChecked {
             reason: "a PIV CA's signatures carry no counter".into(),
         },
-        Ok(Some(key)) => {
+        Ok(Some((key, fingerprint))) => {
             // The check's own assertion advanced the counter by one (or not, on some keys).
-            let logged = chain.last_counter;
+            // Only this CA's entries count: another key (the backup, or a lost key that signed
+            // more often than its replacement) has a counter of its own.
+            let logged = audit::last_counter_of(&req.path, &fingerprint)?;
             // An empty log on a key that has signed (beyond the check itself) was cut too.
             let expected_max = logged.map_or(1, |l| l + 1);
             // A failed check is recorded without the counter field, so it never becomes the
             // new anchor: the finding stands until the key signs again through breakglass.
             let mut entry = AuditEntry::new("counter-check");
+            entry.ca_fingerprint = Some(fingerprint);
             let finding = format!(
                 "the key's counter is {key}, the log's last is {}",
                 logged.map_or("none".into(), |l| l.to_string())
@@ -129,8 +132,12 @@ pub fn verify(req: &VerifyRequest, ui: &mut dyn Ui) -> Result<VerifyReport> {
     })
 }
 
-/// The key's counter through the CA; `Err(reason)` when it cannot be read here.
-fn read_counter(req: &VerifyRequest, ui: &mut dyn Ui) -> std::result::Result<Option<u64>, String> {
+/// The key's counter through the CA, with the CA's fingerprint; `Err(reason)` when it cannot be
+/// read here.
+fn read_counter(
+    req: &VerifyRequest,
+    ui: &mut dyn Ui,
+) -> std::result::Result<Option<(u64, String)>, String> {
     let source = CaSource::choose(req.ca.as_deref(), "ssh:");
     let CaSource::File(path) = &source else {
         return Err(
@@ -143,7 +150,9 @@ fn read_counter(req: &VerifyRequest, ui: &mut dyn Ui) -> std::result::Result<Opt
         .ok_or("the CA file could not be read")?;
     let token = token::open(req.backend, req.device.as_deref(), Some((path, &expected)))
         .map_err(|e| format!("the key is not at hand ({e})"))?;
+    let fingerprint = expected.fingerprint(ssh_key::HashAlg::Sha256).to_string();
     token
         .signature_counter(&source, Some(&expected), ui)
+        .map(|c| c.map(|c| (c, fingerprint)))
         .map_err(|e| format!("the key's counter could not be read ({e})"))
 }

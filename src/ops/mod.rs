@@ -3,6 +3,7 @@
 
 #[cfg(feature = "wormhole")]
 pub mod approve;
+pub mod ca;
 pub mod doctor;
 pub mod drill;
 #[cfg(feature = "wormhole")]
@@ -10,6 +11,7 @@ pub mod handoff;
 pub mod host_config;
 pub mod init_ca;
 pub mod inspect;
+pub mod kit;
 pub mod lifetime;
 pub mod list;
 pub mod log;

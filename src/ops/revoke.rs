@@ -389,7 +389,11 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
     }
 
     let now = clock::now();
-    krl.krl_version = krl.krl_version.wrapping_add(1);
+    // Never wrap to 0: hosts install only a greater version (deploy/ansible).
+    krl.krl_version = krl
+        .krl_version
+        .checked_add(1)
+        .ok_or_else(|| krl_err(&req.krl, KrlError::VersionExhausted))?;
     krl.generated_date = now;
     let bytes = krl.encode();
 

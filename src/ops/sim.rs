@@ -138,14 +138,21 @@ pub fn piv_card(
 }
 
 /// The virtual FIDO2 key (`breakglass-sim-hid`) on the kernel's `uhid` device, answering a
-/// scripted touch after `touch_delay_ms` and giving up after `touch_timeout_ms`.
-pub fn hid(uhid: &Path, touch_delay_ms: u64, touch_timeout_ms: u64) -> Result<Program> {
+/// scripted touch after `touch_delay_ms` and giving up after `touch_timeout_ms`; its
+/// attestation states `firmware` (`X.Y.Z`, or `none`).
+pub fn hid(
+    uhid: &Path,
+    touch_delay_ms: u64,
+    touch_timeout_ms: u64,
+    firmware: &str,
+) -> Result<Program> {
     Ok(Program {
         path: super::sim_hid::program()?,
         args: vec![
             path_arg("--uhid=", uhid),
             format!("--touch-delay-ms={touch_delay_ms}").into(),
             format!("--touch-timeout-ms={touch_timeout_ms}").into(),
+            format!("--firmware={firmware}").into(),
         ],
         missing: Error::SimHidProgramMissing,
     })

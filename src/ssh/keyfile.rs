@@ -126,6 +126,23 @@ pub fn key_handle_path_for(ca_pub: &Path) -> Option<PathBuf> {
 
 /// Reads the CA public key at `path`, with a precise reason when it is not one.
 pub fn read_ca_public(path: &Path) -> Result<PublicKey> {
+    let key = read_public_key(path)?;
+    match key.algorithm() {
+        Algorithm::SkEcdsaSha2NistP256 => Ok(key),
+        Algorithm::Ecdsa { curve: ssh_key::EcdsaCurve::NistP256 } => Ok(key),
+        other => Err(Error::CaFile {
+            path: path.to_path_buf(),
+            reason: format!(
+                "holds a {} key; a breakglass CA is sk-ecdsa-sha2-nistp256@openssh.com (FIDO2) or ecdsa-sha2-nistp256 (PIV)",
+                other.as_str()
+            ),
+        }),
+    }
+}
+
+/// Reads an OpenSSH public key of any algorithm at `path` (`ca verify` names what an attested
+/// key of another kind is, rather than refusing the file).
+pub fn read_public_key(path: &Path) -> Result<PublicKey> {
     let err = |reason: &str| Error::CaFile {
         path: path.to_path_buf(),
         reason: reason.to_string(),
@@ -148,15 +165,7 @@ pub fn read_ca_public(path: &Path) -> Result<PublicKey> {
     if line.contains("-cert-v01@openssh.com") {
         return Err(err("is a certificate, not a CA public key"));
     }
-    let key = PublicKey::from_openssh(line).map_err(|_| err("is not an OpenSSH public key"))?;
-    match key.algorithm() {
-        Algorithm::SkEcdsaSha2NistP256 => Ok(key),
-        Algorithm::Ecdsa { curve: ssh_key::EcdsaCurve::NistP256 } => Ok(key),
-        other => Err(err(&format!(
-            "holds a {} key; a breakglass CA is sk-ecdsa-sha2-nistp256@openssh.com (FIDO2) or ecdsa-sha2-nistp256 (PIV)",
-            other.as_str()
-        ))),
-    }
+    PublicKey::from_openssh(line).map_err(|_| err("is not an OpenSSH public key"))
 }
 
 /// The three files of a minted key: `OUT`, `OUT.pub`, `OUT-cert.pub` (ssh-keygen's names, so

@@ -8,7 +8,7 @@ use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, PublicKey};
 
 use super::ctap::{Authenticator, Pin};
-use super::listing::{Inventory, ListedCa, ListedKey};
+use super::listing::{ListedCa, ListedKey};
 use super::select::Backend;
 use super::sim::SimToken;
 use super::sk_ca::{self, ResidentCa, SkCaSigner};
@@ -236,7 +236,7 @@ pub fn list_sim(application: &str) -> Result<ListedKey> {
 /// credentials needs the PIN, asked through `ui`); a key that cannot be opened or searched is a
 /// problem of the inventory.
 #[cfg(feature = "fido2")]
-pub fn list_fido2(inv: &mut Inventory, application: &str, ui: &mut dyn Ui) {
+pub fn list_fido2(inv: &mut super::listing::Inventory, application: &str, ui: &mut dyn Ui) {
     use super::fido2;
     let devices = match fido2::list_devices() {
         Ok(d) => d,

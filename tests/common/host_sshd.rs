@@ -81,6 +81,44 @@ impl HostSshd {
         s
     }
 
+    /// Starts sshd from `config` logging to syslog as on a real host (no `-e`: each message
+    /// escaped and cut at 500 characters by sshd's `log.c`), its `/dev/log` being `socket`: sshd
+    /// runs in its own mount namespace (`unshare -m`, root only) whose `/dev` is `dev` (made
+    /// here: `log` a symlink to `socket`, the device nodes sshd uses bind-mounted from the real
+    /// `/dev`), so nothing outside it changes. `log` is the file the syslog daemon on `socket`
+    /// writes sshd's lines to; waits until sshd's "Server listening" line is in it.
+    pub fn start_syslog(
+        config: &Path,
+        port: u16,
+        dev: &Path,
+        socket: &Path,
+        log: PathBuf,
+    ) -> HostSshd {
+        const SETUP: &str = r#"set -e
+d=$1; sock=$2; shift 2
+mount --make-rprivate /
+mkdir -p "$d/pts"
+for n in null zero full random urandom tty ptmx; do : > "$d/$n"; mount --bind "/dev/$n" "$d/$n"; done
+mount --rbind /dev/pts "$d/pts"
+ln -s "$sock" "$d/log"
+mount --rbind "$d" /dev
+exec "$@""#;
+        let child = Command::new("unshare")
+            .args(["-m", "sh", "-c", SETUP, "sh"])
+            .arg(dev)
+            .arg(socket)
+            .args(["/usr/sbin/sshd", "-D", "-f"])
+            .arg(config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(dev.with_extension("err")).unwrap())
+            .spawn()
+            .unwrap();
+        let s = HostSshd { child, log, port };
+        s.wait_for("Server listening on", 1);
+        s
+    }
+
     /// Everything sshd logged so far.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()

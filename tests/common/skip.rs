@@ -26,7 +26,7 @@
 //! | `jq` | `jq`, which the fleet runbooks use |
 //! | `wormhole-venv` | the Python venv with the wormhole mailbox, relay and CLI |
 //! | `ansible` | `ansible-playbook` (ansible-core in that venv) |
-//! | `root` | root, for sshd logins into an account the test makes with `useradd`, and for the bare root (`unshare --root`) where the kernel gives no user namespace |
+//! | `root` | root, for sshd logins into an account the test makes with `useradd`, for an sshd that logs to the test's syslog socket (its own mount namespace), and for the bare root (`unshare --root`) where the kernel gives no user namespace |
 //! | `pcscd` | `/run/pcscd` to itself (root, no other pcscd running) for the PIV test |
 //! | `hid-guest` | qemu, a kernel with the uhid module and a static busybox, for the FIDO2-over-HID guest |
 //! | `fuzz` | a nightly toolchain with cargo-fuzz (`.ci/fuzz-smoke`) |

@@ -10,13 +10,23 @@
 //! a pinUvAuthToken with the `cm` permission, makeCredential needs one whenever a PIN is set, and
 //! the PIN travels encrypted.
 //!
+//! makeCredential answers with `packed` basic attestation as a YubiKey does: `sig` made by a
+//! batch attestation key over `authData ‖ clientDataHash`, `x5c` its certificate. Both are the
+//! test PKI's (`breakglass::attest::testing`, ATTESTATION.md §6): the certificate states the
+//! simulated AAGUID, CA:FALSE, OU=Authenticator Attestation and, in Yubico's extension
+//! 1.3.6.1.4.1.41482.13.1, a firmware version that is settable ([`Authenticator::with_firmware`]),
+//! so the EUCLEAK floor is testable both ways. It chains to the breakglass TEST root only, which
+//! no verifier trusts by default.
+//!
 //! Known differences from a YubiKey 5 (documented, not needed by OpenSSH or breakglass):
 //! no excludeList check, no getNextAssertion (one assertion per request), no deleteCredential,
-//! no hmac-secret, no attestation certificate (packed self attestation), reset allowed at any
-//! time, NO_CREDENTIALS reported after the touch rather than before it.
+//! no hmac-secret, reset allowed at any time, NO_CREDENTIALS reported after the touch rather
+//! than before it.
 
 use std::time::Duration;
 
+use breakglass::attest::testing::FidoBatch;
+use breakglass::attest::FirmwareVersion;
 use breakglass::token::ctap::{
     Authenticator as _, GetAssertion, MakeCredential, ResidentCredential,
 };
@@ -120,6 +130,20 @@ pub struct Authenticator {
     rp_cursor: Vec<String>,
     cred_cursor: Vec<ResidentCredential>,
     notes: Vec<String>,
+    /// The batch attestation key and its certificate (`None`: the test PKI did not load, and
+    /// makeCredential answers with self attestation, as before).
+    attestation: Option<(FidoBatch, Vec<u8>)>,
+}
+
+/// The firmware the attestation certificate states unless told otherwise: a YubiKey 5 after
+/// EUCLEAK's fix (5.7.0), so the virtual key passes the default floor.
+pub const DEFAULT_FIRMWARE: FirmwareVersion = FirmwareVersion::new(5, 7, 4);
+
+/// The batch attestation key and certificate for `firmware` (`None`: no firmware extension).
+fn batch(firmware: Option<FirmwareVersion>) -> Option<(FidoBatch, Vec<u8>)> {
+    let b = FidoBatch::fixture().ok()?;
+    let cert = b.certificate(&SIM_AAGUID, firmware).ok()?;
+    Some((b, cert))
 }
 
 fn status_of(e: &TokenError) -> CtapStatus {
@@ -166,7 +190,15 @@ impl Authenticator {
             rp_cursor: Vec::new(),
             cred_cursor: Vec::new(),
             notes: Vec::new(),
+            attestation: batch(Some(DEFAULT_FIRMWARE)),
         })
+    }
+
+    /// The firmware version the attestation certificate states (Yubico's extension
+    /// 1.3.6.1.4.1.41482.13.1); `None` leaves the extension out (firmware unknown).
+    pub fn with_firmware(mut self, firmware: Option<FirmwareVersion>) -> Self {
+        self.attestation = batch(firmware);
+        self
     }
 
     /// Messages for the operator (a state file that cannot be read, …), taken once.
@@ -357,17 +389,25 @@ impl Authenticator {
         };
         match self.token.make_credential_with(req, v) {
             Err(e) => vec![self.fail(e).code()],
-            Ok(m) => cbor::ok(Value::Map(vec![
-                (int(1), text(&m.fmt)),
-                (int(2), bytes(&m.auth_data)),
-                (
-                    int(3),
-                    Value::Map(vec![
+            Ok(m) => {
+                // Basic attestation: the batch key signs instead of the new credential.
+                let statement = match &self.attestation {
+                    Some((batch, cert)) => vec![
                         (text("alg"), int(-7)),
-                        (text("sig"), bytes(&m.att_sig)),
-                    ]),
-                ),
-            ])),
+                        (
+                            text("sig"),
+                            bytes(&batch.sign(&m.auth_data, &req.client_data_hash)),
+                        ),
+                        (text("x5c"), Value::Array(vec![bytes(cert)])),
+                    ],
+                    None => vec![(text("alg"), int(-7)), (text("sig"), bytes(&m.att_sig))],
+                };
+                cbor::ok(Value::Map(vec![
+                    (int(1), text(&m.fmt)),
+                    (int(2), bytes(&m.auth_data)),
+                    (int(3), Value::Map(statement)),
+                ]))
+            }
         }
     }
 

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use breakglass::attest::FirmwareVersion;
 use breakglass::token::sim::{SimToken, Touch};
-use vfido_hid::ctap2::{Authenticator, Timing};
+use vfido_hid::ctap2::{Authenticator, Timing, DEFAULT_FIRMWARE};
 use vfido_hid::ctaphid::Device;
 use vfido_hid::uhid::{find_hidraw, Event, Identity, UhidDevice};
 
@@ -21,23 +22,27 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 const USAGE: &str =
-    "usage: breakglass-sim-hid [--uhid PATH] [--touch-delay-ms N] [--touch-timeout-ms N]
+    "usage: breakglass-sim-hid [--uhid PATH] [--touch-delay-ms N] [--touch-timeout-ms N] [--firmware X.Y.Z|none]
 
 Presents breakglass's simulated security key (state in BREAKGLASS_SIM_DIR, the same key as
 --backend sim) as a USB FIDO2 HID device through /dev/uhid, prints the /dev/hidrawN it created,
 and serves until SIGTERM. BREAKGLASS_SIM_TOUCH=approve|deny|timeout scripts the touch:
 approve/deny answer after --touch-delay-ms (default 300), timeout gives up after
---touch-timeout-ms (default 30000) with USER_ACTION_TIMEOUT. SIMULATED: never for real access.";
+--touch-timeout-ms (default 30000) with USER_ACTION_TIMEOUT. Its packed attestation chains to
+the breakglass TEST root (tests/fixtures/attest/roots, never trusted by default) and states
+--firmware (default 5.7.4; none leaves it out). SIMULATED: never for real access.";
 
 struct Args {
     uhid: PathBuf,
     timing: Timing,
+    firmware: Option<FirmwareVersion>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         uhid: PathBuf::from("/dev/uhid"),
         timing: Timing::default(),
+        firmware: Some(DEFAULT_FIRMWARE),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -63,6 +68,16 @@ fn parse_args() -> Result<Args, String> {
             "--touch-timeout-ms" => {
                 a.timing.give_up_after = ms("--touch-timeout-ms", value("--touch-timeout-ms")?)?
             }
+            "--firmware" => {
+                let v = value("--firmware")?;
+                a.firmware = match v.as_str() {
+                    "none" => None,
+                    _ => Some(
+                        v.parse()
+                            .map_err(|_| format!("--firmware {v:?} is not X.Y.Z or none"))?,
+                    ),
+                }
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -84,8 +99,9 @@ fn run(args: Args) -> Result<(), String> {
     let touch = Touch::from_env().map_err(|e| format!("{e}. {}", e.hint()))?;
     let token = SimToken::open(&dir).map_err(|e| format!("{e}. {}", e.hint()))?;
     let serial = token.serial().to_string();
-    let auth =
-        Authenticator::new(token, touch, args.timing).map_err(|e| format!("{e}. {}", e.hint()))?;
+    let auth = Authenticator::new(token, touch, args.timing)
+        .map_err(|e| format!("{e}. {}", e.hint()))?
+        .with_firmware(args.firmware);
     let name = format!("breakglass virtual FIDO2 key {serial} (SIMULATED)");
     let id = Identity {
         name: &name,

@@ -3,10 +3,17 @@
 
 use std::path::Path;
 
+use breakglass::attest::container::{Container, FidoEvidence};
+use breakglass::attest::testing;
+use breakglass::attest::{
+    AttestError, Expect, FirmwareSource, FirmwareVersion, Policy, TrustStore,
+};
 use breakglass::ssh::sk;
 use breakglass::token::sim::{SimToken, Touch};
 use sha2::{Digest, Sha256};
-use vfido_hid::cbor::{self, as_bytes, as_int, bytes, int, text, CtapStatus, Params, Value};
+use vfido_hid::cbor::{
+    self, as_array, as_bytes, as_int, bytes, int, text, CtapStatus, Params, Value,
+};
 use vfido_hid::ctap2::{Authenticator, Timing};
 use vfido_hid::ctaphid::{Ctap2, Step, TouchOutcome};
 use vfido_hid::pin_protocol::{authenticate, KeyAgreement, Protocol, SharedSecret};
@@ -153,6 +160,16 @@ fn make_credential_params(cdh: &[u8; 32], rp: &str, auth: Option<(Protocol, &[u8
     map(m)
 }
 
+/// The one P-256 SubjectPublicKeyInfo in a DER certificate (the subject's key), as a point.
+fn p256_point_in_cert(der: &[u8]) -> Option<[u8; 65]> {
+    const SPKI_P256: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    let at = der.windows(SPKI_P256.len()).position(|w| w == SPKI_P256)? + SPKI_P256.len();
+    der.get(at..at + 65)?.try_into().ok()
+}
+
 fn info_option(k: &mut Authenticator, name: &str) -> Option<bool> {
     let (st, body) = call(k, 0x04, None);
     assert_eq!(st, CtapStatus::Ok);
@@ -215,10 +232,12 @@ fn a_pin_token_from_either_protocol_makes_a_resident_credential_that_verifies() 
         let ad = sk::parse_auth_data(&auth_data).unwrap();
         assert_eq!(ad.rp_id_hash, <[u8; 32]>::from(Sha256::digest(b"ssh:")));
         assert_eq!(ad.flags & 0x05, 0x05, "UP and UV");
+        // Basic attestation: the batch key signed, its certificate is x5c[0].
         let att = Params::from_map(body.get(3).unwrap()).unwrap();
         let sig = as_bytes(att.get_text("sig").unwrap()).unwrap();
-        let point = ad.attested.unwrap().public_point;
-        sk::verify_self_attestation(&auth_data, &cdh, sig, &point).unwrap();
+        let x5c = as_array(att.get_text("x5c").unwrap()).unwrap();
+        let batch = p256_point_in_cert(as_bytes(&x5c[0]).unwrap()).unwrap();
+        sk::verify_self_attestation(&auth_data, &cdh, sig, &batch).unwrap();
         // With UV, a discoverable assertion finds it and names the user.
         let ga_token = pin_token(&mut k, p, PIN, None, None).unwrap();
         let (st, body) = call(
@@ -575,4 +594,100 @@ fn malformed_requests_get_ctap_errors_and_never_a_panic() {
         }
         let _ = status(&mut k, &r);
     }
+}
+
+/// makeCredential as OpenSSH sends it (clientDataHash = SHA-256 of the challenge), the answer
+/// as the `CA.attest` breakglass keeps: (the container's bytes, the CA public key).
+fn enrol(k: &mut Authenticator, challenge: &[u8]) -> (Vec<u8>, ssh_key::PublicKey) {
+    let cdh: [u8; 32] = Sha256::digest(challenge).into();
+    let (st, body) = call(k, 0x01, Some(make_credential_params(&cdh, "ssh:", None)));
+    assert_eq!(st, CtapStatus::Ok);
+    let body = body.unwrap();
+    assert_eq!(body.get(1).unwrap(), &text("packed"));
+    let auth_data = as_bytes(body.get(2).unwrap()).unwrap().to_vec();
+    let att = Params::from_map(body.get(3).unwrap()).unwrap();
+    assert_eq!(att.get_text("alg").unwrap(), &int(-7));
+    let x5c = as_array(att.get_text("x5c").unwrap())
+        .unwrap()
+        .iter()
+        .map(|c| as_bytes(c).unwrap().to_vec())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        x5c.len(),
+        1,
+        "the batch certificate only, as a YubiKey sends it"
+    );
+    let point = sk::parse_auth_data(&auth_data)
+        .unwrap()
+        .attested
+        .unwrap()
+        .public_point;
+    let ca = ssh_key::PublicKey::from(sk::sk_public_key(&point, "ssh:").unwrap());
+    let file = Container::Fido(FidoEvidence {
+        application: "ssh:".into(),
+        challenge: challenge.to_vec(),
+        signature: as_bytes(att.get_text("sig").unwrap()).unwrap().to_vec(),
+        auth_data,
+        x5c,
+    })
+    .encode();
+    (file, ca)
+}
+
+#[test]
+fn make_credential_attests_with_the_test_batch_certificate_and_a_settable_firmware() {
+    let dir = tempfile::tempdir().unwrap();
+    let roots = testing::trust_store().unwrap();
+    let (file, ca) = enrol(&mut key(dir.path()), b"enrolment challenge");
+    let expect = Expect {
+        ca: Some(&ca),
+        challenge: Some(b"enrolment challenge"),
+        piv_slot: None,
+    };
+    let report = breakglass::attest::verify(&expect, &file, &roots, &Policy::default()).unwrap();
+    assert!(report.key.matches_ca);
+    assert_eq!(report.vendor, "breakglass test");
+    let fw = report.firmware.unwrap();
+    assert_eq!(
+        (fw.version.as_str(), fw.source),
+        ("5.7.4", FirmwareSource::FidoCertificate)
+    );
+    // The test root is never trusted by default.
+    assert!(matches!(
+        breakglass::attest::verify(&expect, &file, &TrustStore::yubico(), &Policy::default()),
+        Err(AttestError::UnknownRoot { .. })
+    ));
+    // Another challenge: the batch signature does not cover it.
+    let other = Expect {
+        challenge: Some(b"another challenge"),
+        ..expect
+    };
+    assert_eq!(
+        breakglass::attest::verify(&other, &file, &roots, &Policy::default()).unwrap_err(),
+        AttestError::WrongChallenge
+    );
+
+    // The firmware is settable, so the EUCLEAK floor is tested both ways.
+    let old = key(dir.path()).with_firmware(Some(FirmwareVersion::new(5, 4, 3)));
+    let (file, ca) = enrol(&mut { old }, b"c");
+    let e = Expect {
+        ca: Some(&ca),
+        challenge: None,
+        piv_slot: None,
+    };
+    assert!(matches!(
+        breakglass::attest::verify(&e, &file, &roots, &Policy::default()),
+        Err(AttestError::FirmwareBelowFloor { firmware, .. }) if firmware == "5.4.3"
+    ));
+    breakglass::attest::verify(&e, &file, &roots, &Policy::with_floor("none").unwrap()).unwrap();
+    let (file, ca) = enrol(&mut key(dir.path()).with_firmware(None), b"c");
+    let e = Expect {
+        ca: Some(&ca),
+        challenge: None,
+        piv_slot: None,
+    };
+    assert!(matches!(
+        breakglass::attest::verify(&e, &file, &roots, &Policy::default()),
+        Err(AttestError::FirmwareUnknown { .. })
+    ));
 }

@@ -26,6 +26,11 @@ pub enum Ins {
     GetSerial,
     /// `F7` GET METADATA (Yubico, firmware 5.3 and later).
     GetMetadata,
+    /// `F9` ATTEST (Yubico, firmware 4.3 and later): a certificate for a slot's key, signed by
+    /// the device's attestation (f9) key.
+    Attest,
+    /// `C0` GET RESPONSE: the next piece of an answer announced with `61 xx`.
+    GetResponse,
     /// Any other instruction byte.
     Other(u8),
 }
@@ -41,6 +46,8 @@ impl From<u8> for Ins {
             0xFD => Ins::GetVersion,
             0xF8 => Ins::GetSerial,
             0xF7 => Ins::GetMetadata,
+            0xF9 => Ins::Attest,
+            0xC0 => Ins::GetResponse,
             other => Ins::Other(other),
         }
     }
@@ -57,6 +64,8 @@ impl From<Ins> for u8 {
             Ins::GetVersion => 0xFD,
             Ins::GetSerial => 0xF8,
             Ins::GetMetadata => 0xF7,
+            Ins::Attest => 0xF9,
+            Ins::GetResponse => 0xC0,
             Ins::Other(code) => code,
         }
     }
@@ -68,6 +77,11 @@ impl From<Ins> for u8 {
 pub enum StatusWord {
     /// `90 00`: done.
     Success,
+    /// `61 xx`: done, and `xx` more bytes wait for GET RESPONSE (`00` = 256 or more).
+    BytesRemaining {
+        /// SW2: how many bytes the next GET RESPONSE returns.
+        len: u8,
+    },
     /// `63 Cx`: wrong PIN, or the status query of VERIFY when not verified; `x` tries left.
     /// Built with more than 15 tries, it says 15 (the nibble's maximum).
     VerifyFail {
@@ -78,6 +92,8 @@ pub enum StatusWord {
     WrongLength,
     /// `68 84`: command chaining is not supported.
     ChainingUnsupported,
+    /// `69 85`: conditions of use not satisfied (GET RESPONSE with nothing pending).
+    ConditionsNotSatisfied,
     /// `69 82`: security status not satisfied (no PIN, no management key, or no touch).
     SecurityStatus,
     /// `69 83`: authentication method blocked (PIN tries used up).
@@ -104,11 +120,15 @@ impl From<u16> for StatusWord {
     fn from(sw: u16) -> Self {
         match sw {
             0x9000 => StatusWord::Success,
+            sw if sw & 0xFF00 == 0x6100 => StatusWord::BytesRemaining {
+                len: (sw & 0x00FF) as u8,
+            },
             sw if sw & 0xFFF0 == 0x63C0 => StatusWord::VerifyFail {
                 tries: (sw & 0x000F) as u8,
             },
             0x6700 => StatusWord::WrongLength,
             0x6884 => StatusWord::ChainingUnsupported,
+            0x6985 => StatusWord::ConditionsNotSatisfied,
             0x6982 => StatusWord::SecurityStatus,
             0x6983 => StatusWord::AuthBlocked,
             0x6A80 => StatusWord::IncorrectData,
@@ -127,9 +147,11 @@ impl From<StatusWord> for u16 {
     fn from(sw: StatusWord) -> u16 {
         match sw {
             StatusWord::Success => 0x9000,
+            StatusWord::BytesRemaining { len } => 0x6100 | u16::from(len),
             StatusWord::VerifyFail { tries } => 0x63C0 | u16::from(tries.min(15)),
             StatusWord::WrongLength => 0x6700,
             StatusWord::ChainingUnsupported => 0x6884,
+            StatusWord::ConditionsNotSatisfied => 0x6985,
             StatusWord::SecurityStatus => 0x6982,
             StatusWord::AuthBlocked => 0x6983,
             StatusWord::IncorrectData => 0x6A80,

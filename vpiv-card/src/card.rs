@@ -1,8 +1,8 @@
 //! The card's PIV application: one instruction handler per command `yubikey` 0.9.0-rc.0 sends
 //! (REFERENCE.md §13.8), over the persistent [`CardState`] and a per-session [`Session`].
 //!
-//! Session state (PIN verified, management key authenticated, pending witness) is cleared by
-//! SELECT and by vpcd's power off/on/reset. Touch is simulated: `approve` signs, `deny` answers
+//! Session state (PIN verified, management key authenticated, pending witness, the rest of a
+//! long answer) is cleared by SELECT and by vpcd's power off/on/reset. Touch is simulated: `approve` signs, `deny` answers
 //! at once and `timeout` answers after `touch_timeout_ms`, both with `69 82` (security status not
 //! satisfied) — the status a real YubiKey returns when a touch-policy key is not touched in time.
 
@@ -11,6 +11,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
+
+use breakglass::attest::testing::{PivSlot, TestF9};
+use breakglass::attest::FirmwareVersion;
 
 use crate::apdu::{Command, Ins, Response, StatusWord};
 use crate::ecc::{ecdsa_sign, public_point, random_scalar, ALG_P256};
@@ -58,6 +61,17 @@ const KEY_MGM: u8 = 0x9B;
 const PIN_NEVER: u8 = 0x01;
 const PIN_ONCE: u8 = 0x02;
 const PIN_ALWAYS: u8 = 0x03;
+/// Key origins (GET METADATA tag `03`): generated on the card, or imported.
+const ORIGIN_GENERATED: u8 = 0x01;
+/// Form factor the attestation states (Yubico OID 1.3.6.1.4.1.41482.3.9): USB-C keychain.
+const FORM_FACTOR: u8 = 0x03;
+/// The longest response data in one answer; the rest waits for GET RESPONSE (`61 xx`).
+pub(crate) const MAX_RESPONSE_DATA: usize = 256;
+/// The attestation (f9) certificate's data object, read with GET DATA.
+const OBJECT_ATTESTATION: [u8; 3] = [0x5F, 0xFF, 0x01];
+/// The PIN-protected data object (the management key, when stored there).
+const OBJECT_PROTECTED: [u8; 3] = [0x5F, 0xC1, 0x09];
+
 /// Touch policies (Yubico).
 const TOUCH_NEVER: u8 = 0x01;
 const TOUCH_ALWAYS: u8 = 0x02;
@@ -71,6 +85,8 @@ struct Session {
     pin_fresh: bool,
     mgm_authenticated: bool,
     witness: Option<Zeroizing<Vec<u8>>>,
+    /// What a long answer has left for GET RESPONSE.
+    pending: Vec<u8>,
 }
 
 /// The card: persistent state plus the current session. `process_apdu` never panics.
@@ -83,6 +99,9 @@ pub struct Card {
     last_touch: Option<Instant>,
     /// Identity of the state file as last read or written, to notice edits from outside.
     file_id: Option<FileId>,
+    /// The device's attestation key and certificate (slot f9): the test PKI's, which chains to
+    /// the breakglass TEST root only (never trusted by default). `None` if it did not load.
+    f9: Option<TestF9>,
 }
 
 impl Card {
@@ -97,6 +116,7 @@ impl Card {
             session: Session::default(),
             last_touch: None,
             file_id: file_id(&cfg.state_path),
+            f9: TestF9::fixture().ok(),
         })
     }
 
@@ -126,14 +146,42 @@ impl Card {
         ok
     }
 
-    /// Answers one command APDU: response data followed by SW1 SW2.
+    /// Answers one command APDU: response data followed by SW1 SW2. An answer longer than
+    /// [`MAX_RESPONSE_DATA`] comes in pieces: `61 xx`, then GET RESPONSE until `90 00`.
     pub fn process_apdu(&mut self, apdu: &[u8]) -> Vec<u8> {
         self.refresh();
-        match Command::parse(apdu) {
-            Ok(cmd) => self.dispatch(&cmd),
+        let response = match Command::parse(apdu) {
+            Ok(cmd) if cmd.ins == Ins::GetResponse => self.get_response(&cmd),
+            Ok(cmd) => {
+                self.session.pending.clear();
+                self.dispatch(&cmd)
+            }
             Err(sw) => sw.into(),
+        };
+        self.in_pieces(response).into_bytes()
+    }
+
+    /// Keeps what does not fit in one answer for GET RESPONSE.
+    fn in_pieces(&mut self, mut r: Response) -> Response {
+        if r.status != StatusWord::Success || r.data.len() <= MAX_RESPONSE_DATA {
+            return r;
         }
-        .into_bytes()
+        self.session.pending = r.data.split_off(MAX_RESPONSE_DATA);
+        let left = self.session.pending.len().min(MAX_RESPONSE_DATA);
+        r.status = StatusWord::BytesRemaining { len: left as u8 };
+        r
+    }
+
+    /// GET RESPONSE (`00 C0 00 00`): the next piece of the pending answer.
+    fn get_response(&mut self, c: &Command<'_>) -> Response {
+        if c.cla != 0 || c.p1 != 0 || c.p2 != 0 || !c.data.is_empty() {
+            self.session.pending.clear();
+            return StatusWord::WrongP1P2.into();
+        }
+        if self.session.pending.is_empty() {
+            return StatusWord::ConditionsNotSatisfied.into();
+        }
+        Response::ok(std::mem::take(&mut self.session.pending))
     }
 
     fn dispatch(&mut self, c: &Command<'_>) -> Response {
@@ -152,7 +200,8 @@ impl Card {
             Ins::GetData => self.get_data(c),
             Ins::Authenticate => self.general_authenticate(c),
             Ins::GenerateAsymmetric => self.generate(c),
-            Ins::Other(_) => StatusWord::InsNotSupported.into(),
+            Ins::Attest => self.attest(c),
+            Ins::GetResponse | Ins::Other(_) => StatusWord::InsNotSupported.into(),
         }
     }
 
@@ -280,7 +329,10 @@ impl Card {
         let Some((0x5C, object, _)) = tlv::parse(c.data) else {
             return StatusWord::IncorrectData.into();
         };
-        if object != [0x5F, 0xC1, 0x09] {
+        if object == OBJECT_ATTESTATION {
+            return self.attestation_object();
+        }
+        if object != OBJECT_PROTECTED {
             return StatusWord::NotFound.into();
         }
         // PIN-protected data object: 53 { 88 { 89 key } }.
@@ -303,6 +355,55 @@ impl Card {
         let inner = Zeroizing::new(tlv::encode(&[0x89], &key));
         let middle = Zeroizing::new(tlv::encode(&[0x88], &inner));
         Response::ok(tlv::encode(&[0x53], &middle))
+    }
+
+    /// Object 5FFF01, as a YubiKey stores its f9 certificate: `53 { 70 cert, 71 00, FE }`
+    /// (certificate, not compressed, no LRC). Readable without the PIN.
+    fn attestation_object(&self) -> Response {
+        let Some(f9) = &self.f9 else {
+            return StatusWord::NotFound.into();
+        };
+        let mut body = tlv::encode(&[0x70], f9.certificate());
+        tlv::push(&mut body, &[0x71], &[0x00]);
+        tlv::push(&mut body, &[0xFE], &[]);
+        Response::ok(tlv::encode(&[0x53], &body))
+    }
+
+    /// ATTEST (`00 F9 slot 00`, Yubico): the slot attestation certificate (DER), signed by the
+    /// f9 key, stating this card's firmware, serial, form factor and the key's PIN and touch
+    /// policies (ATTESTATION.md §3.2). Only for a key generated on the card: an imported key
+    /// could have been copied, so attesting it would prove nothing (a YubiKey refuses it too;
+    /// which status word it sends was not established, this card answers `6A 80`).
+    fn attest(&mut self, c: &Command<'_>) -> Response {
+        if self.version < (4, 3, 0) {
+            return StatusWord::InsNotSupported.into();
+        }
+        if c.p2 != 0 || !c.data.is_empty() || !is_key_slot(c.p1) {
+            return StatusWord::WrongP1P2.into();
+        }
+        let Some(key) = self.state.slots.get(&hex(&[c.p1])) else {
+            return StatusWord::ReferenceNotFound.into();
+        };
+        if key.origin != ORIGIN_GENERATED {
+            return StatusWord::IncorrectData.into();
+        }
+        let (Some(point), Some(f9)) = (public_point(key), &self.f9) else {
+            return StatusWord::NoPreciseDiagnosis.into();
+        };
+        let (major, minor, patch) = self.version;
+        let slot = PivSlot {
+            slot: c.p1,
+            public_key: point.to_vec(),
+            pin_policy: key.pin_policy,
+            touch_policy: key.touch_policy,
+            firmware: FirmwareVersion::new(major, minor, patch),
+            serial: self.serial,
+            form_factor: FORM_FACTOR,
+        };
+        match f9.attest_slot(&slot) {
+            Ok(der) => Response::ok(der),
+            Err(_) => StatusWord::NoPreciseDiagnosis.into(),
+        }
     }
 
     fn general_authenticate(&mut self, c: &Command<'_>) -> Response {
@@ -488,7 +589,7 @@ impl Card {
             alg,
             pin_policy,
             touch_policy,
-            origin: 0x01,
+            origin: ORIGIN_GENERATED,
             secret: hex(&secret),
         };
         let Some(point) = public_point(&key) else {
@@ -622,6 +723,120 @@ mod tests {
         );
     }
 
+    /// Sends `apdu`, then GET RESPONSE while the card says `61 xx`; the whole answer.
+    fn chained(c: &mut Card, apdu: &[u8]) -> (StatusWord, Vec<u8>, usize) {
+        let mut r = c.process_apdu(apdu);
+        let mut data = Vec::new();
+        let mut pieces = 1;
+        loop {
+            let status = sw(&r);
+            assert!(
+                r.len() <= MAX_RESPONSE_DATA + 2,
+                "{} bytes in one answer",
+                r.len()
+            );
+            data.extend_from_slice(&r[..r.len() - 2]);
+            match status {
+                StatusWord::BytesRemaining { .. } => {
+                    r = c.process_apdu(&[0x00, 0xC0, 0x00, 0x00]);
+                    pieces += 1;
+                }
+                other => return (other, data, pieces),
+            }
+        }
+    }
+
+    #[test]
+    fn attest_chains_its_answer_and_the_f9_certificate_signs_it() {
+        use breakglass::attest::{examine, AttestError, Expect, Policy, TrustStore};
+        let (d, mut c) = authenticated_card_with_key();
+        let meta = c.process_apdu(&[0x00, 0xF7, 0x00, 0x82, 0x00]);
+        let point = meta[meta.len() - 67..meta.len() - 2].to_vec();
+        let (status, slot_cert, pieces) = chained(&mut c, &[0x00, 0xF9, 0x82, 0x00]);
+        assert_eq!(
+            (status, pieces),
+            (Success, 2),
+            "a certificate is longer than one answer"
+        );
+        let (status, object, _) = chained(
+            &mut c,
+            &[0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xFF, 0x01],
+        );
+        assert_eq!(status, Success);
+        let (0x53, body, []) = tlv::parse(&object).unwrap() else {
+            panic!("not 53 {{…}}");
+        };
+        let items = tlv::parse_all(body).unwrap();
+        assert_eq!(tlv::find(&items, 0x71), Some(&[0u8][..]));
+        let f9 = tlv::find(&items, 0x70).unwrap();
+        let mut pair = slot_cert.clone();
+        pair.extend_from_slice(f9);
+        let roots = breakglass::attest::testing::trust_store().unwrap();
+        let report = examine(&Expect::default(), &pair, &roots).unwrap();
+        let piv = report.piv.as_ref().unwrap();
+        assert_eq!(
+            (
+                piv.slot.as_str(),
+                piv.pin_policy.as_str(),
+                piv.touch_policy.as_str()
+            ),
+            ("82", "once", "never")
+        );
+        assert_eq!(report.serial, Some(1_234_567));
+        assert_eq!(report.firmware.as_ref().unwrap().version, "5.4.3");
+        let ca = ssh_key::PublicKey::from(ssh_key::public::KeyData::Ecdsa(
+            ssh_key::public::EcdsaPublicKey::from_sec1_bytes(&point).unwrap(),
+        ));
+        assert_eq!(report.key.openssh, ca.to_openssh().ok());
+        // The card's default firmware is below the EUCLEAK floor; its touch policy is never.
+        let e = Expect {
+            ca: Some(&ca),
+            challenge: None,
+            piv_slot: Some(0x82),
+        };
+        assert!(matches!(
+            breakglass::attest::verify(&e, &pair, &roots, &Policy::default()),
+            Err(AttestError::FirmwareBelowFloor { .. })
+        ));
+        assert_eq!(
+            breakglass::attest::verify(&e, &pair, &roots, &Policy::with_floor("none").unwrap())
+                .unwrap_err(),
+            AttestError::TouchPolicyNever
+        );
+        assert!(matches!(
+            examine(&e, &pair, &TrustStore::yubico()),
+            Err(AttestError::UnknownRoot { .. })
+        ));
+
+        // Nothing pending: GET RESPONSE is refused; any other command drops what was pending.
+        assert_eq!(
+            sw(&c.process_apdu(&[0x00, 0xC0, 0x00, 0x00])),
+            StatusWord::ConditionsNotSatisfied
+        );
+        let r = c.process_apdu(&[0x00, 0xF9, 0x82, 0x00]);
+        assert!(matches!(sw(&r), StatusWord::BytesRemaining { .. }));
+        c.process_apdu(&[0x00, 0xFD, 0x00, 0x00]);
+        assert_eq!(
+            sw(&c.process_apdu(&[0x00, 0xC0, 0x00, 0x00])),
+            StatusWord::ConditionsNotSatisfied
+        );
+
+        // An empty slot, and an imported key, are not attested.
+        assert_eq!(
+            sw(&c.process_apdu(&[0x00, 0xF9, 0x9A, 0x00])),
+            StatusWord::ReferenceNotFound
+        );
+        let path = d.path().join("card.json");
+        let mut st = CardState::load(&path).unwrap();
+        st.slots.get_mut("82").unwrap().origin = 0x02;
+        st.save(&path).unwrap();
+        let mut c = Card::open(&CardConfig::new(&path)).unwrap();
+        assert_eq!(
+            sw(&c.process_apdu(&[0x00, 0xF9, 0x82, 0x00])),
+            StatusWord::IncorrectData
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
         #[test]
@@ -645,7 +860,7 @@ mod tests {
             c.process_apdu(PIN_OK);
             for a in apdus {
                 let r = c.process_apdu(&a);
-                prop_assert!(r.len() >= 2 && r.len() <= 257);
+                prop_assert!(r.len() >= 2 && r.len() <= MAX_RESPONSE_DATA + 2);
             }
         }
     }
@@ -671,7 +886,7 @@ mod tests {
             for a in apdus {
                 let r = c.process_apdu(&a);
                 prop_assert!(r.len() >= 2);
-                prop_assert!(r.len() <= 257);
+                prop_assert!(r.len() <= MAX_RESPONSE_DATA + 2);
             }
         }
     }

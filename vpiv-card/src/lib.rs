@@ -6,7 +6,9 @@
 //! instructions and status words), [`tlv`] (BER-TLV), `state` (the JSON state file), `mgm`
 //! (the management key's ciphers), `ecc` (the slots' P-256 keys), `card` (the instruction
 //! handlers) and `vpcd` (the socket server). It is a device, not a client: breakglass does not
-//! link it; `breakglass sim piv-card` runs this crate's `vpiv-card` binary.
+//! link it; `breakglass sim piv-card` runs this crate's `vpiv-card` binary. It links breakglass
+//! for one thing: the test attestation PKI (`breakglass::attest::testing`), whose f9 key signs
+//! what ATTEST returns.
 
 #![deny(missing_docs)]
 

@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// With --version: also print this program's path and SHA-256 (to compare with a kit's SHA256SUMS).
+    #[arg(long, requires = "version")]
+    pub verbose: bool,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -71,6 +75,9 @@ fn parse_duration(s: &str) -> Result<u64, String> {
 pub enum Command {
     /// Create the SSH user CA on the key (once per key) and write its key-handle and .pub files.
     InitCa(InitCaArgs),
+    /// Prove a CA key was born inside a genuine hardware key: check its attestation.
+    #[command(subcommand)]
+    Ca(CaCommand),
     /// Make a fresh key pair and a short-lived user certificate signed by one touch of the key.
     Mint(MintArgs),
     /// Show certificates like `ssh-keygen -L`, verify their CA signature and time left.
@@ -110,6 +117,52 @@ pub enum Command {
     Man,
     /// Print a runbook that ships inside breakglass (incident, handoff, ...); without a name, list them.
     Runbook(RunbookArgs),
+    /// Make the emergency kit (this program, the CA files, the runbooks) signed by the CA with one touch; or check one with --verify.
+    Kit(KitArgs),
+}
+
+/// Whether the command line is `--version --verbose` (either order): clap's own --version stops
+/// parsing where it stands, so this one is answered before clap sees it.
+pub fn verbose_version(args: &[std::ffi::OsString]) -> bool {
+    let mut a: Vec<&str> = args.iter().skip(1).filter_map(|s| s.to_str()).collect();
+    a.sort_unstable();
+    args.len() == 3 && (a == ["--verbose", "--version"] || a == ["--verbose", "-V"])
+}
+
+/// `kit`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  breakglass kit /media/usb/breakglass-kit --ca sk-user-ca.pub --ca backup-ca.pub --hosts inventory.ini
+  breakglass kit --verify /media/usb/breakglass-kit --ca-fingerprint SHA256:…   (the CA your hosts trust)
+Without breakglass, in the kit: sha256sum -c SHA256SUMS, then
+  ssh-keygen -Y verify -f allowed_signers -I breakglass-kit@sk-user-ca -n breakglass-kit -s SHA256SUMS.sig < SHA256SUMS")]
+pub struct KitArgs {
+    /// The kit directory: made (it must not exist, unless --force), or checked with --verify.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Check the kit in DIR instead: every file against SHA256SUMS, and the CA's signature over it.
+    #[arg(long)]
+    pub verify: bool,
+    /// With --verify: the kit must be signed by this CA (as `ssh-keygen -l` prints the key your hosts trust; repeatable).
+    #[arg(long, value_name = "SHA256:…", requires = "verify")]
+    pub ca_fingerprint: Vec<String>,
+    /// A CA public key to put in the kit with its key-handle (or PIV reference) and attestation files; repeatable (the primary and the backup key). The first signs the kit.
+    #[arg(
+        long,
+        value_name = "CA.pub",
+        required_unless_present = "verify",
+        conflicts_with = "verify"
+    )]
+    pub ca: Vec<PathBuf>,
+    /// The hosts for the fleet drill (an Ansible inventory), copied into the kit.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub hosts: Option<PathBuf>,
+    /// Replace an existing kit directory.
+    #[arg(long, conflicts_with = "verify")]
+    pub force: bool,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// `status`.
@@ -167,6 +220,41 @@ pub struct InitCaArgs {
     pub slot: u8,
     #[command(flatten)]
     pub token: TokenArgs,
+}
+
+/// `ca ...`.
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Check a CA's attestation: the vendor's chain, that it attests this key, the firmware floor and policy.
+    Verify(CaVerifyArgs),
+}
+
+/// `ca verify`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit status: 0 when the attestation is genuine, about this CA and accepted by the policy; 1 when
+it is not (the reason on stderr, what it says on stdout); 2 for a mistyped command line.
+Examples:
+  breakglass ca verify sk-user-ca.pub                     (reads sk-user-ca.attest beside it)
+  breakglass ca verify ca.pub --attestation attest.bin --challenge challenge.bin
+                                                          (ssh-keygen -O write-attestation)
+  breakglass ca verify --attestation sk-user-ca.attest    (what it attests, and which key)")]
+pub struct CaVerifyArgs {
+    /// The CA public key (the .pub file init-ca wrote); without it, say what --attestation attests.
+    #[arg(value_name = "CA.pub", required_unless_present = "attestation")]
+    pub ca: Option<PathBuf>,
+    /// The attestation: CA.attest (default: beside CA.pub), ssh-keygen's -O write-attestation file, or PIV certificates (slot and f9: one file, or --attestation twice).
+    #[arg(long, value_name = "FILE")]
+    pub attestation: Vec<PathBuf>,
+    /// The challenge file given to ssh-keygen -O challenge=FILE (needed for its attestation).
+    #[arg(long, value_name = "FILE")]
+    pub challenge: Option<PathBuf>,
+    /// Trust the certificates in DIR (vendor roots and intermediates, PEM or DER) instead of Yubico's built-in roots.
+    #[arg(long, value_name = "DIR")]
+    pub roots: Option<PathBuf>,
+    /// Lowest firmware accepted, or none [default: 5.7.0: YubiKeys before it are open to EUCLEAK, YSA-2024-03].
+    #[arg(long, value_name = "X.Y.Z|none")]
+    pub min_firmware: Option<String>,
 }
 
 /// `mint`.
@@ -593,6 +681,17 @@ pub struct SimHidArgs {
     /// With BREAKGLASS_SIM_TOUCH=timeout: milliseconds until the key gives up waiting (USER_ACTION_TIMEOUT).
     #[arg(long, value_name = "N", default_value_t = 30000)]
     pub touch_timeout_ms: u64,
+    /// Firmware its attestation certificate states (chained to the breakglass TEST root), or none to leave it out.
+    #[arg(long, value_name = "X.Y.Z|none", default_value = "5.7.4", value_parser = parse_firmware_or_none)]
+    pub firmware: String,
+}
+
+fn parse_firmware_or_none(s: &str) -> Result<String, String> {
+    if s == "none" || s.parse::<breakglass::attest::FirmwareVersion>().is_ok() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not X.Y.Z or none"))
+    }
 }
 
 /// `sim piv-card`.

@@ -12,6 +12,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     no_core_dumps();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if cli::verbose_version(&args) {
+        return cmd::version_verbose();
+    }
     let cli = cli::Cli::parse(); // clap exits 2 on usage errors by itself
     cmd::main(cli)
 }

@@ -96,16 +96,19 @@ pub fn gate_script(custodian_fps: &[String], log_socket: Option<&Path>) -> Strin
 #
 # sshd has already verified both certificates (signature by a custodian CA, validity, principals,
 # the KRL) and that they are two different keys (AuthenticationMethods publickey,publickey). What
-# sshd cannot check is who signed them: this gate accepts only certificates carrying the
-# signatures of at least two DIFFERENT custodian CAs, logs both key ids and serials to syslog
-# (tag breakglass-gate), then runs the login shell or the command as sshd would. Anything else
-# is refused with one line on stderr and a log line saying why.
+# sshd cannot check is who signed them: this gate accepts only two certificates from two
+# DIFFERENT custodian CAs for two DIFFERENT public keys (checked here too, not left to sshd),
+# logs both key ids and serials to syslog (tag breakglass-gate), then runs the login shell or the
+# command as sshd would. Anything else is refused with one line on stderr and a log line saying
+# why.
 #
-# Nothing from a certificate or the command line is evaluated: ssh-keygen -L output is parsed
-# with awk, the CA fingerprint is read from the "Signing CA" line, which comes before every field
-# a CA chooses (key id, principals); a key id is logged with anything but printable ASCII (and ")
-# replaced by '?'. The only command run is "$SHELL" -c "$SSH_ORIGINAL_COMMAND", exactly what sshd
-# runs without a ForceCommand.
+# Nothing from a certificate or the command line is evaluated. ssh-keygen -L prints a key id
+# as it is, line breaks included, so a certificate's listing is accepted only in its exact form
+# (lines 2 to 8 Type, Public key, Signing CA, Key ID on one line without control characters,
+# Serial, Valid, Principals, and exactly one Serial line): the public key and CA fingerprints,
+# serial and key id read from it are the certificate's own. A key id is logged with anything but
+# printable ASCII (and ") replaced by '?', cut at 200 characters. The only command run is
+# "$SHELL" -c "$SSH_ORIGINAL_COMMAND", exactly what sshd runs without a ForceCommand.
 CUSTODIANS={fps}
 LOG_SOCKET={socket}
 SFTP_SERVERS={sftp}
@@ -148,16 +151,37 @@ while IFS=' ' read -r method type blob extra; do
   esac
   certs=$((certs + 1))
   printf '%s %s\n' "$type" "$blob" > "$tmp"
-  # ssh-keygen -L prints: file name, Type, Public key, Signing CA, Key ID, Serial, Valid, ...
-  fields=$(ssh-keygen -L -f "$tmp" 2>/dev/null | awk '
-    NR == 2 && !/^ +Type: [^ ]+ user certificate$/ {{ bad = 1; exit }}
-    NR == 4 {{ for (i = 1; i <= NF; i++) if ($i ~ /^SHA256:/) ca = $i }}
-    NR == 5 {{ if (!/^ +Key ID: ".*"$/) {{ bad = 1; exit }}; id = $0; sub(/^ +Key ID: "/, "", id); sub(/"$/, "", id); gsub(/[^ -~]|"/, "?", id) }}
-    NR == 6 {{ if (!/^ +Serial: [0-9]+$/) {{ bad = 1; exit }}; serial = $2 }}
-    NR == 7 {{ if (!/^ +Valid: /) {{ bad = 1; exit }} }}
-    END {{ if (bad || NR < 7 || ca == "") exit 1; print ca; print serial; print id }}') ||
-    refuse "certificate $certs cannot be read by ssh-keygen -L"
+  # ssh-keygen -L prints the key id as it is, line breaks included, so a key id can write what
+  # look like the lines after it. Only the exact listing of one certificate is accepted: lines
+  # 2 to 8 Type, Public key, Signing CA, Key ID (one line, no control character), Serial, Valid,
+  # Principals, and exactly one Serial line in all (the real one always follows the key id).
+  listing=$(ssh-keygen -L -f "$tmp" 2>/dev/null) || refuse "certificate $certs cannot be read by ssh-keygen -L"
+  fields=$(printf '%s\n' "$listing" | awk '
+    function want(n, re, what) {{ if (NR == n && $0 !~ re && !bad) bad = "line " n " is not " what }}
+    /^        Serial: / {{ serials++ }}
+    {{ want(2, "^        Type: [^ ]+-cert-v01@openssh.com user certificate$", "Type: ... user certificate") }}
+    {{ want(3, "^        Public key: [^ ]+ SHA256:[^ ]+$", "Public key:") }}
+    {{ want(4, "^        Signing CA: [^ ]+ SHA256:[^ ]+ [(]using [^ ]+[)]$", "Signing CA:") }}
+    {{ want(5, "^        Key ID: \".*\"$", "Key ID: \"...\"") }}
+    {{ want(6, "^        Serial: [0-9]+$", "Serial:") }}
+    {{ want(7, "^        Valid: ", "Valid:") }}
+    {{ want(8, "^        Principals: ", "Principals:") }}
+    NR == 3 {{ key = $4 }}
+    NR == 4 {{ ca = $4 }}
+    NR == 5 {{ id = $0; sub(/^        Key ID: "/, "", id); sub(/"$/, "", id) }}
+    NR == 6 {{ serial = $2 }}
+    END {{
+      if (serials != 1) {{ print "ssh-keygen -L lists " serials + 0 " Serial: lines, not one (a key id or principal with a line break)"; exit 1 }}
+      if (NR < 8 && !bad) bad = "its ssh-keygen -L listing ends at line " NR
+      if (bad) {{ print "ssh-keygen -L does not list it as one certificate: " bad; exit 1 }}
+      if (id ~ /[\001-\037\177]/) {{ print "its key id holds a control character"; exit 1 }}
+      # Logged and paged: printable ASCII without the quote, at most 200 characters.
+      gsub(/[^ -~]|"/, "?", id)
+      if (length(id) > 200) id = substr(id, 1, 200) "..."
+      print key; print ca; print serial; print id
+    }}') || refuse "certificate $certs: $fields"
   {{
+    IFS= read -r key
     IFS= read -r ca
     IFS= read -r serial
     IFS= read -r id
@@ -169,9 +193,11 @@ EOF
     *) continue ;;
   esac
   if [ -z "$fp1" ]; then
-    fp1=$ca; serial1=$serial; id1=$id
-  elif [ -z "$fp2" ] && [ "$ca" != "$fp1" ]; then
+    fp1=$ca; serial1=$serial; id1=$id; key1=$key
+  elif [ -z "$fp2" ] && [ "$ca" != "$fp1" ] && [ "$key" != "$key1" ]; then
     fp2=$ca; serial2=$serial; id2=$id
+  elif [ -z "$fp2" ] && [ "$ca" != "$fp1" ]; then
+    samekey="CA $fp1 ID \"$id1\" serial $serial1 and CA $ca ID \"$id\" serial $serial"
   elif [ -z "$fp2" ]; then
     same="ID \"$id1\" serial $serial1 and ID \"$id\" serial $serial"
   fi
@@ -183,6 +209,9 @@ if [ -z "$fp1" ]; then
   refuse "no certificate from a custodian CA was used ($certs certificate(s))"
 fi
 if [ -z "$fp2" ]; then
+  if [ -n "${{samekey:-}}" ]; then
+    refuse "both certificates are for the same public key $key1 ($samekey); two custodians must each certify a different key"
+  fi
   if [ -n "${{same:-}}" ]; then
     refuse "both certificates are from the same custodian CA $fp1 ($same); two different custodians must each certify a key"
   fi

@@ -27,6 +27,9 @@ pub enum KrlError {
     TooLarge(usize),
     /// More than [`MAX_ENTRIES`] revocations.
     TooManyEntries,
+    /// The KRL's version is `u64::MAX`: a change cannot bump it (wrapping to 0 would make every
+    /// host refuse it as older).
+    VersionExhausted,
     /// Serial 0 was asked for: OpenSSH never matches it and refuses KRLs that list it.
     SerialZero,
     /// A serial range whose end is not above its start.
@@ -70,6 +73,7 @@ impl fmt::Display for KrlError {
             KrlError::EmbeddedSignature => f.write_str("is a KRL with an embedded signature (section 0x04), which OpenSSH 9.4 and later refuse and which any change would invalidate"),
             KrlError::TooLarge(n) => write!(f, "is {n} bytes, more than the {} MiB a KRL may be here", MAX_KRL_BYTES / 1024 / 1024),
             KrlError::TooManyEntries => write!(f, "would hold more than {MAX_ENTRIES} revocations"),
+            KrlError::VersionExhausted => write!(f, "is at KRL version {}, the largest a KRL can have, so no change can bump it", u64::MAX),
             KrlError::SerialZero => f.write_str("serial 0 cannot be revoked: OpenSSH never matches serial 0 and refuses a KRL that lists it"),
             KrlError::BadRange(a, b) => write!(f, "the serial range {a}-{b} is empty: its end must be above its start"),
             KrlError::Spec { source, line, reason } => write!(f, "{source} line {line}: {reason}"),
@@ -88,6 +92,7 @@ impl Diagnostic for KrlError {
             KrlError::Truncated(_) | KrlError::Malformed(_) | KrlError::UnknownSection(_) | KrlError::UnknownCertSubsection(_) => "Restore the KRL from a good copy (sshd refuses every key while it reads a damaged one), then run again.",
             KrlError::EmbeddedSignature => "Rebuild the KRL without a signature (ssh-keygen -k from its spec), and sign it with breakglass revoke --sign, which writes a detached FILE.sig.",
             KrlError::TooLarge(_) | KrlError::TooManyEntries => "Split the revocations by CA, or revoke ranges (serial: A-B) instead of single serials.",
+            KrlError::VersionExhausted => "Write a new KRL with everything this one revokes (breakglass revoke --list shows it) and roll it out once with breakglass_krl_allow_older=true: hosts install only greater versions.",
             KrlError::SerialZero => "Revoke that certificate by key id (--key-id, or id: in a spec) or by its key file instead.",
             KrlError::BadRange(..) => "Write the range as A-B with B above A, e.g. 100-199.",
             KrlError::Spec { .. } => "Fix that line: serial: N, serial: A-B, id: KEY_ID, key:/sha1:/sha256: followed by a public key, hash: SHA256:…, or a bare public key or certificate line.",
@@ -112,7 +117,8 @@ impl Diagnostic for KrlError {
             | KrlError::TooLarge(_)
             | KrlError::TooManyEntries
             | KrlError::Spec { .. }
-            | KrlError::SpecRead { .. } => FAILURE,
+            | KrlError::SpecRead { .. }
+            | KrlError::VersionExhausted => FAILURE,
         }
     }
 
@@ -132,7 +138,8 @@ impl Diagnostic for KrlError {
             | KrlError::BadRange(..)
             | KrlError::Spec { .. }
             | KrlError::SpecNeedsCa { .. }
-            | KrlError::SpecRead { .. } => "krl",
+            | KrlError::SpecRead { .. }
+            | KrlError::VersionExhausted => "krl",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "wormhole")]
 mod approve;
+mod ca;
 mod docs;
 mod doctor;
 mod drill;
@@ -11,6 +12,7 @@ mod handoff;
 mod host_config;
 mod init_ca;
 mod inspect;
+mod kit;
 mod list;
 mod log;
 mod mint;
@@ -45,12 +47,24 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
+/// `--version --verbose`: the version, this program's path and its SHA-256.
+pub fn version_verbose() -> ExitCode {
+    match kit::version_verbose() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, false);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
 /// Dispatches one command.
 fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
     let outer = cli.backend;
     let json = cli.json;
     match cli.command {
         Command::InitCa(a) => init_ca::run(a, outer, json, ui),
+        Command::Ca(c) => ca::run(c, json),
         Command::Mint(a) => mint::run(a, outer, json, ui),
         Command::Inspect(a) => inspect::run(a, json),
         Command::Drill(a) => drill::run(a, json),
@@ -72,6 +86,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Man => docs::man(),
         Command::Status(a) => status::run(a, json),
         Command::Doctor(a) => doctor::run(a, outer, json, ui),
+        Command::Kit(a) => kit::run(a, outer, json, ui),
     }
 }
 

@@ -7,7 +7,9 @@ use crate::error::Error;
 use breakglass::ops::sim;
 
 pub(super) fn run(a: SimHidArgs) -> Result<(), Error> {
-    Err(sim::hid(&a.uhid, a.touch_delay_ms, a.touch_timeout_ms)?
-        .exec()
-        .into())
+    Err(
+        sim::hid(&a.uhid, a.touch_delay_ms, a.touch_timeout_ms, &a.firmware)?
+            .exec()
+            .into(),
+    )
 }

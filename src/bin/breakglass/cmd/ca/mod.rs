@@ -1,0 +1,12 @@
+//! `breakglass ca …`: one file per subcommand.
+
+mod verify;
+
+use crate::cli::CaCommand;
+use crate::error::Error;
+
+pub(super) fn run(c: CaCommand, json: bool) -> Result<(), Error> {
+    match c {
+        CaCommand::Verify(a) => verify::run(a, json),
+    }
+}
