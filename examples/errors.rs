@@ -2,6 +2,7 @@
 //! step, as a Markdown table: `cargo run --example errors`.
 
 use breakglass::token::TokenError;
+use breakglass::Diagnostic;
 
 fn main() {
     println!("| backend | code | message | what to do |\n| --- | --- | --- | --- |");

@@ -6,6 +6,7 @@
 //! verifies the SSH signature, and finds it again through credentialManagement (and through
 //! `fido2-token -L -k ssh:breakglass-hwtest` when libfido2's tools are installed).
 
+use breakglass::Diagnostic;
 use std::io::Write;
 use std::process::{Command, Stdio};
 

@@ -1,8 +1,9 @@
-//! The one error type. Each variant is one situation: its message says what happened (one
-//! sentence, no final full stop: the printer adds it), [`Error::hint`] what to do next, and
-//! [`Error::exit_code`] is 2 only for what the user typed wrong on the command line. Nothing
-//! here ever contains a PIN or key material. Text from outside is kept raw; the binary sanitises
-//! it once, where it is printed.
+//! The library's error: its own variants, one per situation, beside one variant per room's
+//! error (the token's, a file set's, a transfer's, the agent's, host-config's, a KRL's), which
+//! it asks. Through [`Diagnostic`] each says what happened (its message: one sentence, no final
+//! full stop, the printer adds it), what to do next (`hint`), its exit code (2 only for what the
+//! user typed wrong on the command line) and its kind. Nothing here ever contains a PIN or key
+//! material. Text from outside is kept raw; the binary sanitises it once, where it is printed.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use crate::delivery::agent::AgentError;
 use crate::delivery::atomic::AtomicError;
 #[cfg(feature = "wormhole")]
 use crate::delivery::transfer::TransferError;
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
 use crate::ssh::cert_options::OptionError;
 use crate::ssh::key_id::KeyIdFault;
 use crate::ssh::validity::{self, ValidityError};
@@ -108,23 +110,6 @@ pub enum Error {
     #[error("-n PRINCIPALS is required (the login name on the host, e.g. -n ubuntu)")]
     PrincipalsMissing,
 
-    /// `mint NAME`: a login name given without `-n`.
-    #[error("unexpected argument '{}' (mint takes the login name with -n)", .0.join(" "))]
-    StrayPrincipal(Vec<String>),
-
-    /// `log --since` is neither a duration nor a date.
-    #[error("--since {0} is neither a duration (2h, 1d) nor a date (20261118, 202611181200)")]
-    LogSince(String),
-
-    /// `runbook NAME` with a name that does not ship.
-    #[error("there is no runbook called {name}; the runbooks are {}", .known.join(", "))]
-    UnknownRunbook {
-        /// What was asked for.
-        name: String,
-        /// What ships.
-        known: Vec<&'static str>,
-    },
-
     /// `sim piv-card --firmware` is not a version.
     #[error("--firmware {0} is not MAJOR.MINOR.PATCH")]
     Firmware(String),
@@ -147,18 +132,6 @@ pub enum Error {
     /// key-id rule.
     #[error("the default key id {0}")]
     DefaultKeyId(KeyIdFault),
-
-    /// An output file is already there.
-    #[error("{} already exists", .0.display())]
-    FileExists(PathBuf),
-
-    /// An output path names a directory.
-    #[error("{} is a directory", .0.display())]
-    IsDirectory(PathBuf),
-
-    /// The output directory does not exist.
-    #[error("directory {} does not exist", .0.display())]
-    DirMissing(PathBuf),
 
     /// A directory the command must write to refuses a new file.
     #[error("cannot write in directory {}: {source}", .dir.display())]
@@ -203,6 +176,10 @@ pub enum Error {
     /// The token answered with an error.
     #[error(transparent)]
     Token(#[from] TokenError),
+
+    /// A file set could not be written (it exists, the directory is missing, …).
+    #[error(transparent)]
+    Atomic(#[from] AtomicError),
 
     /// No resident CA on the token for this application.
     #[error("the {backend} key holds no SSH CA for application {application}")]
@@ -387,19 +364,8 @@ pub enum Error {
         cert: PathBuf,
     },
 
-    /// `doctor` found something that would fail (the lines above say what).
-    #[error("doctor found {0} problem(s) that would fail a drill or an incident")]
-    DoctorFailed(usize),
-
-    /// A drill step failed (the step said why).
-    #[error("the drill failed; the failing step above says why")]
-    DrillFailed,
-
-    /// A drill step could not run here (the SKIP line said why), so the drill is not a pass.
-    #[error("the drill is not a pass: it skipped {0}")]
-    DrillIncomplete(String),
-
-    /// The new PIN and its confirmation differ.
+    /// The new PIN and its confirmation differ (the binary asks for them; `sim set-pin` takes
+    /// them through its callback).
     #[error("the two PINs differ")]
     PinsDiffer,
 
@@ -510,9 +476,8 @@ fn krl_message(path: &Path, e: &crate::ssh::krl::KrlError) -> String {
     }
 }
 
-impl Error {
-    /// The next step for the user.
-    pub fn hint(&self) -> String {
+impl Diagnostic for Error {
+    fn hint(&self) -> String {
         match self {
             Error::Principals(_) => "-n takes the login names on the host, separated by commas, e.g. -n ubuntu or -n ubuntu,root.".into(),
             Error::ControlCharacters { what } => format!("Type {what} again without control characters."),
@@ -534,9 +499,6 @@ impl Error {
             Error::BadSerial { .. } => "Give a serial (N, 0x hex, 0 octal, not 0) or a range A-B.".into(),
             Error::PivNeedsCaFile => "Name the CA with --ca CA.pub (the file init-ca wrote).".into(),
             Error::PrincipalsMissing => "Name the login, e.g. `breakglass mint -n ubuntu`; `breakglass mint --help` shows the rest.".into(),
-            Error::StrayPrincipal(p) => format!("To sign for {}, run `breakglass mint -n {}`.", p.join(" and "), crate::shell::word(&p.join(","))),
-            Error::UnknownRunbook { .. } => "Run `breakglass runbook` to list them.".into(),
-            Error::LogSince(_) => "Give --since a duration such as 2h or a date such as 20261118 (add Z for UTC).".into(),
             Error::Firmware(_) => "Give a firmware version such as --firmware 5.4.3.".into(),
             Error::BareSeconds { spec, .. } => format!(
                 "Write the unit: -V {} for minutes, or -V {} if you meant seconds.",
@@ -545,14 +507,12 @@ impl Error {
             ),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
             Error::DefaultKeyId(_) => "It is made from your login name ($USER) and this host's name; give a key id with -I.".into(),
-            Error::FileExists(_) => "Use -f to pick another name, or --force to replace it.".into(),
-            Error::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
-            Error::DirMissing(_) => "Create the directory first, or pick another path with -f.".into(),
             Error::DirNotWritable { .. } => "Pick a directory you can write to (-f DIR/emergency, or cd there), or fix its permissions; nothing was signed.".into(),
             Error::Io { .. } => "Check the path and its permissions, then run the command again.".into(),
             Error::CaFile { .. } => "Pass the CA's public key (the .pub file init-ca wrote) with --ca, or run init-ca first.".into(),
             Error::BadFile { .. } => "Check that the file is the one you meant.".into(),
             Error::Token(t) => t.hint(),
+            Error::Atomic(a) => a.hint(),
             Error::NoCa { .. } => "Insert the key that holds the CA, or create one with `breakglass init-ca`.".into(),
             Error::SeveralCas { .. } => "Choose one with --ca CA.pub.".into(),
             Error::CaNotOnToken { expected, .. } => format!("Insert the key that holds the CA ({expected}) and run again, or pass the right --ca."),
@@ -573,9 +533,6 @@ impl Error {
             Error::InspectExpired { .. } => "Mint a new one with `breakglass mint -n LOGIN`.".into(),
             Error::InspectNotYetValid { .. } => "Check this machine's clock (a wrong clock makes a new certificate look not yet valid, and sshd then says only \"Permission denied\"), or mint one that is valid now.".into(),
             Error::NotACertificate { cert, .. } => format!("Inspect the certificate beside it: breakglass inspect {}.", crate::shell::word(&cert.display().to_string())),
-            Error::DoctorFailed(_) => "Fix each FAIL line as it says, then run `breakglass doctor` again.".into(),
-            Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
-            Error::DrillIncomplete(_) => "Install what the SKIP line names (sshd and ssh only as programs: apt install openssh-server openssh-client; the drill starts its own sshd), then run the drill again.".into(),
             Error::PinsDiffer => "Run the command again and type the same PIN twice.".into(),
             Error::SimHidProgramMissing(_) => "Install it beside breakglass with `cargo install --path vfido-hid --locked` (or build both with `cargo build --workspace`), then run the command again.".into(),
             Error::UhidMissing(_) => "Run it on Linux with the uhid module loaded (sudo modprobe uhid), or practise on the simulated key without HID: breakglass drill.".into(),
@@ -588,7 +545,7 @@ impl Error {
             Error::Kit(k) => k.hint(),
             Error::Attestation { error, .. } => error.hint(),
             Error::AttestationMissing { .. } => "Pass it with --attestation FILE (an ssh-keygen -O write-attestation file also needs --challenge FILE); init-ca writes it as CA.attest beside CA.pub.".into(),
-            Error::Krl { error, .. } => error.hint().into(),
+            Error::Krl { error, .. } => error.hint(),
             Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
             Error::ReplyRefused(_) => "Tell the approver what was refused and start a new request; do not use anything from this exchange.".into(),
             Error::RequestInvalid(_) => "Nothing was signed and the requester was told why; they can run breakglass request again.".into(),
@@ -599,8 +556,9 @@ impl Error {
         }
     }
 
-    /// Exit status: 2 for what was typed wrong on the command line, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
+    /// [`USAGE`] for what was typed wrong on the command line, [`FAILURE`] for everything else;
+    /// the composed errors decide for themselves.
+    fn exit_code(&self) -> u8 {
         match self {
             Error::Principals(_)
             | Error::ControlCharacters { .. }
@@ -619,20 +577,63 @@ impl Error {
             | Error::StdinTwice
             | Error::BadSerial { .. }
             | Error::Firmware(_)
-            | Error::BareSeconds { .. }
             | Error::PrincipalsMissing
-            | Error::StrayPrincipal(_)
-            | Error::UnknownRunbook { .. }
-            | Error::LogSince(_) => 2,
-            Error::Krl { error, .. } if error.is_usage() => 2,
-            Error::Kit(k) => k.exit_code(),
-            Error::Attestation { error, .. } if error.is_usage() => 2,
-            _ => 1,
+            | Error::BareSeconds { .. } => USAGE,
+            Error::Policy(_)
+            | Error::DefaultKeyId(_)
+            | Error::DirNotWritable { .. }
+            | Error::Io { .. }
+            | Error::CaFile { .. }
+            | Error::BadFile { .. }
+            | Error::NoCa { .. }
+            | Error::SeveralCas { .. }
+            | Error::CaNotOnToken { .. }
+            | Error::CaExists { .. }
+            | Error::NoUserPresence { .. }
+            | Error::NoUserVerification { .. }
+            | Error::SignatureInvalid
+            | Error::CertExpired { .. }
+            | Error::CertNotYetValid { .. }
+            | Error::Audit { .. }
+            | Error::AuditDamaged { .. }
+            | Error::CounterAhead { .. }
+            | Error::CounterBehind { .. }
+            | Error::Ssh(_)
+            | Error::Json(_)
+            | Error::Randomness(_)
+            | Error::ProgramMissing { .. }
+            | Error::ProgramFailed { .. }
+            | Error::CompanionMissing { .. }
+            | Error::CertificatesInvalid(_)
+            | Error::InspectExpired { .. }
+            | Error::InspectNotYetValid { .. }
+            | Error::NotACertificate { .. }
+            | Error::PinsDiffer
+            | Error::CardProgramMissing(_)
+            | Error::SimHidProgramMissing(_)
+            | Error::UhidMissing(_)
+            | Error::UhidDenied(_)
+            | Error::RequestRefused(_)
+            | Error::ReplyRefused(_)
+            | Error::RequestInvalid(_)
+            | Error::RequestPolicy(_)
+            | Error::RequestWidened(_)
+            | Error::RequestDeclined
+            | Error::AttestationMissing { .. }
+            | Error::PeerFailed(_) => FAILURE,
+            Error::Token(e) => e.exit_code(),
+            Error::Atomic(e) => e.exit_code(),
+            #[cfg(feature = "wormhole")]
+            Error::Transfer(e) => e.exit_code(),
+            Error::Agent(e) => e.exit_code(),
+            Error::HostConfig(e) => e.exit_code(),
+            Error::Krl { error, .. } => error.exit_code(),
+            Error::Kit(e) => e.exit_code(),
+            Error::Attestation { error, .. } => Diagnostic::exit_code(error),
         }
     }
 
-    /// Short machine-readable kind for `--json` errors and the audit log.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             Error::Principals(_) => "principals",
             Error::ControlCharacters { .. } => "control-characters",
@@ -652,20 +653,15 @@ impl Error {
             Error::BadSerial { .. } => "bad-serial",
             Error::Firmware(_) => "firmware",
             Error::PrincipalsMissing => "principals-missing",
-            Error::StrayPrincipal(_) => "stray-principal",
-            Error::UnknownRunbook { .. } => "unknown-runbook",
-            Error::LogSince(_) => "log-since",
             Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
             Error::DefaultKeyId(_) => "default-key-id",
-            Error::FileExists(_) => "file-exists",
-            Error::IsDirectory(_) => "is-directory",
-            Error::DirMissing(_) => "dir-missing",
             Error::DirNotWritable { .. } => "dir-not-writable",
             Error::Io { .. } => "io",
             Error::CaFile { .. } => "ca-file",
             Error::BadFile { .. } => "bad-file",
             Error::Token(t) => t.kind(),
+            Error::Atomic(a) => a.kind(),
             Error::NoCa { .. } => "no-ca",
             Error::SeveralCas { .. } => "several-cas",
             Error::CaNotOnToken { .. } => "ca-not-on-token",
@@ -689,9 +685,6 @@ impl Error {
             Error::InspectExpired { .. } => "expired",
             Error::InspectNotYetValid { .. } => "not-yet-valid",
             Error::NotACertificate { .. } => "not-a-certificate",
-            Error::DrillFailed => "drill-failed",
-            Error::DrillIncomplete(_) => "drill-incomplete",
-            Error::DoctorFailed(_) => "doctor-failed",
             Error::PinsDiffer => "pins-differ",
             Error::CardProgramMissing(_) => "card-program-missing",
             Error::SimHidProgramMissing(_) => "sim-hid-program-missing",
@@ -699,12 +692,12 @@ impl Error {
             Error::UhidDenied(_) => "uhid-denied",
             #[cfg(feature = "wormhole")]
             Error::Transfer(t) => t.kind(),
-            Error::Agent(_) => "agent",
+            Error::Agent(a) => a.kind(),
             Error::HostConfig(h) => h.kind(),
             Error::Kit(k) => k.kind(),
             Error::Attestation { error, .. } => error.kind(),
             Error::AttestationMissing { .. } => "attestation-missing",
-            Error::Krl { .. } => "krl",
+            Error::Krl { error, .. } => error.kind(),
             Error::RequestRefused(_) => "request-refused",
             Error::ReplyRefused(_) => "reply-refused",
             Error::RequestInvalid(_) => "request-invalid",
@@ -714,7 +707,9 @@ impl Error {
             Error::PeerFailed(_) => "peer-failed",
         }
     }
+}
 
+impl Error {
     /// Builds an [`Error::Io`].
     pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
         Error::Io {
@@ -739,26 +734,4 @@ impl Error {
 /// `getrandom` failures, as an [`Error`].
 pub(crate) fn randomness(e: getrandom::Error) -> Error {
     Error::Randomness(e.to_string())
-}
-
-/// A file set that could not be written says so with the same variants (and sentences) as
-/// before `delivery::atomic` had its own error type.
-impl From<AtomicError> for Error {
-    fn from(e: AtomicError) -> Self {
-        match e {
-            AtomicError::FileExists(p) => Error::FileExists(p),
-            AtomicError::IsDirectory(p) => Error::IsDirectory(p),
-            AtomicError::DirMissing(p) => Error::DirMissing(p),
-            AtomicError::Io {
-                action,
-                path,
-                source,
-            } => Error::Io {
-                action,
-                path,
-                source,
-            },
-            AtomicError::Randomness(why) => Error::Randomness(why),
-        }
-    }
 }

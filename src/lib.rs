@@ -7,6 +7,7 @@
 
 pub mod attest;
 pub mod delivery;
+pub mod diagnostic;
 mod error;
 pub mod json_u64;
 pub mod ops;
@@ -24,6 +25,7 @@ pub mod input;
 mod paths;
 
 pub use clock::now;
+pub use diagnostic::Diagnostic;
 pub use error::Error;
 pub use paths::{audit_log, hostname, operator, sim_dir};
 

@@ -23,6 +23,21 @@ impl PinPrompt {
     }
 }
 
+/// What a word of breakglass's own output means to a person scanning it. The library and the
+/// binary hand it to the printer with the word, and the printer colours by it, never by
+/// matching text (so text from outside that looks like a mark stays plain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// It worked or is in order: PASS, OK, a valid certificate.
+    Success,
+    /// Worth a look, not a failure: a warning, WARN, a skipped step.
+    Warning,
+    /// It failed or was refused: FAIL, an error, an expired or not yet valid certificate.
+    Refusal,
+    /// Plain text, not coloured.
+    Note,
+}
+
 /// What the library may ask of, or tell, the person at the keyboard.
 pub trait Ui {
     /// Tells the user to touch the key; called *before* the blocking call.
@@ -30,8 +45,13 @@ pub trait Ui {
     /// Asks for a PIN, in a zeroizing buffer; `None` when there is no way to ask (the token
     /// turns that into its own error).
     fn pin(&mut self, prompt: &PinPrompt) -> Option<Zeroizing<String>>;
-    /// A progress or warning line (stderr on a terminal).
+    /// A progress line (stderr on a terminal).
     fn note(&mut self, message: &str);
+    /// A warning: something worth a look that does not stop the command. Shown as
+    /// `warning: MESSAGE`; a terminal colours the mark by its [`Tone::Warning`].
+    fn warning(&mut self, message: &str) {
+        self.note(&format!("warning: {message}"));
+    }
     /// The key answered the operation [`Ui::touch_prompt`] announced (touched or not): a live
     /// "waiting for touch" line can go.
     fn touch_done(&mut self) {}

@@ -3,6 +3,7 @@
 
 mod common;
 
+use breakglass::Diagnostic;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -97,6 +97,31 @@ fn the_release_and_debug_binaries_need_only_the_c_library() {
     }
 }
 
+/// The test PKI's private keys (tests/fixtures/attest/keys) sign the virtual keys' attestations;
+/// they must never be in the binary users get (`attest::testing` is behind `test-support`, which
+/// only the virtual devices and the tests enable). A private key's base64 body is unmistakable:
+/// look for the line after the PEM header of each.
+#[test]
+fn the_release_binary_carries_no_test_private_key() {
+    let binary = std::fs::read(release_breakglass()).unwrap();
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attest/keys");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&keys).unwrap() {
+        let path = entry.unwrap().path();
+        let pem = std::fs::read_to_string(&path).unwrap();
+        let body = pem.lines().nth(1).expect("a PEM body line");
+        assert!(body.len() >= 60, "{}: unexpected PEM", path.display());
+        assert!(
+            !binary.windows(body.len()).any(|w| w == body.as_bytes()),
+            "the release binary contains the test private key {}: a build enabled the \
+             test-support feature (build with -p breakglass, not --workspace)",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "the four test PKI keys");
+}
+
 /// A root with the C library `binary` needs (copied from this machine to the same paths),
 /// `binary` as /bin/breakglass, and empty /work, /piv and /tmp.
 struct BareRoot {

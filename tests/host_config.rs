@@ -640,7 +640,11 @@ fn json_out_reports_each_file_it_wrote_with_its_exact_content() {
         fingerprint(&w.path("sk-user-ca.pub"))
     );
     let e = w.run(&["--json", "host-config", "--etc", "rel", "sk-user-ca.pub"]);
-    assert_eq!(e.status.code(), Some(1));
+    assert_eq!(
+        e.status.code(),
+        Some(2),
+        "--etc rel is a mistyped command line"
+    );
     let doc: serde_json::Value = serde_json::from_str(&out(&e)).unwrap();
     assert_eq!(doc["error"]["kind"], "bad-etc");
 }

@@ -240,6 +240,20 @@ fn colour_on_a_terminal_unless_no_color() {
         "{text:?}"
     );
     assert!(text.contains("\x1b[1;31mbreakglass:\x1b[0m"), "{text:?}");
+    // A success and a warning, each coloured by the kind the command gives its word.
+    run_ok(
+        d.path(),
+        &["mint", "-n", "ubuntu", "-V", "+4m", "-f", "short"],
+        &[],
+    );
+    let p = Pty::spawn(d.path(), &["inspect", "short-cert.pub"], &[]);
+    let (status, text) = p.finish();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("Status: \x1b[32mvalid\x1b[0m, "), "{text:?}");
+    assert!(
+        text.contains("\x1b[33mwarning:\x1b[0m short-cert.pub has only "),
+        "{text:?}"
+    );
     let p = Pty::spawn(d.path(), &["inspect", "old-cert.pub"], &[("NO_COLOR", "1")]);
     let (_, text) = p.finish();
     assert!(

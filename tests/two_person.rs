@@ -703,7 +703,11 @@ fn two_person_bad_inputs_are_refused_and_nothing_is_written() {
         "--two-person-user",
         "a,b",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a mistyped --two-person-user exits 2"
+    );
     assert!(
         err(&o)
             .starts_with("breakglass: --two-person: --two-person-user 'a,b' is not a login name"),

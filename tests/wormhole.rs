@@ -7,6 +7,7 @@
 mod common;
 
 use breakglass::delivery::transfer::*;
+use breakglass::Diagnostic;
 use common::wormhole::{free_port, Sender, Servers};
 use common::*;
 use serde_json::json;
@@ -805,7 +806,7 @@ fn cli_receive_refuses_bad_bundles_and_writes_nothing() {
         .cmd_in(&["receive", "not a code"], &recv)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2), "a mistyped code exits 2");
     assert_stderr(&o, "That is not a wormhole code");
     let o = k
         .cmd_in(

@@ -3,6 +3,7 @@
 //! [`AttestError::kind`] a stable name for JSON and the audit log. A leaf: it knows nothing of
 //! the command line or of the crate's own `Error`, which wraps it.
 
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
 use std::path::PathBuf;
 
 /// Everything that makes an attestation unusable as proof, phrased for the person reading it.
@@ -338,5 +339,57 @@ impl AttestError {
 
     pub(crate) fn malformed(what: impl Into<String>) -> Self {
         AttestError::Malformed { what: what.into() }
+    }
+}
+
+/// The trait over this module's own methods (kept inherent, so callers need no import).
+impl Diagnostic for AttestError {
+    fn hint(&self) -> String {
+        AttestError::hint(self)
+    }
+
+    /// [`USAGE`] for a `--min-firmware` typed wrong; [`FAILURE`] for what the files hold.
+    fn exit_code(&self) -> u8 {
+        use AttestError as E;
+        match self {
+            E::BadFloor(_) => USAGE,
+            E::TooLarge { .. }
+            | E::Truncated { .. }
+            | E::TrailingBytes { .. }
+            | E::UnknownFormat
+            | E::SshSkV00
+            | E::UnsupportedVersion { .. }
+            | E::Malformed { .. }
+            | E::BadCertificate { .. }
+            | E::MissingChallenge
+            | E::WrongChallenge
+            | E::BadSignature
+            | E::KeyMismatch { .. }
+            | E::KindMismatch { .. }
+            | E::WrongApplication { .. }
+            | E::WrongSlot { .. }
+            | E::SelfAttestation
+            | E::UserNotPresent
+            | E::Backup { .. }
+            | E::LeafIsCa
+            | E::LeafWrongOu { .. }
+            | E::LeafProfile { .. }
+            | E::AaguidMismatch { .. }
+            | E::UnknownRoot { .. }
+            | E::ChainSignature { .. }
+            | E::F9Replaced
+            | E::ChainTooLong { .. }
+            | E::UnsupportedAlgorithm { .. }
+            | E::NotP256 { .. }
+            | E::FirmwareBelowFloor { .. }
+            | E::FirmwareUnknown { .. }
+            | E::TouchPolicyNever
+            | E::Roots { .. }
+            | E::NoRoots { .. } => FAILURE,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        AttestError::kind(self)
     }
 }

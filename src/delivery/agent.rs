@@ -25,6 +25,8 @@ use ssh_key::private::{EcdsaKeypair, KeypairData};
 use ssh_key::{Certificate, PrivateKey};
 use zeroize::Zeroizing;
 
+use crate::diagnostic::{Diagnostic, FAILURE};
+
 /// Largest message accepted from (or sent to) the agent: OpenSSH's `AGENT_MAX_LEN`, 256 KiB.
 const MAX_MESSAGE_LEN: usize = 256 * 1024;
 
@@ -88,9 +90,9 @@ pub enum AgentError {
     Mismatch,
 }
 
-impl AgentError {
+impl Diagnostic for AgentError {
     /// What the user can do about this error.
-    pub fn hint(&self) -> String {
+    fn hint(&self) -> String {
         match self {
             AgentError::NoAgent => {
                 "Start one with `eval \"$(ssh-agent)\"` and run again, or write the key to a file \
@@ -119,6 +121,30 @@ impl AgentError {
                 "This is a bug in breakglass; please report it with the command you ran."
                     .to_string()
             }
+        }
+    }
+
+    /// Always [`FAILURE`]: the agent, never the command line.
+    fn exit_code(&self) -> u8 {
+        match self {
+            AgentError::NoAgent
+            | AgentError::Connect { .. }
+            | AgentError::Refused
+            | AgentError::Protocol(_)
+            | AgentError::Unsupported(_)
+            | AgentError::Mismatch => FAILURE,
+        }
+    }
+
+    /// Always "agent": the message says what the agent did.
+    fn kind(&self) -> &'static str {
+        match self {
+            AgentError::NoAgent
+            | AgentError::Connect { .. }
+            | AgentError::Refused
+            | AgentError::Protocol(_)
+            | AgentError::Unsupported(_)
+            | AgentError::Mismatch => "agent",
         }
     }
 }

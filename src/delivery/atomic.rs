@@ -29,9 +29,11 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-/// What writing a file set can fail with: the same sentences as the crate's `Error` variants
-/// of those names, into which the callers' `?` converts it. Its own type, so this module is a
-/// leaf that the token backends (the simulated key's state) use without the crate's errors.
+use crate::diagnostic::{Diagnostic, FAILURE};
+
+/// What writing a file set can fail with, with its next step ([`Diagnostic`]). Its own type,
+/// so this module is a leaf (it imports only `diagnostic`) that the token backends (the
+/// simulated key's state) use without the crate's errors.
 #[derive(Debug, thiserror::Error)]
 pub enum AtomicError {
     /// A file of the set is already there (and `force` was not given).
@@ -57,6 +59,47 @@ pub enum AtomicError {
     /// No random name for a temporary file (getrandom failed).
     #[error("the system's random number generator failed: {0}")]
     Randomness(String),
+}
+
+impl Diagnostic for AtomicError {
+    fn hint(&self) -> String {
+        match self {
+            AtomicError::FileExists(_) => {
+                "Use -f to pick another name, or --force to replace it.".into()
+            }
+            AtomicError::IsDirectory(_) => "Use -f to name a file, not a directory.".into(),
+            AtomicError::DirMissing(_) => {
+                "Create the directory first, or pick another path with -f.".into()
+            }
+            AtomicError::Io { .. } => {
+                "Check the path and its permissions, then run the command again.".into()
+            }
+            AtomicError::Randomness(_) => {
+                "Check the system (getrandom failed), then run the command again.".into()
+            }
+        }
+    }
+
+    /// Always [`FAILURE`]: the files and the system, never the command line.
+    fn exit_code(&self) -> u8 {
+        match self {
+            AtomicError::FileExists(_)
+            | AtomicError::IsDirectory(_)
+            | AtomicError::DirMissing(_)
+            | AtomicError::Io { .. }
+            | AtomicError::Randomness(_) => FAILURE,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            AtomicError::FileExists(_) => "file-exists",
+            AtomicError::IsDirectory(_) => "is-directory",
+            AtomicError::DirMissing(_) => "dir-missing",
+            AtomicError::Io { .. } => "io",
+            AtomicError::Randomness(_) => "randomness",
+        }
+    }
 }
 
 impl AtomicError {

@@ -3,6 +3,7 @@
 //! *before* either happens. Everything that can fail without the key material (agent missing,
 //! file in the way, audit log not writable) is checked in [`Release::prepare`], before the touch.
 
+use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
 
 use ssh_key::{Certificate, LineEnding, PrivateKey};

@@ -6,6 +6,7 @@
 //! touch. The request and the decision are in the audit log before the certificate leaves. No
 //! private key is ever made or written here.
 
+use crate::diagnostic::Diagnostic;
 use std::path::PathBuf;
 
 use serde::Serialize;

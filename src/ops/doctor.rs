@@ -1,6 +1,7 @@
 //! `doctor`: what a drill or an incident would trip on, checked now, one line each with the fix.
 //! Nothing is signed and nothing is written (the writability probe creates and removes a file).
 
+use crate::diagnostic::Diagnostic;
 use std::path::Path;
 use std::process::Command;
 

@@ -4,6 +4,7 @@
 //! certificate match, the CA signature verifies and the certificate is valid now, and then
 //! writes the files atomically or puts the key straight into ssh-agent. Both are audited.
 
+use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

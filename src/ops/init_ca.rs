@@ -1,6 +1,7 @@
 //! `init-ca`: the CA files and the audit entry. Creating the CA itself is the token's job
 //! ([`crate::token::Token::enroll`]).
 
+use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;

@@ -1,6 +1,7 @@
 //! `mint`: a fresh key pair and a user certificate for it, signed by one touch of the token,
 //! released (files or ssh-agent) only after the audit entry is on disk.
 
+use crate::diagnostic::Diagnostic;
 use std::path::PathBuf;
 
 use serde::Serialize;

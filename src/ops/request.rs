@@ -5,6 +5,7 @@
 //! it names only principals that were asked for, its validity lies inside the one asked for, the
 //! CA signature verifies, it is valid now, and (with `--ca`) it comes from that CA.
 
+use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -8,6 +8,7 @@
 //! the old atomically (temp file in the same directory, fsync, rename) only after the audit entry
 //! is on disk. `FILE.sig` is replaced with it: a signature of the old content is worthless.
 
+use crate::diagnostic::Diagnostic;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use ssh_key::encoding::Encode;
 use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, LineEnding, SshSig};
 
-use crate::delivery::atomic::{self, PlannedFile};
+use crate::delivery::atomic::{self, AtomicError, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
 use crate::sanitize::sanitize_bytes;
 use crate::ssh::krl::spec::{self, SpecCa, SpecKey};

@@ -11,6 +11,7 @@ use ssh_key::{Algorithm, HashAlg, PublicKey};
 
 use crate::ssh::sk;
 use crate::ssh::validity::{self, Validity};
+use crate::ui::Tone;
 use crate::{Error, Result};
 
 /// Where a certificate stands in time.
@@ -348,6 +349,14 @@ fn option_line(o: &OptionView, critical: bool) -> String {
 
 /// The text `inspect` prints: ssh-keygen -L's layout, then breakglass's checks.
 pub fn render(s: &CertSummary) -> String {
+    let (head, _, word, tail) = render_marked(s);
+    format!("{head}{word}{tail}")
+}
+
+/// [`render`] in three parts around the word a person scans for, the certificate's status
+/// ("valid", "EXPIRED", "NOT YET VALID"), with its [`Tone`]: the text before it, the word, and
+/// the text after it.
+pub fn render_marked(s: &CertSummary) -> (String, Tone, String, String) {
     let mut out = String::new();
     let pad = "        ";
     let item = "                ";
@@ -411,24 +420,30 @@ pub fn render(s: &CertSummary) -> String {
         ));
         out.push_str(&format!("{pad}Valid (UTC): {}\n", s.valid_utc));
     }
-    let status = match s.status {
+    let (word, after) = match s.status {
         TimeStatus::Valid => match s.seconds_left {
             Some(left) if s.valid_before != u64::MAX => {
-                format!("valid, {} left", human_duration(left))
+                ("valid", format!(", {} left", human_duration(left)))
             }
-            _ => "valid, no expiry".to_string(),
+            _ => ("valid", ", no expiry".to_string()),
         },
-        TimeStatus::Expired => "EXPIRED".to_string(),
-        TimeStatus::NotYetValid => "NOT YET VALID".to_string(),
+        TimeStatus::Expired => ("EXPIRED", String::new()),
+        TimeStatus::NotYetValid => ("NOT YET VALID", String::new()),
     };
-    out.push_str(&format!("{pad}Status: {status}\n"));
+    let tone = match s.status {
+        TimeStatus::Valid => Tone::Success,
+        TimeStatus::Expired | TimeStatus::NotYetValid => Tone::Refusal,
+    };
+    out.push_str(&format!("{pad}Status: "));
+    let head = std::mem::take(&mut out);
+    out.push_str(&format!("{after}\n"));
     if let Some(m) = s.ca_matches {
         out.push_str(&format!(
             "{pad}CA matches --ca: {}\n",
             if m { "yes" } else { "NO" }
         ));
     }
-    out
+    (head, tone, word.to_string(), out)
 }
 
 #[cfg(test)]

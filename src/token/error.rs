@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::ctap_status::CtapStatus;
+use crate::diagnostic::{Diagnostic, FAILURE};
 
 /// A token-level failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,9 +127,11 @@ impl TokenError {
             _ => return None,
         })
     }
+}
 
+impl Diagnostic for TokenError {
     /// The next step for the user.
-    pub fn hint(&self) -> String {
+    fn hint(&self) -> String {
         match self {
             TokenError::NoDevice { hint, .. } => hint.clone(),
             TokenError::OperationDenied => "Run the command again and touch the key when it blinks.".into(),
@@ -155,7 +158,7 @@ impl TokenError {
     }
 
     /// Short machine-readable kind.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             TokenError::NoDevice { .. } => "no-device",
             TokenError::OperationDenied => "touch-denied",
@@ -177,6 +180,33 @@ impl TokenError {
             TokenError::BackendUnavailable(_) => "backend-unavailable",
             #[cfg(feature = "piv")]
             TokenError::Piv(e) => e.kind(),
+        }
+    }
+
+    /// Always [`FAILURE`]: a token's answer is never a mistyped command line.
+    fn exit_code(&self) -> u8 {
+        match self {
+            TokenError::NoDevice { .. }
+            | TokenError::OperationDenied
+            | TokenError::UserActionTimeout
+            | TokenError::PinInvalid { .. }
+            | TokenError::PinBlocked
+            | TokenError::PinAuthBlocked { .. }
+            | TokenError::PinRequired
+            | TokenError::PinNeeded
+            | TokenError::PinNotSet
+            | TokenError::PinTooShort { .. }
+            | TokenError::PinPolicy
+            | TokenError::NoCredentials
+            | TokenError::KeyStoreFull
+            | TokenError::Unsupported { .. }
+            | TokenError::Ctap(_)
+            | TokenError::BadAnswer(_)
+            | TokenError::SimState { .. }
+            | TokenError::BadTouchSetting(_)
+            | TokenError::BackendUnavailable(_) => FAILURE,
+            #[cfg(feature = "piv")]
+            TokenError::Piv(e) => e.exit_code(),
         }
     }
 }

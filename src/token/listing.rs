@@ -70,6 +70,7 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Diagnostic;
 
     fn empty(backend: Option<Backend>) -> Inventory {
         Inventory::new(BackendChoice(backend))

@@ -6,6 +6,7 @@ use yubikey::piv::{self, AlgorithmId, SlotAlgorithmId, SlotId};
 use yubikey::{MgmKey, PinPolicy, TouchPolicy, YubiKey};
 
 use super::piv_slot;
+use crate::diagnostic::{Diagnostic, FAILURE};
 
 /// The CA key as created on the token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,49 +67,6 @@ pub enum PivError {
 
 fn list_serials(s: &[u32]) -> String {
     s.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-}
-
-impl PivError {
-    /// Short machine-readable kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PivError::NoPcscLibrary(_) => "no-pcsc-library",
-            PivError::NoPcscd => "no-pcscd",
-            PivError::NoReader => "no-reader",
-            PivError::NoYubiKey => "no-device",
-            PivError::SeveralYubiKeys(_) => "several-devices",
-            PivError::WrongPin { .. } => "pin-invalid",
-            PivError::PinBlocked => "pin-blocked",
-            PivError::SlotEmpty { .. } => "slot-empty",
-            PivError::SlotOccupied { .. } => "slot-occupied",
-            PivError::TouchTimeout => "touch-timeout",
-            PivError::ManagementKey(_) => "management-key",
-            PivError::Other(_) => "piv-error",
-        }
-    }
-
-    /// What the user should do next.
-    pub fn hint(&self) -> String {
-        match self {
-            PivError::NoPcscLibrary(_) => "Install it (`sudo apt install libpcsclite1 pcscd`) and run the command again; FIDO2 keys and the simulator work without it.".into(),
-            PivError::NoPcscd => "Start pcscd (e.g. `sudo systemctl start pcscd.socket`) and run the command again.".into(),
-            PivError::NoReader => "Insert the YubiKey that holds the CA and run the command again.".into(),
-            PivError::NoYubiKey => "Insert the YubiKey that holds the CA (with PIV enabled) and run the command again.".into(),
-            PivError::SeveralYubiKeys(s) => format!(
-                "Pick one with --device SERIAL (one of {}), or unplug the others.",
-                list_serials(s)
-            ),
-            PivError::WrongPin { .. } => "Run the command again with the right PIV PIN; it blocks after 3 wrong tries in total.".into(),
-            PivError::PinBlocked => "Unblock the PIN with the PUK (`ykman piv access unblock-pin`), then run the command again.".into(),
-            PivError::SlotEmpty { slot } => format!(
-                "Create the CA first with `breakglass init-ca --backend piv --slot {slot:02x}`, or pick the slot that holds it."
-            ),
-            PivError::SlotOccupied { .. } => "Pick another slot with --slot, or use --force to replace the key (the old CA is then lost).".into(),
-            PivError::TouchTimeout => "Run the command again and touch the YubiKey when it blinks.".into(),
-            PivError::ManagementKey(_) => "Make the management key PIN-protected (`ykman piv access change-management-key --protect`) or reset it to the default, then run the command again.".into(),
-            PivError::Other(_) => "Re-insert the YubiKey and run the command again; `breakglass doctor` checks the setup.".into(),
-        }
-    }
 }
 
 /// Maps the crate's errors that can happen anywhere (PC/SC level, PIN).
@@ -358,4 +316,65 @@ pub fn verify_der(point: &[u8; 65], digest: &[u8; 32], der: &[u8]) -> Result<(),
     vk.verify_prehash(digest, &sig).map_err(|_| {
         PivError::Other("the YubiKey's signature does not verify with the slot's key".into())
     })
+}
+
+impl Diagnostic for PivError {
+    /// Short machine-readable kind.
+    fn kind(&self) -> &'static str {
+        match self {
+            PivError::NoPcscLibrary(_) => "no-pcsc-library",
+            PivError::NoPcscd => "no-pcscd",
+            PivError::NoReader => "no-reader",
+            PivError::NoYubiKey => "no-device",
+            PivError::SeveralYubiKeys(_) => "several-devices",
+            PivError::WrongPin { .. } => "pin-invalid",
+            PivError::PinBlocked => "pin-blocked",
+            PivError::SlotEmpty { .. } => "slot-empty",
+            PivError::SlotOccupied { .. } => "slot-occupied",
+            PivError::TouchTimeout => "touch-timeout",
+            PivError::ManagementKey(_) => "management-key",
+            PivError::Other(_) => "piv-error",
+        }
+    }
+
+    /// What the user should do next.
+    fn hint(&self) -> String {
+        match self {
+            PivError::NoPcscLibrary(_) => "Install it (`sudo apt install libpcsclite1 pcscd`) and run the command again; FIDO2 keys and the simulator work without it.".into(),
+            PivError::NoPcscd => "Start pcscd (e.g. `sudo systemctl start pcscd.socket`) and run the command again.".into(),
+            PivError::NoReader => "Insert the YubiKey that holds the CA and run the command again.".into(),
+            PivError::NoYubiKey => "Insert the YubiKey that holds the CA (with PIV enabled) and run the command again.".into(),
+            PivError::SeveralYubiKeys(s) => format!(
+                "Pick one with --device SERIAL (one of {}), or unplug the others.",
+                list_serials(s)
+            ),
+            PivError::WrongPin { .. } => "Run the command again with the right PIV PIN; it blocks after 3 wrong tries in total.".into(),
+            PivError::PinBlocked => "Unblock the PIN with the PUK (`ykman piv access unblock-pin`), then run the command again.".into(),
+            PivError::SlotEmpty { slot } => format!(
+                "Create the CA first with `breakglass init-ca --backend piv --slot {slot:02x}`, or pick the slot that holds it."
+            ),
+            PivError::SlotOccupied { .. } => "Pick another slot with --slot, or use --force to replace the key (the old CA is then lost).".into(),
+            PivError::TouchTimeout => "Run the command again and touch the YubiKey when it blinks.".into(),
+            PivError::ManagementKey(_) => "Make the management key PIN-protected (`ykman piv access change-management-key --protect`) or reset it to the default, then run the command again.".into(),
+            PivError::Other(_) => "Re-insert the YubiKey and run the command again; `breakglass doctor` checks the setup.".into(),
+        }
+    }
+
+    /// Always [`FAILURE`]: the card, its reader or pcscd, never the command line.
+    fn exit_code(&self) -> u8 {
+        match self {
+            PivError::NoPcscLibrary(_)
+            | PivError::NoPcscd
+            | PivError::NoReader
+            | PivError::NoYubiKey
+            | PivError::SeveralYubiKeys(_)
+            | PivError::WrongPin { .. }
+            | PivError::PinBlocked
+            | PivError::SlotEmpty { .. }
+            | PivError::SlotOccupied { .. }
+            | PivError::TouchTimeout
+            | PivError::ManagementKey(_)
+            | PivError::Other(_) => FAILURE,
+        }
+    }
 }

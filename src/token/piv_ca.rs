@@ -3,6 +3,7 @@
 //! by the card from the digest we send; the CA file beside the `.pub` is a small reference
 //! naming serial and slot (no secret).
 
+use crate::diagnostic::Diagnostic;
 use ssh_key::public::{EcdsaPublicKey, KeyData};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 
@@ -88,7 +89,7 @@ pub fn generate(serial: Option<u32>, slot: u8, force: bool, ui: &mut dyn Ui) -> 
     })
     .map_err(piv_err)?;
     for w in warnings {
-        ui.note(&format!("warning: {w}"));
+        ui.warning(&w);
     }
     Ok(ca)
 }

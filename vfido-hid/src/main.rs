@@ -2,6 +2,7 @@
 //! HID device through `/dev/uhid` until SIGTERM or SIGINT. Prints the `/dev/hidrawN` it created
 //! on stdout (one line), everything else on stderr.
 
+use breakglass::Diagnostic;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

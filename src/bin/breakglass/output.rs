@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use breakglass::sanitize::{is_dangerous, sanitize, sanitize_lines};
+use breakglass::ui::Tone;
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// Set once a JSON document is on stdout: `--json` prints exactly one, so an error after it is
@@ -18,7 +19,7 @@ pub fn json_printed() -> bool {
     JSON_PRINTED.load(Ordering::Relaxed)
 }
 
-/// Prints one (possibly multi-line) text to stdout, sanitised (then coloured on a terminal).
+/// Prints one (possibly multi-line) text to stdout, sanitised.
 pub fn out(text: &str) {
     print_clean(sanitize_lines(text));
 }
@@ -31,21 +32,43 @@ pub fn out_lines<S: AsRef<str>>(lines: &[S]) {
 }
 
 fn print_clean(clean: String) {
-    if colour(std::io::stdout().is_terminal()) {
-        raw_out(&paint(&clean));
-    } else {
-        raw_out(&clean);
-    }
+    raw_out(&clean);
 }
 
-/// Prints one (possibly multi-line) text to stderr, sanitised (then coloured on a terminal).
+/// Prints one (possibly multi-line) text to stderr, sanitised.
 pub fn err(text: &str) {
-    let clean = sanitize_lines(text);
-    let text = if colour(std::io::stderr().is_terminal()) {
-        paint(&clean)
-    } else {
-        clean
-    };
+    raw_err(&sanitize_lines(text));
+}
+
+/// Prints `before`, the `word` a person scans for, and `after` to stdout, each sanitised; on a
+/// terminal the word is coloured by its `tone`.
+pub fn out_marked(before: &str, tone: Tone, word: &str, after: &str) {
+    raw_out(&marked(
+        before,
+        tone,
+        word,
+        after,
+        std::io::stdout().is_terminal(),
+    ));
+}
+
+/// [`out_marked`] to stderr.
+pub fn err_marked(before: &str, tone: Tone, word: &str, after: &str) {
+    raw_err(&marked(
+        before,
+        tone,
+        word,
+        after,
+        std::io::stderr().is_terminal(),
+    ));
+}
+
+/// `warning: TEXT` on stderr, the mark coloured on a terminal.
+pub fn warning(text: &str) {
+    err_marked("", Tone::Warning, "warning:", &format!(" {text}"));
+}
+
+fn raw_err(text: &str) {
     let mut e = std::io::stderr().lock();
     let _ = writeln!(e, "{text}");
     let _ = e.flush();
@@ -62,42 +85,28 @@ const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
 
-/// Colours the few words a person scans for, where breakglass itself put them (line starts and
-/// fixed labels, never inside text from outside): PASS/FAIL/SKIP, EXPIRED, NOT YET VALID,
-/// warnings and errors. Runs after sanitising, so these are the only escapes in the output.
-fn paint(text: &str) -> String {
-    const MARKS: [(&str, &str); 12] = [
-        ("  [PASS]", GREEN),
-        ("  [OK]", GREEN),
-        ("  [WARN]", YELLOW),
-        ("  [FAIL]", RED),
-        ("  [SKIP]", YELLOW),
-        ("PASS in ", GREEN),
-        ("FAIL in ", RED),
-        ("warning:", YELLOW),
-        ("breakglass:", RED),
-        ("        Status: EXPIRED", RED),
-        ("        Status: NOT YET VALID", RED),
-        ("        Status: valid", GREEN),
-    ];
-    text.split('\n')
-        .map(|line| {
-            for (mark, c) in MARKS {
-                if let Some(rest) = line.strip_prefix(mark) {
-                    // Colour the word itself (after any indentation and label).
-                    let word_at = mark.len() - mark.trim_start().len();
-                    let (indent, word) = mark.split_at(word_at);
-                    let (label, word) = match word.rsplit_once(": ") {
-                        Some((l, w)) => (format!("{l}: "), w),
-                        None => (String::new(), word),
-                    };
-                    return format!("{indent}{label}{c}{word}{RESET}{rest}");
-                }
-            }
-            line.to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The colour of a tone; `None` for plain text.
+fn paint(tone: Tone) -> Option<&'static str> {
+    match tone {
+        Tone::Success => Some(GREEN),
+        Tone::Warning => Some(YELLOW),
+        Tone::Refusal => Some(RED),
+        Tone::Note => None,
+    }
+}
+
+/// The three parts, sanitised; the word coloured by its tone when `is_terminal` asks for
+/// colour. Sanitising first means the colour codes are the only escapes in the output.
+fn marked(before: &str, tone: Tone, word: &str, after: &str, is_terminal: bool) -> String {
+    let (before, word, after) = (
+        sanitize_lines(before),
+        sanitize(word),
+        sanitize_lines(after),
+    );
+    match paint(tone).filter(|_| colour(is_terminal)) {
+        Some(c) => format!("{before}{c}{word}{RESET}{after}"),
+        None => format!("{before}{word}{after}"),
+    }
 }
 
 fn raw_out(text: &str) {
@@ -111,14 +120,14 @@ fn raw_out(text: &str) {
 }
 
 /// Prints a value as one pretty JSON document on stdout.
-pub fn json<T: serde::Serialize>(v: &T) -> Result<(), breakglass::Error> {
+pub fn json<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
     JSON_PRINTED.store(true, Ordering::Relaxed);
     raw_out(&escape_json(&serde_json::to_string_pretty(v)?));
     Ok(())
 }
 
 /// Prints a value as one compact JSON line on stdout.
-pub fn json_line<T: serde::Serialize>(v: &T) -> Result<(), breakglass::Error> {
+pub fn json_line<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
     JSON_PRINTED.store(true, Ordering::Relaxed);
     raw_out(&escape_json(&serde_json::to_string(v)?));
     Ok(())
@@ -156,24 +165,32 @@ pub(crate) use {say, tell};
 
 #[cfg(test)]
 mod tests {
-    use super::{escape_json, paint};
+    use super::{escape_json, marked, Tone};
 
     #[test]
-    fn only_the_marks_are_painted() {
-        assert_eq!(paint("  [PASS] mint"), "  \x1b[32m[PASS]\x1b[0m mint");
+    fn only_the_marked_word_is_coloured_and_only_on_a_terminal() {
+        std::env::remove_var("NO_COLOR");
         assert_eq!(
-            paint("        Status: EXPIRED"),
+            marked("  ", Tone::Success, "[PASS]", " mint", true),
+            "  \x1b[32m[PASS]\x1b[0m mint"
+        );
+        assert_eq!(
+            marked("        Status: ", Tone::Refusal, "EXPIRED", "", true),
             "        Status: \x1b[1;31mEXPIRED\x1b[0m"
         );
         assert_eq!(
-            paint("        Status: valid, 4m left"),
-            "        Status: \x1b[32mvalid\x1b[0m, 4m left"
+            marked("", Tone::Warning, "warning:", " x", true),
+            "\x1b[33mwarning:\x1b[0m x"
         );
-        assert_eq!(paint("warning: x"), "\x1b[33mwarning:\x1b[0m x");
-        // Text from outside that merely contains a mark is left alone.
+        assert_eq!(marked("a ", Tone::Note, "b", " c", true), "a b c");
         assert_eq!(
-            paint("    key id \"[PASS] EXPIRED\""),
-            "    key id \"[PASS] EXPIRED\""
+            marked("  ", Tone::Success, "[PASS]", " mint", false),
+            "  [PASS] mint"
+        );
+        // Text from outside that merely looks like a mark is left alone, and sanitised.
+        assert_eq!(
+            marked("    key id \"[PASS]\u{1b}\"", Tone::Note, "", "", true),
+            "    key id \"[PASS]\\u{1b}\""
         );
     }
 

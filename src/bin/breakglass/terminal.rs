@@ -107,6 +107,12 @@ impl Ui for TerminalUi {
         }
     }
 
+    fn warning(&mut self, message: &str) {
+        if !self.quiet {
+            crate::output::warning(message);
+        }
+    }
+
     fn can_ask_again(&self) -> bool {
         std::env::var_os("BREAKGLASS_PIN").is_none() && std::io::stdin().is_terminal()
     }

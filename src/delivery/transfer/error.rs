@@ -5,6 +5,7 @@
 use magic_wormhole::{rendezvous::RendezvousError, transit, WormholeError};
 
 use super::config::WormholeConfig;
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
 
 /// Everything that can go wrong, one variant per thing a user can act on.
 #[derive(Debug, thiserror::Error)]
@@ -31,60 +32,6 @@ pub enum TransferError {
     BadRelayUrl(String),
     #[error("The wormhole library failed on what the other side or the server sent ({0})")]
     Crashed(String),
-}
-
-impl TransferError {
-    /// Short machine-readable kind, for `--json` errors and the audit log.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TransferError::BadCode => "bad-code",
-            TransferError::WrongCode => "wrong-code",
-            TransferError::MailboxUnreachable(_) => "mailbox-unreachable",
-            TransferError::PeerNeverCame => "peer-never-came",
-            TransferError::Cut => "transfer-cut",
-            TransferError::Timeout(_) => "timeout",
-            TransferError::Hostile(_) => "hostile-peer",
-            TransferError::Other(_) => "transfer-failed",
-            TransferError::BadRelayUrl(_) => "bad-relay-url",
-            TransferError::Crashed(_) => "wormhole-crashed",
-        }
-    }
-
-    /// What to do next, one sentence.
-    pub fn hint(&self) -> String {
-        match self {
-            TransferError::BadCode => {
-                "Copy the code exactly as the sender printed it, e.g. `breakglass receive 7-guitarist-revenge`.".into()
-            }
-            TransferError::WrongCode => {
-                "Check the words for typos, then ask the sender to start a new transfer: this code is used up (a repeated failure can mean someone is guessing codes).".into()
-            }
-            TransferError::MailboxUnreachable(_) => {
-                "Check the network, or point --mailbox-url / BREAKGLASS_MAILBOX_URL at a reachable mailbox server (both sides must use the same one).".into()
-            }
-            TransferError::PeerNeverCame => {
-                "Make sure the other side uses the same code and the same mailbox server before the timeout; check the number at the start of the code, or start a new transfer.".into()
-            }
-            TransferError::Cut => {
-                "Nothing was written: start a new transfer (check the network and the transit relay).".into()
-            }
-            TransferError::Timeout(_) => {
-                "Nothing was written: try again, check that the other side is still there and that the transit relay (--relay-url) is reachable.".into()
-            }
-            TransferError::Hostile(_) => {
-                "Nothing was written: ask the sender what they sent, and don't retry with a code from someone you don't know.".into()
-            }
-            TransferError::Other(_) => {
-                "Try again; if it keeps failing, check --mailbox-url and --relay-url on both sides.".into()
-            }
-            TransferError::BadRelayUrl(_) => {
-                "Write the relay as tcp:HOST:PORT or tcp://HOST:PORT (e.g. tcp:transit.magic-wormhole.io:4001) in --relay-url or BREAKGLASS_RELAY_URL.".into()
-            }
-            TransferError::Crashed(_) => {
-                "Nothing was written: start a new transfer, and ask the other side what they sent (a message too large, or a peer that is not a wormhole client).".into()
-            }
-        }
-    }
 }
 
 /// The error and its sources, as one line.
@@ -171,6 +118,77 @@ pub(super) fn transit_error(e: transit::TransitError) -> TransferError {
         transit::TransitError::IO(_) => TransferError::Cut,
         other => {
             TransferError::Hostile(format!("a transit record was corrupt ({})", chain(&other)))
+        }
+    }
+}
+
+impl Diagnostic for TransferError {
+    /// Short machine-readable kind, for `--json` errors and the audit log.
+    fn kind(&self) -> &'static str {
+        match self {
+            TransferError::BadCode => "bad-code",
+            TransferError::WrongCode => "wrong-code",
+            TransferError::MailboxUnreachable(_) => "mailbox-unreachable",
+            TransferError::PeerNeverCame => "peer-never-came",
+            TransferError::Cut => "transfer-cut",
+            TransferError::Timeout(_) => "timeout",
+            TransferError::Hostile(_) => "hostile-peer",
+            TransferError::Other(_) => "transfer-failed",
+            TransferError::BadRelayUrl(_) => "bad-relay-url",
+            TransferError::Crashed(_) => "wormhole-crashed",
+        }
+    }
+
+    /// What to do next, one sentence.
+    fn hint(&self) -> String {
+        match self {
+            TransferError::BadCode => {
+                "Copy the code exactly as the sender printed it, e.g. `breakglass receive 7-guitarist-revenge`.".into()
+            }
+            TransferError::WrongCode => {
+                "Check the words for typos, then ask the sender to start a new transfer: this code is used up (a repeated failure can mean someone is guessing codes).".into()
+            }
+            TransferError::MailboxUnreachable(_) => {
+                "Check the network, or point --mailbox-url / BREAKGLASS_MAILBOX_URL at a reachable mailbox server (both sides must use the same one).".into()
+            }
+            TransferError::PeerNeverCame => {
+                "Make sure the other side uses the same code and the same mailbox server before the timeout; check the number at the start of the code, or start a new transfer.".into()
+            }
+            TransferError::Cut => {
+                "Nothing was written: start a new transfer (check the network and the transit relay).".into()
+            }
+            TransferError::Timeout(_) => {
+                "Nothing was written: try again, check that the other side is still there and that the transit relay (--relay-url) is reachable.".into()
+            }
+            TransferError::Hostile(_) => {
+                "Nothing was written: ask the sender what they sent, and don't retry with a code from someone you don't know.".into()
+            }
+            TransferError::Other(_) => {
+                "Try again; if it keeps failing, check --mailbox-url and --relay-url on both sides.".into()
+            }
+            TransferError::BadRelayUrl(_) => {
+                "Write the relay as tcp:HOST:PORT or tcp://HOST:PORT (e.g. tcp:transit.magic-wormhole.io:4001) in --relay-url or BREAKGLASS_RELAY_URL.".into()
+            }
+            TransferError::Crashed(_) => {
+                "Nothing was written: start a new transfer, and ask the other side what they sent (a message too large, or a peer that is not a wormhole client).".into()
+            }
+        }
+    }
+
+    /// [`USAGE`] for a code that is not a wormhole code (as typed on the command line);
+    /// [`FAILURE`] for everything the network, the servers or the peer did.
+    fn exit_code(&self) -> u8 {
+        match self {
+            TransferError::BadCode => USAGE,
+            TransferError::WrongCode
+            | TransferError::MailboxUnreachable(_)
+            | TransferError::PeerNeverCame
+            | TransferError::Cut
+            | TransferError::Timeout(_)
+            | TransferError::Hostile(_)
+            | TransferError::Other(_)
+            | TransferError::BadRelayUrl(_)
+            | TransferError::Crashed(_) => FAILURE,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! never pick a real key that happens to be connected. The key is unplugged (SIGTERM by pid)
 //! when the steps end, and also when a step failed or the drill itself stops early (drop).
 
+use crate::diagnostic::Diagnostic;
 use std::path::Path;
 use std::time::Instant;
 

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
+
 /// A `host-config` failure. Nothing has been written when one is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum HostConfigError {
@@ -63,6 +65,9 @@ pub enum HostConfigError {
     /// `--two-person` cannot be set up as asked.
     #[error("--two-person: {0}")]
     TwoPerson(String),
+    /// `--two-person-user` is not a plain login name.
+    #[error("--two-person: {0}")]
+    TwoPersonUser(String),
     /// Something host-config cannot express safely.
     #[error("{0}")]
     Unsupported(String),
@@ -97,9 +102,11 @@ impl HostConfigError {
             source,
         }
     }
+}
 
+impl Diagnostic for HostConfigError {
     /// The next step.
-    pub fn hint(&self) -> String {
+    fn hint(&self) -> String {
         match self {
             HostConfigError::CaFile { .. } => "Pass the CAs' public keys (the .pub files init-ca wrote), one key per line.".into(),
             HostConfigError::SshdConfig { .. } => "Point --sshd-config at the host's sshd_config (run as a user who can read it).".into(),
@@ -109,7 +116,7 @@ impl HostConfigError {
             HostConfigError::UnknownUser { .. } => "Run host-config on the host itself (or where that user exists), or leave that user out of --principals.".into(),
             HostConfigError::Pattern(_) => "Use a known_hosts host pattern such as *.example.com or 10.0.0.*,!10.0.0.1.".into(),
             HostConfigError::Alert(_) => "Pass the absolute path of the program to run, e.g. --alert /usr/local/bin/page-oncall.".into(),
-            HostConfigError::TwoPerson(_) => "Pass at least two custodians' CA public keys to --two-person and a plain account name to --two-person-user.".into(),
+            HostConfigError::TwoPerson(_) | HostConfigError::TwoPersonUser(_) => "Pass at least two custodians' CA public keys to --two-person and a plain account name to --two-person-user.".into(),
             HostConfigError::Unsupported(_) => "Set that part up by hand; host-config writes only what it can express safely.".into(),
             HostConfigError::OutMissing(_) => "Create the directory first, or pick another --out.".into(),
             HostConfigError::OutNotDir(_) => "Pick a directory for --out.".into(),
@@ -119,7 +126,7 @@ impl HostConfigError {
     }
 
     /// Short machine-readable kind.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             HostConfigError::CaFile { .. } => "ca-file",
             HostConfigError::SshdConfig { .. } => "sshd-config",
@@ -129,12 +136,33 @@ impl HostConfigError {
             HostConfigError::UnknownUser { .. } => "unknown-user",
             HostConfigError::Pattern(_) => "known-hosts-pattern",
             HostConfigError::Alert(_) => "alert",
-            HostConfigError::TwoPerson(_) => "two-person",
+            HostConfigError::TwoPerson(_) | HostConfigError::TwoPersonUser(_) => "two-person",
             HostConfigError::Unsupported(_) => "unsupported",
             HostConfigError::OutMissing(_) => "dir-missing",
             HostConfigError::OutNotDir(_) => "not-a-directory",
             HostConfigError::Exists(_) => "file-exists",
             HostConfigError::Io { .. } => "io",
+        }
+    }
+
+    /// [`USAGE`] for a value typed on the command line that cannot be used as typed.
+    fn exit_code(&self) -> u8 {
+        match self {
+            HostConfigError::BadEtc(_)
+            | HostConfigError::Pattern(_)
+            | HostConfigError::TwoPersonUser(_) => USAGE,
+            HostConfigError::CaFile { .. }
+            | HostConfigError::SshdConfig { .. }
+            | HostConfigError::NotIncluded { .. }
+            | HostConfigError::Shadowed { .. }
+            | HostConfigError::UnknownUser { .. }
+            | HostConfigError::Alert(_)
+            | HostConfigError::TwoPerson(_)
+            | HostConfigError::Unsupported(_)
+            | HostConfigError::OutMissing(_)
+            | HostConfigError::OutNotDir(_)
+            | HostConfigError::Exists(_)
+            | HostConfigError::Io { .. } => FAILURE,
         }
     }
 }

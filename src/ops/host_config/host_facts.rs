@@ -118,7 +118,7 @@ fn read_custodians(req: &HostConfigRequest) -> Result<Vec<CaKey>, HostConfigErro
         }
         return Ok(Vec::new());
     }
-    two_person::check_user(&req.two_person_user).map_err(HostConfigError::TwoPerson)?;
+    two_person::check_user(&req.two_person_user).map_err(HostConfigError::TwoPersonUser)?;
     if req.principals.iter().any(|m| m.user == req.two_person_user) {
         return Err(HostConfigError::TwoPerson(format!(
             "--principals names the two-person account {}, but its certificates must name the account itself",

@@ -3,6 +3,7 @@
 //! then does the directory get its name (`rename(2)`, never over an existing kit without
 //! `--force`). A failure at any step leaves nothing but what was there before.
 
+use crate::diagnostic::Diagnostic;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -180,7 +181,7 @@ pub fn assemble(req: &KitRequest, ui: &mut dyn Ui) -> Result<KitOutcome> {
         _ => PathBuf::from("."),
     };
     if !parent.is_dir() {
-        return Err(Error::DirMissing(parent));
+        return Err(crate::delivery::atomic::AtomicError::DirMissing(parent).into());
     }
     let exists = std::fs::symlink_metadata(&req.dir).is_ok();
     if exists && !req.force {

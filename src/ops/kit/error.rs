@@ -1,6 +1,7 @@
 //! What can go wrong in `kit` and `kit --verify`, one variant per situation, each with its next
 //! step. A kit that fails a check names the file or the signature that failed.
 
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
 use std::path::PathBuf;
 
 /// A `kit` or `kit --verify` failure. `kit` has written nothing when one is returned.
@@ -73,9 +74,8 @@ pub enum KitError {
     },
 }
 
-impl KitError {
-    /// The next step for the user.
-    pub fn hint(&self) -> String {
+impl Diagnostic for KitError {
+    fn hint(&self) -> String {
         match self {
             KitError::Exists(_) => "Pick another directory, or pass --force to replace the kit that is there.".into(),
             KitError::NameClash(_) => "Rename one of the files (each --ca file's base name must differ) and run again.".into(),
@@ -90,16 +90,23 @@ impl KitError {
         }
     }
 
-    /// Exit status: 2 for a mistyped command line, else 1.
-    pub fn exit_code(&self) -> u8 {
+    /// [`USAGE`] for a fingerprint typed wrong on the command line, else [`FAILURE`].
+    fn exit_code(&self) -> u8 {
         match self {
-            KitError::BadFingerprint(_) => 2,
-            _ => 1,
+            KitError::BadFingerprint(_) => USAGE,
+            KitError::Exists(_)
+            | KitError::NameClash(_)
+            | KitError::NotAKit(_)
+            | KitError::Manifest { .. }
+            | KitError::BadSignature { .. }
+            | KitError::SignerNotAllowed { .. }
+            | KitError::UntrustedSigner { .. }
+            | KitError::SignerNotInKit { .. }
+            | KitError::Tampered { .. } => FAILURE,
         }
     }
 
-    /// Short machine-readable kind for `--json` errors and the audit log.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             KitError::Exists(_) => "kit-exists",
             KitError::NameClash(_) => "kit-name-clash",

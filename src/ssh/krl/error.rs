@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::{MAX_ENTRIES, MAX_KRL_BYTES};
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
 
 /// What can go wrong reading, changing or writing a KRL, phrased for the person at the keyboard.
 /// The caller adds the file name.
@@ -87,10 +88,9 @@ impl fmt::Display for KrlError {
 
 impl std::error::Error for KrlError {}
 
-impl KrlError {
-    /// The next step for the user.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Diagnostic for KrlError {
+    fn hint(&self) -> String {
+        let hint = match self {
             KrlError::NotAKrl | KrlError::FormatVersion(_) => "Point --krl at a KRL file (ssh-keygen -k or breakglass revoke writes them), or at a path where none exists yet to create one.",
             KrlError::Truncated(_) | KrlError::Malformed(_) | KrlError::UnknownSection(_) | KrlError::UnknownCertSubsection(_) => "Restore the KRL from a good copy (sshd refuses every key while it reads a damaged one), then run again.",
             KrlError::EmbeddedSignature => "Rebuild the KRL without a signature (ssh-keygen -k from its spec), and sign it with breakglass revoke --sign, which writes a detached FILE.sig.",
@@ -102,14 +102,50 @@ impl KrlError {
             KrlError::Spec { .. } => "Fix that line: serial: N, serial: A-B, id: KEY_ID, key:/sha1:/sha256: followed by a public key, hash: SHA256:…, or a bare public key or certificate line.",
             KrlError::SpecNeedsCa { .. } => "Pass the CA that signed those certificates with --ca CA.pub.",
             KrlError::SpecRead { .. } => "Check the path and its permissions, then run again.",
+        };
+        hint.into()
+    }
+
+    /// [`USAGE`] when the mistake is on the command line (`--ca` missing, serial 0, an empty
+    /// range).
+    fn exit_code(&self) -> u8 {
+        match self {
+            KrlError::SpecNeedsCa { .. } | KrlError::SerialZero | KrlError::BadRange(..) => USAGE,
+            KrlError::NotAKrl
+            | KrlError::FormatVersion(_)
+            | KrlError::Truncated(_)
+            | KrlError::Malformed(_)
+            | KrlError::UnknownSection(_)
+            | KrlError::UnknownCertSubsection(_)
+            | KrlError::EmbeddedSignature
+            | KrlError::NotAFile(_)
+            | KrlError::TooLarge(_)
+            | KrlError::TooManyEntries
+            | KrlError::Spec { .. }
+            | KrlError::SpecRead { .. }
+            | KrlError::VersionExhausted => FAILURE,
         }
     }
 
-    /// True when the mistake is on the command line (`--ca` missing): exit 2.
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            KrlError::SpecNeedsCa { .. } | KrlError::SerialZero | KrlError::BadRange(..)
-        )
+    /// Always "krl": the message names the file and what is wrong with it.
+    fn kind(&self) -> &'static str {
+        match self {
+            KrlError::NotAKrl
+            | KrlError::FormatVersion(_)
+            | KrlError::Truncated(_)
+            | KrlError::Malformed(_)
+            | KrlError::UnknownSection(_)
+            | KrlError::UnknownCertSubsection(_)
+            | KrlError::EmbeddedSignature
+            | KrlError::NotAFile(_)
+            | KrlError::TooLarge(_)
+            | KrlError::TooManyEntries
+            | KrlError::SerialZero
+            | KrlError::BadRange(..)
+            | KrlError::Spec { .. }
+            | KrlError::SpecNeedsCa { .. }
+            | KrlError::SpecRead { .. }
+            | KrlError::VersionExhausted => "krl",
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! `get_ctap_status_message` is the table below (copied verbatim from `ctapdef.rs`; codes it
 //! has no text for come out as `format!("0x{:X}", status)`, e.g. `0x7`, `0xE1`).
 
+use crate::diagnostic::Diagnostic;
 use std::time::Duration;
 
 use ctap_hid_fido2::fidokey::credential_management::credential_management_params::{

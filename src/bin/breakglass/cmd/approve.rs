@@ -1,13 +1,13 @@
 //! `breakglass approve`.
 
 use crate::cli::ApproveArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::ops::approve::{self, ApproveRequest, RequestView};
 use breakglass::ops::sign_spec::{ApproverSpec, LifetimePolicy, SignFlags};
 use breakglass::token::Backend;
 use breakglass::ui::Ui;
-use breakglass::Error;
 
 fn show(v: &RequestView) {
     match &v.requester {
@@ -83,7 +83,7 @@ pub(super) fn run(
         tell!("Waiting for the other side to take the certificate…");
     })?;
     for w in &o.warnings {
-        ui.note(&format!("warning: {w}"));
+        ui.warning(w);
     }
     if json {
         return output::json(&o);

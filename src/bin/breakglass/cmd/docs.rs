@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
-use breakglass::Error;
+use crate::error::Error;
 
 pub(super) fn completions(a: CompletionsArgs) -> Result<(), Error> {
     let mut out = Vec::new();
@@ -19,7 +19,7 @@ pub(super) fn man() -> Result<(), Error> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut out)
-        .map_err(|e| Error::io("write", std::path::Path::new("(stdout)"), e))?;
+        .map_err(|e| breakglass::Error::io("write", std::path::Path::new("(stdout)"), e))?;
     write_stdout(&out)
 }
 

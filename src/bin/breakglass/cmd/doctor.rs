@@ -1,11 +1,12 @@
 //! `breakglass doctor`: one line per check, OK/WARN/FAIL with the fix; exit 1 on any FAIL.
 
 use crate::cli::DoctorArgs;
-use crate::output::{self, say};
+use crate::error::Error;
+use crate::output;
 use crate::terminal::TerminalUi;
 use breakglass::ops::doctor::{self, Level};
 use breakglass::token::Backend;
-use breakglass::Error;
+use breakglass::ui::Tone;
 
 pub(super) fn run(
     a: DoctorArgs,
@@ -19,16 +20,17 @@ pub(super) fn run(
         output::json(&checks)?;
     } else {
         for c in &checks {
-            let tag = match c.level {
-                Level::Ok => "[OK]  ",
-                Level::Warn => "[WARN]",
-                Level::Fail => "[FAIL]",
+            let (tone, tag, pad) = match c.level {
+                Level::Ok => (Tone::Success, "[OK]", "  "),
+                Level::Warn => (Tone::Warning, "[WARN]", ""),
+                Level::Fail => (Tone::Refusal, "[FAIL]", ""),
             };
-            if c.fix.is_empty() {
-                say!("  {tag} {:<18} {}", c.name, c.detail);
+            let rest = if c.fix.is_empty() {
+                format!("{pad} {:<18} {}", c.name, c.detail)
             } else {
-                say!("  {tag} {:<18} {}. {}", c.name, c.detail, c.fix);
-            }
+                format!("{pad} {:<18} {}. {}", c.name, c.detail, c.fix)
+            };
+            output::out_marked("  ", tone, tag, &rest);
         }
     }
     match fails {

@@ -1,9 +1,10 @@
 //! `breakglass drill`.
 
 use crate::cli::{DrillArgs, DrillBackend};
+use crate::error::Error;
 use crate::output::{self, say};
 use breakglass::ops::drill::{self, StepStatus};
-use breakglass::Error;
+use breakglass::ui::Tone;
 
 pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
     let backend = match a.backend {
@@ -25,12 +26,13 @@ pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
     }
     let mut show = |s: &drill::Step| {
         if !json {
-            let tag = match s.status {
-                StepStatus::Pass => "PASS",
-                StepStatus::Fail => "FAIL",
-                StepStatus::Skipped => "SKIP",
+            let (tone, tag) = match s.status {
+                StepStatus::Pass => (Tone::Success, "[PASS]"),
+                StepStatus::Fail => (Tone::Refusal, "[FAIL]"),
+                StepStatus::Skipped => (Tone::Warning, "[SKIP]"),
             };
-            say!("  [{tag}] {:<46} {:>6} ms  {}", s.name, s.millis, s.detail);
+            let rest = format!(" {:<46} {:>6} ms  {}", s.name, s.millis, s.detail);
+            output::out_marked("  ", tone, tag, &rest);
         }
     };
     let report = drill::run_on(ready, a.keep, &mut show)?;
@@ -41,8 +43,18 @@ pub(super) fn run(a: DrillArgs, json: bool) -> Result<(), Error> {
             say!("  kept: {}", k.display());
         }
         match report.outcome {
-            drill::Outcome::Pass => say!("PASS in {} ms", report.millis),
-            drill::Outcome::Fail => say!("FAIL in {} ms", report.millis),
+            drill::Outcome::Pass => output::out_marked(
+                "",
+                Tone::Success,
+                "PASS in ",
+                &format!("{} ms", report.millis),
+            ),
+            drill::Outcome::Fail => output::out_marked(
+                "",
+                Tone::Refusal,
+                "FAIL in ",
+                &format!("{} ms", report.millis),
+            ),
             drill::Outcome::Incomplete => say!(
                 "INCOMPLETE in {} ms: not a pass, a step was skipped",
                 report.millis

@@ -4,13 +4,13 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::{ReceiveArgs, SendArgs, WormholeArgs};
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use breakglass::delivery::release::Delivery;
 use breakglass::ops::handoff::{self, ReceiveRequest, SendRequest};
 use breakglass::shell;
 use breakglass::ssh::keyfile::KeyFiles;
 use breakglass::ssh::summary::{self, CertSummary};
-use breakglass::Error;
 
 fn describe(s: &CertSummary) {
     tell!("  principals: {}", s.principals.join(", "));

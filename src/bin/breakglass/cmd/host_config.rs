@@ -6,10 +6,10 @@
 use serde::Serialize;
 
 use crate::cli::HostConfigArgs;
+use crate::error::Error;
 use crate::output::{self, say};
 use breakglass::ops::host_config::sshd_settings::Method;
 use breakglass::ops::host_config::{self, CaKey, FileKind, HostConfigRequest, HostPlan, Written};
-use breakglass::Error;
 
 /// The `--json` document of a plan: the plan's fields, and `written` (what `--out` wrote, or
 /// `null`).

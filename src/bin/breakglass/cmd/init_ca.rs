@@ -1,11 +1,11 @@
 //! `breakglass init-ca`.
 
 use crate::cli::InitCaArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::ops::init_ca::{self, InitCaRequest};
 use breakglass::token::Backend;
-use breakglass::Error;
 
 pub(super) fn run(
     a: InitCaArgs,

@@ -4,10 +4,10 @@
 //! "certificates".
 
 use crate::cli::InspectArgs;
-use crate::output::{self, say, tell};
+use crate::error::Error;
+use crate::output;
 use breakglass::ops::inspect::{self, InspectRequest};
 use breakglass::ssh::summary;
-use breakglass::Error;
 
 pub(super) fn run(a: InspectArgs, json: bool) -> Result<(), Error> {
     let req = InspectRequest {
@@ -26,11 +26,12 @@ pub(super) fn run(a: InspectArgs, json: bool) -> Result<(), Error> {
         }
     } else {
         for s in &o.certificates {
-            say!("{}", summary::render(s).trim_end_matches('\n'));
+            let (head, tone, word, tail) = summary::render_marked(s);
+            output::out_marked(&head, tone, &word, tail.trim_end_matches('\n'));
         }
     }
     for w in &o.warnings {
-        tell!("warning: {w}");
+        output::warning(w);
     }
-    o.failure.map_or(Ok(()), Err)
+    o.failure.map_or(Ok(()), |e| Err(e.into()))
 }

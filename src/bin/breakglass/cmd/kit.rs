@@ -3,15 +3,16 @@
 use std::path::PathBuf;
 
 use crate::cli::KitArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::ops::kit::{self, manifest, KitRequest, Trust, VerifyRequest};
 use breakglass::token::Backend;
-use breakglass::Error;
 
 fn current_exe() -> Result<PathBuf, Error> {
-    std::env::current_exe()
-        .map_err(|e| Error::io("find", std::path::Path::new("the breakglass program"), e))
+    std::env::current_exe().map_err(|e| {
+        breakglass::Error::io("find", std::path::Path::new("the breakglass program"), e).into()
+    })
 }
 
 pub(super) fn run(
@@ -92,7 +93,7 @@ pub(super) fn run(
 /// `--version --verbose`.
 pub(super) fn version_verbose() -> Result<(), Error> {
     let exe = current_exe()?;
-    let sha = manifest::sha256_file(&exe).map_err(|e| Error::io("read", &exe, e))?;
+    let sha = manifest::sha256_file(&exe).map_err(|e| breakglass::Error::io("read", &exe, e))?;
     let mut features = Vec::new();
     if cfg!(feature = "fido2") {
         features.push("fido2");

@@ -2,10 +2,11 @@
 //! in `./sk-user-ca.pub` (the kit's CA file), so a wrong key is seen before the incident.
 
 use crate::cli::ListArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use crate::terminal::TerminalUi;
 use breakglass::token::Backend;
-use breakglass::{ops::list, ssh::keyfile, Error, DEFAULT_CA_FILE};
+use breakglass::{ops::list, ssh::keyfile, DEFAULT_CA_FILE};
 
 pub(super) fn run(
     a: ListArgs,

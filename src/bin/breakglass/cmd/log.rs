@@ -2,13 +2,13 @@
 //! aligned whatever the result text, or as JSON lines.
 
 use crate::cli::LogArgs;
-use crate::output::{self, say, tell};
+use crate::error::Error;
+use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::delivery::audit::{self, AuditEntry};
 use breakglass::ops::log::{self, CounterCheck, VerifyRequest};
 use breakglass::ssh::validity;
 use breakglass::token::Backend;
-use breakglass::Error;
 
 pub(super) fn run(
     a: LogArgs,
@@ -38,16 +38,16 @@ pub(super) fn run(
         );
         say!("  head: {} (write it down with the count)", r.chain.head);
         for n in &r.chain.fragments {
-            tell!("warning: line {n} is an unfinished entry left by a crash or a full disk (not part of the chain)");
+            output::warning(&format!("line {n} is an unfinished entry left by a crash or a full disk (not part of the chain)"));
         }
         match &r.counter {
             CounterCheck::Matches { key } => {
                 say!("  key signature counter {key}: agrees with the log (nothing signed outside it)")
             }
-            CounterCheck::KeyAhead { logged, key } => tell!(
-                "warning: the key's signature counter is {key}, the log's last is {}: the key signed more than the log records (expected on a key shared with other services)",
+            CounterCheck::KeyAhead { logged, key } => output::warning(&format!(
+                "the key's signature counter is {key}, the log's last is {}: the key signed more than the log records (expected on a key shared with other services)",
                 logged.map_or("none".into(), |l| l.to_string())
-            ),
+            )),
             CounterCheck::NotChecked { reason } => {
                 say!("  key signature counter not checked: {reason}")
             }

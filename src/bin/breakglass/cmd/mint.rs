@@ -1,6 +1,7 @@
 //! `breakglass mint`.
 
 use crate::cli::MintArgs;
+use crate::error::Error;
 use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::delivery::release::Delivery;
@@ -10,7 +11,6 @@ use breakglass::ssh::keyfile;
 use breakglass::ssh::summary::{self, TimeStatus};
 use breakglass::token::Backend;
 use breakglass::ui::Ui;
-use breakglass::Error;
 
 pub(super) fn run(
     a: MintArgs,
@@ -65,7 +65,7 @@ pub(super) fn run(
     };
     let o = mint::mint(&req, ui)?;
     for w in &o.warnings {
-        ui.note(&format!("warning: {w}"));
+        ui.warning(w);
     }
     #[cfg(feature = "wormhole")]
     let send = a.send;

@@ -27,9 +27,11 @@ mod status;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::error::Error;
 use crate::output::{self, tell};
 use crate::terminal::TerminalUi;
-use breakglass::Error;
+use breakglass::ui::Tone;
+use breakglass::Diagnostic;
 
 /// Runs the parsed command line and maps the outcome to an exit code and a message.
 pub fn main(cli: Cli) -> ExitCode {
@@ -94,11 +96,11 @@ fn report(e: &Error, json: bool) {
     if json && !output::json_printed() {
         let _ = output::json(&error_json(e));
     }
-    tell!("breakglass: {e}.");
+    output::err_marked("", Tone::Refusal, "breakglass:", &format!(" {e}."));
     tell!("{}", e.hint());
 }
 
 /// An error as the `--json` document: `{"error": {"kind", "message", "hint"}}`.
-pub(crate) fn error_json(e: &Error) -> serde_json::Value {
+pub(crate) fn error_json(e: &dyn Diagnostic) -> serde_json::Value {
     serde_json::json!({ "error": { "kind": e.kind(), "message": e.to_string(), "hint": e.hint() } })
 }

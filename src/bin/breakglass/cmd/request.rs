@@ -1,13 +1,13 @@
 //! `breakglass request`.
 
 use crate::cli::RequestArgs;
+use crate::error::Error;
 use crate::output::{self, say, tell};
 use breakglass::delivery::messages::MAX_REASON;
 use breakglass::delivery::release::Delivery;
 use breakglass::ops::request::{self, KeySource, RequestOutcome, RequestRequest};
 use breakglass::ops::sign_spec::Ask;
 use breakglass::ssh::summary::{self, TimeStatus};
-use breakglass::Error;
 
 /// The line that tells the user a hardware-bound certificate needs their own key at login.
 pub(super) const HARDWARE_NOTE: &str =

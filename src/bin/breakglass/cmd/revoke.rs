@@ -1,11 +1,11 @@
 //! `breakglass revoke`.
 
 use crate::cli::RevokeArgs;
+use crate::error::Error;
 use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::ops::revoke::{self, KrlListing, RevokeOutcome, RevokeRequest};
 use breakglass::token::Backend;
-use breakglass::Error;
 
 pub(super) fn run(
     a: RevokeArgs,

@@ -2,9 +2,9 @@
 //! so the help footer and error hints can point at them on a machine without the repository.
 
 use crate::cli::RunbookArgs;
+use crate::error::Error;
 use crate::output::say;
 use breakglass::runbooks::{self, RUNBOOKS};
-use breakglass::Error;
 
 pub(super) fn run(a: RunbookArgs) -> Result<(), Error> {
     let Some(name) = a.name else {

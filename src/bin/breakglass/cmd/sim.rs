@@ -4,11 +4,11 @@
 use zeroize::Zeroizing;
 
 use crate::cli::SimCommand;
+use crate::error::Error;
 use crate::output::{self, say};
 use crate::terminal::TerminalUi;
 use breakglass::ops::sim;
 use breakglass::token::TokenError;
-use breakglass::Error;
 
 pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), Error> {
     match c {
@@ -71,15 +71,15 @@ pub(super) fn run(c: SimCommand, json: bool, ui: &mut TerminalUi) -> Result<(), 
             say!("{}", sim::provider_path()?.display());
             Ok(())
         }
-        SimCommand::PivCard(a) => {
-            Err(sim::piv_card(a.state, &a.vpcd, a.serial, &a.firmware)?.exec())
-        }
+        SimCommand::PivCard(a) => Err(sim::piv_card(a.state, &a.vpcd, a.serial, &a.firmware)?
+            .exec()
+            .into()),
         SimCommand::Hid(a) => super::sim_hid::run(a),
     }
 }
 
 /// The new PIN: `BREAKGLASS_NEW_PIN`, else typed twice on the terminal.
-fn new_pin() -> Result<Zeroizing<String>, Error> {
+fn new_pin() -> breakglass::Result<Zeroizing<String>> {
     if let Some(v) = std::env::var_os("BREAKGLASS_NEW_PIN") {
         return Ok(Zeroizing::new(v.to_string_lossy().into_owned()));
     }
@@ -91,7 +91,7 @@ fn new_pin() -> Result<Zeroizing<String>, Error> {
         rpassword::prompt_password("Repeat the new PIN: ").map_err(|_| TokenError::PinNeeded)?,
     );
     if a != b {
-        return Err(Error::PinsDiffer);
+        return Err(breakglass::Error::PinsDiffer);
     }
     Ok(a)
 }

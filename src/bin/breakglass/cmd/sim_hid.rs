@@ -3,9 +3,13 @@
 //! script that started `breakglass sim hid` unplugs the key by sending that pid SIGTERM.
 
 use crate::cli::SimHidArgs;
+use crate::error::Error;
 use breakglass::ops::sim;
-use breakglass::Error;
 
 pub(super) fn run(a: SimHidArgs) -> Result<(), Error> {
-    Err(sim::hid(&a.uhid, a.touch_delay_ms, a.touch_timeout_ms, &a.firmware)?.exec())
+    Err(
+        sim::hid(&a.uhid, a.touch_delay_ms, a.touch_timeout_ms, &a.firmware)?
+            .exec()
+            .into(),
+    )
 }

@@ -4,10 +4,10 @@
 use std::io::IsTerminal;
 
 use crate::cli::StatusArgs;
+use crate::error::Error;
 use crate::output::{self, say};
 use breakglass::ops::status::{self, Status};
 use breakglass::ssh::summary::{self, TimeStatus};
-use breakglass::Error;
 
 pub(super) fn run(a: StatusArgs, json: bool) -> Result<(), Error> {
     if json && a.watch {

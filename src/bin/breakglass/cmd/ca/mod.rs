@@ -3,7 +3,7 @@
 mod verify;
 
 use crate::cli::CaCommand;
-use breakglass::Error;
+use crate::error::Error;
 
 pub(super) fn run(c: CaCommand, json: bool) -> Result<(), Error> {
     match c {

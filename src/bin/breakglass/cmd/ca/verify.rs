@@ -3,9 +3,9 @@
 //! exactly one document: the verdict with the report, or the error document with them.
 
 use crate::cli::CaVerifyArgs;
+use crate::error::Error;
 use crate::output::{self, say};
 use breakglass::ops::ca::verify::{self, Verification, VerifyRequest};
-use breakglass::Error;
 
 pub(super) fn run(a: CaVerifyArgs, json: bool) -> Result<(), Error> {
     let v = verify::verify(&VerifyRequest {
@@ -25,7 +25,7 @@ pub(super) fn run(a: CaVerifyArgs, json: bool) -> Result<(), Error> {
                     e.extend(d.clone());
                 }
                 output::json(&err)?;
-                return Err(e);
+                return Err(e.into());
             }
         }
         return Ok(());
@@ -35,7 +35,7 @@ pub(super) fn run(a: CaVerifyArgs, json: bool) -> Result<(), Error> {
     }
     match v.refusal {
         None => Ok(()),
-        Some(e) => Err(e),
+        Some(e) => Err(e.into()),
     }
 }
 
