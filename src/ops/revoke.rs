@@ -17,7 +17,7 @@ use ssh_key::encoding::Encode;
 use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, LineEnding, SshSig};
 
-use crate::delivery::atomic::{self, AtomicError, PlannedFile};
+use crate::delivery::atomic::{self, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
 use crate::sanitize::sanitize_bytes;
 use crate::ssh::krl::spec::{self, SpecCa, SpecKey};
