@@ -427,6 +427,21 @@ fn policy_refusals_reach_the_requester() {
         "{:?}",
         reply.0
     );
+    // A requester name (256 bytes allowed) that would make the default key id longer than sshd
+    // keeps whole: refused, and the requester is told why.
+    let reply = hostile_request(&s, &approver, &["--yes"], |key| {
+        let mut r = good_request(key);
+        r.requester = format!("{}@evil", "m".repeat(200));
+        Message::Request(r).to_bytes()
+    });
+    assert_eq!(reply.1.status.code(), Some(1), "{}", err(&reply.1));
+    let why = "characters as sshd logs it (a byte above 0x7f counts 4, a backslash 2), more than the 160 allowed so that sshd's log line keeps the certificate's serial and CA";
+    assert!(err(&reply.1).contains(why), "{}", err(&reply.1));
+    assert!(
+        matches!(&reply.0, Some(Message::Refusal(r)) if r.starts_with("the default key id is ") && r.ends_with(why)),
+        "{:?}",
+        reply.0
+    );
 }
 
 fn good_request(key: &str) -> messages::Request {
