@@ -322,15 +322,13 @@ fn a_main_config_that_sets_the_keyword_before_its_include_or_never_includes_is_r
     assert_eq!(snapshot(&h.etc), snap, "files changed");
 }
 
-#[test]
-fn the_plan_shows_what_was_read_merged_and_would_be_written() {
-    let w = World::new();
-    two_cas(&w);
-    let h = Host::new(&w);
+/// Two CAs in the world, and a host that already has an (empty) KRL and a principals file for
+/// alice, both named in its sshd settings: what the plan must read and merge.
+fn host_with_krl_and_principals(w: &World) -> Host {
+    two_cas(w);
+    let h = Host::new(w);
     let e = h.etc_str();
-    // The host also has a KRL already and a principals file for the user.
-    let krl = h.etc.join("revoked.krl");
-    fs::write(&krl, "").unwrap();
+    fs::write(h.etc.join("revoked.krl"), "").unwrap();
     let pdir = h.etc.join("principals");
     fs::create_dir(&pdir).unwrap();
     fs::write(pdir.join("alice"), "alice\nfrom=\"10.0.0.0/8\" oncall\n").unwrap();
@@ -340,6 +338,14 @@ fn the_plan_shows_what_was_read_merged_and_would_be_written() {
         format!("{cfg}RevokedKeys {e}/revoked.krl\nAuthorizedPrincipalsFile {e}/principals/%u\n"),
     )
     .unwrap();
+    h
+}
+
+#[test]
+fn the_plan_shows_what_was_read_merged_and_would_be_written() {
+    let w = World::new();
+    let h = host_with_krl_and_principals(&w);
+    let e = h.etc_str();
     let snap = snapshot(&h.etc);
     let o = w.run(&[
         "host-config",
@@ -447,19 +453,8 @@ fn file_of<'a>(doc: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value 
 #[test]
 fn json_plan_is_one_document_with_the_cas_what_was_merged_and_the_files() {
     let w = World::new();
-    two_cas(&w);
-    let h = Host::new(&w);
+    let h = host_with_krl_and_principals(&w);
     let e = h.etc_str();
-    fs::write(h.etc.join("revoked.krl"), "").unwrap();
-    let pdir = h.etc.join("principals");
-    fs::create_dir(&pdir).unwrap();
-    fs::write(pdir.join("alice"), "alice\nfrom=\"10.0.0.0/8\" oncall\n").unwrap();
-    let cfg = fs::read_to_string(&h.config).unwrap();
-    fs::write(
-        &h.config,
-        format!("{cfg}RevokedKeys {e}/revoked.krl\nAuthorizedPrincipalsFile {e}/principals/%u\n"),
-    )
-    .unwrap();
     let snap = snapshot(&h.etc);
     let o = w.run(&[
         "--json",
