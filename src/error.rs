@@ -430,6 +430,10 @@ pub enum Error {
         expected: PathBuf,
     },
 
+    /// `ca attest` on a FIDO2 CA: a FIDO2 key attests a credential only when it makes it.
+    #[error("{} is a FIDO2 CA: a FIDO2 key attests a credential only when it creates it, so its attestation cannot be made again", .0.display())]
+    AttestOnlyAtEnrolment(PathBuf),
+
     /// `request`: the approver refused to sign (policy, or declined); the reason is theirs.
     #[error("the approver refused the request: {0}")]
     RequestRefused(String),
@@ -544,6 +548,7 @@ impl Diagnostic for Error {
             Error::HostConfig(h) => h.hint(),
             Error::Kit(k) => k.hint(),
             Error::Attestation { error, .. } => error.hint(),
+            Error::AttestOnlyAtEnrolment(_) => "Its attestation is the CA.attest init-ca wrote beside it; if that is lost, only a new CA (`breakglass init-ca`, then roll it out) can be proven again.".into(),
             Error::AttestationMissing { .. } => "Pass it with --attestation FILE (an ssh-keygen -O write-attestation file also needs --challenge FILE); init-ca writes it as CA.attest beside CA.pub.".into(),
             Error::Krl { error, .. } => error.hint(),
             Error::RequestRefused(_) => "Ask the approver why; if -n or -V was the problem, run breakglass request again with what they will sign.".into(),
@@ -620,6 +625,7 @@ impl Diagnostic for Error {
             | Error::RequestWidened(_)
             | Error::RequestDeclined
             | Error::AttestationMissing { .. }
+            | Error::AttestOnlyAtEnrolment(_)
             | Error::PeerFailed(_) => FAILURE,
             Error::Token(e) => e.exit_code(),
             Error::Atomic(e) => e.exit_code(),
@@ -697,6 +703,7 @@ impl Diagnostic for Error {
             Error::Kit(k) => k.kind(),
             Error::Attestation { error, .. } => error.kind(),
             Error::AttestationMissing { .. } => "attestation-missing",
+            Error::AttestOnlyAtEnrolment(_) => "attest-only-at-enrolment",
             Error::Krl { error, .. } => error.kind(),
             Error::RequestRefused(_) => "request-refused",
             Error::ReplyRefused(_) => "reply-refused",

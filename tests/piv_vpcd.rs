@@ -339,6 +339,13 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
         "{}",
         err(&o)
     );
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("  attestation: pivca.attest (PIV, breakglass test (not a built-in vendor root): YubiKey"),
+        "{said}"
+    );
+    assert!(said.contains("firmware 5.4.3 (from"), "{said}");
+    assert!(said.contains("serial 7654321)"), "{said}");
     let ca = std::fs::read_to_string(work.join("pivca.pub")).unwrap();
     assert!(ca.starts_with("ecdsa-sha2-nistp256 "), "{ca}");
     assert!(ca.contains("YubiKey 7654321 slot 82"), "{ca}");
@@ -390,6 +397,71 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     ] {
         assert!(out.contains(want), "{want:?} in\n{out}");
     }
+    // init-ca kept that attestation as pivca.attest (0644, beside pivca.pub): `ca verify`
+    // reads it by default. `ca attest` makes it again, never over it without --force.
+    assert_eq!(mode_of(&work.join("pivca.attest")), 0o644);
+    let o = breakglass(
+        &w,
+        &[
+            "ca",
+            "verify",
+            "pivca.pub",
+            "--roots",
+            roots,
+            "--min-firmware",
+            "none",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    eprintln!("{out}");
+    assert!(
+        out.contains("pivca.attest: VALID attestation of the CA pivca.pub"),
+        "{out}"
+    );
+    assert!(out.contains("PIV, breakglass CA.attest"), "{out}");
+    assert!(out.contains("serial          7654321"), "{out}");
+    let o = breakglass(&w, &["ca", "verify", "pivca.pub"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("which is not a trusted root"),
+        "{}",
+        err(&o)
+    );
+    let first = std::fs::read(work.join("pivca.attest")).unwrap();
+    let o = breakglass(&w, &["ca", "attest", "pivca.pub"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("pivca.attest already exists"),
+        "{}",
+        err(&o)
+    );
+    let o = breakglass(&w, &["ca", "attest", "pivca.pub", "--force"], None);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .starts_with("Wrote pivca.attest for pivca.pub (YubiKey 7654321 PIV slot 82)\n  PIV, breakglass test (not a built-in vendor root): YubiKey"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let again = std::fs::read(work.join("pivca.attest")).unwrap();
+    assert_ne!(first, again, "a new slot certificate (random serial)");
+    let o = breakglass(
+        &w,
+        &[
+            "ca",
+            "verify",
+            "pivca.pub",
+            "--roots",
+            roots,
+            "--min-firmware",
+            "none",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+
     // Never over an occupied slot without --force.
     let o = breakglass(
         &w,

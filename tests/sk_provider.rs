@@ -387,3 +387,85 @@ fn a_certificate_whose_ca_signature_lacks_the_touch_flag_fails_inspect() {
         err(&o)
     );
 }
+
+#[test]
+fn ssh_keygen_writes_an_attestation_of_the_sim_that_ca_verify_accepts_only_with_its_root() {
+    let w = World::new();
+    let lib = provider();
+    std::fs::write(w.path("challenge"), b"a challenge kept by the operator").unwrap();
+    let o = openssh(
+        &w,
+        "ssh-keygen",
+        &[
+            "-t",
+            "ecdsa-sk",
+            "-O",
+            "resident",
+            "-O",
+            "challenge=challenge",
+            "-O",
+            "write-attestation=osca.att",
+            "-f",
+            "osca",
+            "-N",
+            "",
+            "-w",
+            lib.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // libfido2's shape: the attestation certificate, and authData as a CBOR byte string.
+    let att = std::fs::read(w.path("osca.att")).unwrap();
+    assert_eq!(&att[4..21], b"ssh-sk-attest-v01");
+    let ssh = breakglass::attest::SshSkAttestation::decode(&att).unwrap();
+    assert!(!ssh.certificate.is_empty(), "no attestation certificate");
+    let root = w.sim.join("attestation-root.pem");
+    let root = root.to_str().unwrap();
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "ca",
+            "verify",
+            "osca.pub",
+            "--attestation",
+            "osca.att",
+            "--challenge",
+            "challenge",
+        ];
+        a.extend_from_slice(extra);
+        w.run(&a)
+    };
+    let o = verify(&["--roots", root, "--min-firmware", "none"]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains("VALID attestation of the CA osca.pub"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        out(&o).contains("breakglass simulated key (SIMULATED)"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        out(&o).contains("ssh-keygen attestation (ssh-sk-attest-v01)"),
+        "{}",
+        out(&o)
+    );
+    // Never under the default (Yubico) roots, and never with another challenge.
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("which is not a trusted root"),
+        "{}",
+        err(&o)
+    );
+    std::fs::write(w.path("challenge"), b"A challenge kept by the operator").unwrap();
+    let o = verify(&["--roots", root, "--min-firmware", "none"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("does not verify with this challenge"),
+        "{}",
+        err(&o)
+    );
+}

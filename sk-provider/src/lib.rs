@@ -12,6 +12,7 @@ use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+use breakglass::attest::ssh_sk::cbor_wrap;
 use breakglass::ssh::sk;
 use breakglass::token::ctap::{Authenticator, GetAssertion, MakeCredential, Pin};
 use breakglass::token::sim::SimToken;
@@ -264,10 +265,19 @@ pub unsafe extern "C" fn sk_enroll(
             (*resp).public_key_len = 65;
             (*resp).key_handle = c_bytes(&att.credential_id)?;
             (*resp).key_handle_len = att.credential_id.len();
+            // As sk-usbhid hands libfido2's answer on (ATTESTATION.md §2): the attestation
+            // certificate (x5c[0]; none for self attestation), the signature, and the
+            // authenticator data as a CBOR byte string, which ssh-keygen -O write-attestation
+            // copies into its ssh-sk-attest-v01 file.
+            if let Some(cert) = made.x5c.first() {
+                (*resp).attestation_cert = c_bytes(cert)?;
+                (*resp).attestation_cert_len = cert.len();
+            }
             (*resp).signature = c_bytes(&made.att_sig)?;
             (*resp).signature_len = made.att_sig.len();
-            (*resp).authdata = c_bytes(&made.auth_data)?;
-            (*resp).authdata_len = made.auth_data.len();
+            let authdata = cbor_wrap(&made.auth_data);
+            (*resp).authdata = c_bytes(&authdata)?;
+            (*resp).authdata_len = authdata.len();
             Some(())
         })();
         if filled.is_none() {

@@ -19,10 +19,12 @@
 //! tests and with the `test-support` feature, so a release binary carries no test keys.
 
 mod aaguid;
+pub mod capture;
 mod chain;
 pub mod container;
 mod error;
 mod firmware;
+pub mod issue;
 mod packed;
 mod piv;
 mod policy;

@@ -18,23 +18,14 @@
 //! - test root → a PIV f9 certificate (CA, pathlen 0) → slot attestation certificates made at
 //!   run time by [`TestF9::attest_slot`], as a YubiKey's INS F9 makes them (§3.2).
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use der::asn1::{BitString, GeneralizedTime, ObjectIdentifier, OctetString};
+use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
-use p256::ecdsa::{DerSignature, SigningKey};
+use p256::ecdsa::SigningKey;
 use p256::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
-use x509_cert::builder::profile::BuilderProfile;
-use x509_cert::builder::{Builder, CertificateBuilder};
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
-use x509_cert::ext::Extension;
 use x509_cert::name::Name;
-use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::{Time, Validity};
-use x509_cert::{Certificate, TbsCertificate};
+use x509_cert::time::Validity;
+use x509_cert::Certificate;
 
 use super::policy::FirmwareVersion;
 use super::roots::TrustStore;
@@ -64,130 +55,13 @@ const TEST_FIDO_CA_KEY: &str =
 const FIDO_BATCH_KEY: &str = include_str!("../../tests/fixtures/attest/keys/fido-batch.key.pem");
 const TEST_F9_KEY: &str = include_str!("../../tests/fixtures/attest/keys/piv-f9.key.pem");
 
-const OID_FIDO_AAGUID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.45724.1.1.4");
-const OID_FIDO_FIRMWARE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.41482.13.1");
 const OID_PIV_FIRMWARE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.41482.3.3");
 const OID_PIV_SERIAL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.41482.3.7");
 const OID_PIV_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.41482.3.8");
 const OID_PIV_FORM_FACTOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.41482.3.9");
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const CURVE_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const CURVE_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
-/// The test PKI's validity: 2025-01-01 to 9999-12-31 (as Yubico's 2024 PKI).
-pub fn validity() -> Result<Validity, String> {
-    let from = GeneralizedTime::from_unix_duration(Duration::from_secs(1_735_689_600))
-        .map_err(|e| e.to_string())?;
-    let to = GeneralizedTime::from_unix_duration(Duration::from_secs(253_402_300_799))
-        .map_err(|e| e.to_string())?;
-    Ok(Validity::new(
-        Time::GeneralTime(from),
-        Time::GeneralTime(to),
-    ))
-}
-
-/// A profile that writes exactly the issuer, subject and extensions it is given.
-struct Exact {
-    issuer: Name,
-    subject: Name,
-    extensions: Vec<Extension>,
-}
-
-impl BuilderProfile for Exact {
-    fn get_issuer(&self, _subject: &Name) -> Name {
-        self.issuer.clone()
-    }
-    fn get_subject(&self) -> Name {
-        self.subject.clone()
-    }
-    fn build_extensions(
-        &self,
-        _spk: SubjectPublicKeyInfoRef<'_>,
-        _issuer_spk: SubjectPublicKeyInfoRef<'_>,
-        _tbs: &TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<Extension>> {
-        Ok(self.extensions.clone())
-    }
-}
-
-/// A distinguished name from its string form (`CN=…,O=…`).
-pub fn name(s: &str) -> Result<Name, String> {
-    Name::from_str(s).map_err(|e| format!("{s}: {e}"))
-}
-
-/// An X.509 extension with `value` as its extnValue content.
-pub fn ext(oid: ObjectIdentifier, critical: bool, value: Vec<u8>) -> Result<Extension, String> {
-    Ok(Extension {
-        extn_id: oid,
-        critical,
-        extn_value: OctetString::new(value).map_err(|e| e.to_string())?,
-    })
-}
-
-fn ca_extensions(path_len: u8) -> Result<Vec<Extension>, String> {
-    let bc = BasicConstraints {
-        ca: true,
-        path_len_constraint: Some(path_len),
-    };
-    let ku = KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign);
-    Ok(vec![
-        ext(
-            ObjectIdentifier::new_unwrap("2.5.29.19"),
-            true,
-            bc.to_der().map_err(|e| e.to_string())?,
-        )?,
-        ext(
-            ObjectIdentifier::new_unwrap("2.5.29.15"),
-            true,
-            ku.to_der().map_err(|e| e.to_string())?,
-        )?,
-    ])
-}
-
-/// A SubjectPublicKeyInfo for a SEC1 uncompressed P-256 or P-384 point.
-pub fn ec_spki(sec1: &[u8]) -> Result<SubjectPublicKeyInfoOwned, String> {
-    let curve = match sec1.len() {
-        65 if p256::PublicKey::from_sec1_bytes(sec1).is_ok() => CURVE_P256,
-        97 if p384::PublicKey::from_sec1_bytes(sec1).is_ok() => CURVE_P384,
-        _ => return Err("the public key is not an uncompressed P-256 or P-384 point".into()),
-    };
-    Ok(SubjectPublicKeyInfoOwned {
-        algorithm: AlgorithmIdentifierOwned {
-            oid: EC_PUBLIC_KEY,
-            parameters: Some(der::Any::from(&curve)),
-        },
-        subject_public_key: BitString::from_bytes(sec1).map_err(|e| e.to_string())?,
-    })
-}
-
-/// The SEC1 uncompressed point of a key.
-pub fn sec1(key: &SigningKey) -> Vec<u8> {
-    key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
-}
-
-/// Builds and signs (deterministic ECDSA, RFC 6979) one certificate; returns its DER.
-pub fn issue(
-    signer: &SigningKey,
-    issuer: Name,
-    subject: Name,
-    serial: &[u8],
-    validity: Validity,
-    spki: SubjectPublicKeyInfoOwned,
-    extensions: Vec<Extension>,
-) -> Result<Vec<u8>, String> {
-    let profile = Exact {
-        issuer,
-        subject,
-        extensions,
-    };
-    let serial = SerialNumber::new(serial).map_err(|e| e.to_string())?;
-    let builder =
-        CertificateBuilder::new(profile, serial, validity, spki).map_err(|e| e.to_string())?;
-    let cert: Certificate = builder
-        .build::<_, DerSignature>(signer)
-        .map_err(|e| e.to_string())?;
-    cert.to_der().map_err(|e| e.to_string())
-}
+use super::issue::ca_extensions;
+pub use super::issue::{ec_spki, ext, issue, name, sec1, validity};
 
 /// A P-256 signing key from PKCS#8 PEM.
 pub fn key(pem: &str) -> Result<SigningKey, String> {
@@ -252,25 +126,7 @@ impl FidoBatch {
         firmware: Option<FirmwareVersion>,
         ca: bool,
     ) -> Result<Vec<u8>, String> {
-        let mut extensions = vec![ext(OID_FIDO_AAGUID, false, {
-            let mut v = vec![0x04, 0x10];
-            v.extend_from_slice(aaguid);
-            v
-        })?];
-        if let Some(fw) = firmware {
-            let mut v = vec![0x04, 0x03];
-            v.extend_from_slice(&fw.to_bytes());
-            extensions.push(ext(OID_FIDO_FIRMWARE, false, v)?);
-        }
-        let bc = BasicConstraints {
-            ca,
-            path_len_constraint: None,
-        };
-        extensions.push(ext(
-            ObjectIdentifier::new_unwrap("2.5.29.19"),
-            true,
-            bc.to_der().map_err(|e| e.to_string())?,
-        )?);
+        let extensions = super::issue::fido_leaf_extensions(aaguid, firmware, ca)?;
         let mut h = Sha256::new();
         h.update(aaguid);
         h.update(firmware.map_or([0xff; 3], FirmwareVersion::to_bytes));
@@ -422,10 +278,7 @@ pub fn build_fixture_certificates(
         ec_spki(&sec1(f9_key))?,
         ca_extensions(0)?,
     )?;
-    let pem = |der: &[u8]| {
-        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der)
-            .map_err(|e| e.to_string())
-    };
+    let pem = super::issue::pem;
     Ok([pem(&root)?, pem(&fido_ca)?, pem(&f9)?])
 }
 

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use ssh_key::{HashAlg, PublicKey};
 
+use crate::attest::capture::{self, Captured};
 use crate::delivery::atomic::{self, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
+use crate::ops::ca::verify::attestation_path_for;
 use crate::sanitize::is_dangerous;
 use crate::ssh::keyfile;
-use crate::token::{self, BackendChoice, EnrollRequest};
+use crate::token::{self, BackendChoice, Birth, EnrollRequest};
 use crate::ui::Ui;
 use crate::{Error, Result};
 
@@ -46,6 +48,18 @@ pub struct InitCaOutcome {
     pub key_file: PathBuf,
     /// Public key file.
     pub pub_file: PathBuf,
+    /// The attestation written beside it (`CA.attest` for `CA.pub`), when the key attested the
+    /// CA at its birth.
+    pub attestation_file: Option<PathBuf>,
+    /// What that attestation says (checked against the new key; the chain tried against the
+    /// built-in vendor roots).
+    pub attestation: Option<Captured>,
+    /// Why there is no attestation, when there is none: hosts cannot then tell this CA from a
+    /// key made in software.
+    pub no_attestation: Option<String>,
+    /// The command that checks the attestation (with the simulated key's own root and no
+    /// firmware floor for a simulated CA: it has no firmware).
+    pub verify_command: Option<String>,
     /// CA fingerprint.
     pub fingerprint: String,
     /// CA public key line.
@@ -64,11 +78,28 @@ pub struct InitCaOutcome {
     pub counter: Option<u64>,
 }
 
-/// Creates the CA on the token and writes `FILE` and `FILE.pub` atomically; the audit entry
-/// records the outcome either way.
+impl InitCaOutcome {
+    /// The attestation for the audit log and the setup record: what it says, or `none` and why.
+    pub fn attestation_line(&self) -> String {
+        match (
+            &self.attestation_file,
+            &self.attestation,
+            &self.no_attestation,
+        ) {
+            (Some(f), Some(c), _) => format!("{} ({})", f.display(), c.summary()),
+            (_, _, Some(why)) => format!("none ({why})"),
+            _ => "none".into(),
+        }
+    }
+}
+
+/// Creates the CA on the token and writes `FILE`, `FILE.pub` and, when the key attested the CA,
+/// `FILE.attest` atomically (all or none); the audit entry records the outcome either way,
+/// with what the attestation says or "none".
 pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
     let pub_file = PathBuf::from(format!("{}.pub", req.file.display()));
-    atomic::preflight(&[&req.file, &pub_file], req.force)?;
+    let attest_file = attestation_path_for(&pub_file);
+    atomic::preflight(&[&req.file, &pub_file, &attest_file], req.force)?;
     if let Some(c) = &req.comment {
         if c.chars().any(is_dangerous) {
             return Err(Error::ControlCharacters { what: "-C" });
@@ -88,7 +119,12 @@ pub fn init_ca(req: &InitCaRequest, ui: &mut dyn Ui) -> Result<InitCaOutcome> {
         Ok(o) => {
             entry.ca_fingerprint = Some(o.fingerprint.clone());
             entry.counter = o.counter;
-            entry.detail = Some(format!("{} on {}", o.pub_file.display(), o.token));
+            entry.detail = Some(format!(
+                "{} on {}; attestation: {}",
+                o.pub_file.display(),
+                o.token,
+                o.attestation_line()
+            ));
         }
         Err(e) => entry.result = format!("failed: {}", e.kind()),
     }
@@ -117,17 +153,50 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
     let public = PublicKey::new(new.public.clone(), comment.as_str());
     let pub_line = keyfile::public_line(&public)?;
     let handle = new.handle.file_text(&comment)?;
-    atomic::write_all(
-        &[
-            PlannedFile::private(&req.file, handle.as_bytes().to_vec()),
-            PlannedFile::public(pub_file, pub_line.as_bytes().to_vec()),
-        ],
-        req.force,
-    )?;
+    let attest_file = attestation_path_for(pub_file);
+    let (attestation, no_attestation, attest_bytes) = match &new.attestation {
+        Birth::Attested(container) => {
+            // A key whose attestation does not hold for the key it just made is not trusted
+            // with the CA (libfido2 refuses such an enrolment too).
+            let captured = capture::inspect(&public, container).map_err(|e| {
+                token::TokenError::BadAnswer(format!(
+                    "its attestation of the new CA does not hold: {e}"
+                ))
+            })?;
+            (Some(captured), None, Some(container.encode()))
+        }
+        Birth::Unattested(why) => (None, Some(why.clone()), None),
+    };
+    let mut files = vec![
+        PlannedFile::private(&req.file, handle.as_bytes().to_vec()),
+        PlannedFile::public(pub_file, pub_line.as_bytes().to_vec()),
+    ];
+    if let Some(bytes) = attest_bytes {
+        files.push(PlannedFile::public(&attest_file, bytes));
+    }
+    atomic::write_all(&files, req.force)?;
+    if no_attestation.is_some() {
+        // --force replaced a CA: its attestation must not stay beside the new CA.
+        match std::fs::remove_file(&attest_file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::BadFile {
+                    path: attest_file,
+                    reason: format!("is the old CA's attestation and cannot be removed ({e})"),
+                })
+            }
+            _ => {}
+        }
+    }
     let counter = new.counter;
     Ok(InitCaOutcome {
         key_file: req.file.clone(),
         pub_file: pub_file.to_path_buf(),
+        attestation_file: attestation.as_ref().map(|_| attest_file.clone()),
+        verify_command: attestation
+            .as_ref()
+            .map(|_| verify_command(pub_file, simulated)),
+        attestation,
+        no_attestation,
         fingerprint: new.public.fingerprint(HashAlg::Sha256).to_string(),
         public_key: pub_line.trim_end().to_string(),
         token: new.token,
@@ -139,4 +208,15 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
         ),
         counter,
     })
+}
+
+/// `breakglass ca verify CA.pub`, with the simulated key's root for a simulated CA.
+fn verify_command(pub_file: &Path, simulated: bool) -> String {
+    let word = |p: &Path| crate::shell::word(&p.display().to_string());
+    let mut c = format!("breakglass ca verify {}", word(pub_file));
+    if simulated {
+        let root = token::sim::attestation_root_path(&crate::paths::sim_dir());
+        c.push_str(&format!(" --roots {} --min-firmware none", word(&root)));
+    }
+    c
 }

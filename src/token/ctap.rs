@@ -24,15 +24,19 @@ pub struct MakeCredential {
     pub cred_protect: u8,
 }
 
-/// What makeCredential returns (packed attestation).
+/// What makeCredential returns: the authenticator data and the attestation statement.
 #[derive(Debug, Clone)]
 pub struct MadeCredential {
     /// authenticatorData with attested credential data.
     pub auth_data: Vec<u8>,
     /// Attestation format, `packed` or `none`.
     pub fmt: String,
-    /// Attestation signature (DER), empty for `none`.
+    /// attStmt.sig: the attestation signature (DER) over `authData ‖ clientDataHash`, empty for
+    /// `none`.
     pub att_sig: Vec<u8>,
+    /// attStmt.x5c: the attestation certificate first (DER); empty for self attestation
+    /// (`sig` by the new credential's own key) and for `none`.
+    pub x5c: Vec<Vec<u8>>,
 }
 
 /// authenticatorGetAssertion.

@@ -140,6 +140,15 @@ impl CaHandle {
     }
 }
 
+/// What a token said about where a new CA was born.
+#[derive(Debug, Clone)]
+pub enum Birth {
+    /// The key attested the new CA key: the evidence `init-ca` checks and keeps as `CA.attest`.
+    Attested(crate::attest::Container),
+    /// It gave no attestation worth keeping; why, for the user and the audit log.
+    Unattested(String),
+}
+
 /// A CA just created on a token.
 #[derive(Debug, Clone)]
 pub struct NewCa {
@@ -155,6 +164,8 @@ pub struct NewCa {
     pub replaced: Option<String>,
     /// The key's signature counter after the enrolment (FIDO2 and the simulator).
     pub counter: Option<u64>,
+    /// The attestation captured at enrolment.
+    pub attestation: Birth,
 }
 
 /// A security key (or the simulated one) that can hold an SSH CA.
@@ -224,6 +235,28 @@ fn piv_serial(device: Option<&str>) -> Result<Option<u32>> {
                 .map_err(|_| Error::DeviceNotSerial(d.to_string()))
         })
         .transpose()
+}
+
+/// The attestation of the PIV CA `expected` (in `ca_file`), made again by its YubiKey
+/// (`--device` SERIAL when several): serial, slot and the evidence for `CA.attest`.
+#[cfg(feature = "piv")]
+pub fn attest_piv(
+    expected: &PublicKey,
+    ca_file: &Path,
+    device: Option<&str>,
+) -> Result<(u32, u8, crate::attest::Container)> {
+    piv_ca::attest(expected, ca_file, piv_serial(device)?)
+}
+
+/// Without the `piv` feature there is no YubiKey to ask.
+#[cfg(not(feature = "piv"))]
+pub fn attest_piv(
+    _expected: &PublicKey,
+    _ca_file: &Path,
+    device: Option<&str>,
+) -> Result<(u32, u8, crate::attest::Container)> {
+    piv_serial(device)?;
+    Err(TokenError::BackendUnavailable("piv".into()).into())
 }
 
 #[cfg(feature = "piv")]

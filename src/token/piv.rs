@@ -284,6 +284,57 @@ pub fn generate(
     })
 }
 
+/// The slot's attestation (ATTESTATION.md §3.1): the certificate INS F9 makes for the key in
+/// `slot`, and the device's f9 certificate (object 5FFF01, tag 70 of its answer), both DER as
+/// the card sent them. A YubiKey refuses F9 for an imported key: that refusal is the error.
+pub fn attest(serial: Option<u32>, slot: u8) -> Result<(Vec<u8>, Vec<u8>), PivError> {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let id = slot_id(slot)?;
+    let mut yk = open(serial)?;
+    // yubikey 0.9.0-rc.0 indexes the answer's first byte: an empty success must not panic.
+    let slot_cert = catch_unwind(AssertUnwindSafe(|| piv::attest(&mut yk, id)))
+        .map_err(|_| PivError::Other("the YubiKey answered ATTEST with nothing".into()))?
+        .map_err(|e| match e {
+            yubikey::Error::NotSupported => PivError::Other(
+                "this YubiKey cannot attest PIV keys (ATTEST needs firmware 4.3 or later)".into(),
+            ),
+            yubikey::Error::GenericError => PivError::Other(format!(
+                "the YubiKey refused to attest slot {slot:02x} (a key imported into the slot cannot be attested)"
+            )),
+            e => map_err(e),
+        })?
+        .to_vec();
+    let object = yk.fetch_object(0x005f_ff01).map_err(|e| match e {
+        yubikey::Error::NotFound => {
+            PivError::Other("the YubiKey holds no attestation (f9) certificate".into())
+        }
+        e => map_err(e),
+    })?;
+    let f9 = cert_in_object(&object).ok_or_else(|| {
+        PivError::Other("the YubiKey's attestation (f9) certificate object is malformed".into())
+    })?;
+    Ok((slot_cert, f9))
+}
+
+/// The value of tag 70 (the certificate) in a PIV certificate object's content.
+fn cert_in_object(object: &[u8]) -> Option<Vec<u8>> {
+    let (&tag, rest) = object.split_first()?;
+    if tag != 0x70 {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = match first {
+        n @ 0..=0x7f => (usize::from(n), rest),
+        0x81 => (usize::from(*rest.first()?), rest.get(1..)?),
+        0x82 => (
+            usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])),
+            rest.get(2..)?,
+        ),
+        _ => return None,
+    };
+    rest.get(..len).map(<[u8]>::to_vec)
+}
+
 /// Signs a SHA-256 digest with the key in `slot`; returns the DER ECDSA signature, checked
 /// against the slot's public key before it is returned.
 pub fn sign_digest(

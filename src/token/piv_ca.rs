@@ -11,8 +11,9 @@ use super::listing::{Inventory, ListedCa, ListedKey};
 use super::piv::{self, PivError};
 use super::piv_slot;
 use super::select::Backend;
-use super::{CaHandle, CaSource, EnrollRequest, NewCa, Token};
+use super::{Birth, CaHandle, CaSource, EnrollRequest, NewCa, Token};
 use super::{CaSigner, TokenError};
+use crate::attest::{Container, PivEvidence};
 use crate::ui::{PinPrompt, Ui};
 use crate::{ssh::sk, Error, Result};
 
@@ -127,6 +128,33 @@ pub fn find(expected: &PublicKey, reference: Option<&PivReference>) -> Result<(u
     .into())
 }
 
+/// Asks the YubiKey holding the PIV CA `expected` to attest its slot (the reference file beside
+/// `ca_file`, or `serial`, narrows the search): serial, slot and the evidence for `CA.attest`.
+pub fn attest(
+    expected: &PublicKey,
+    ca_file: &std::path::Path,
+    serial: Option<u32>,
+) -> Result<(u32, u8, Container)> {
+    let mut reference = PivReference::beside(ca_file);
+    if let Some(serial) = serial {
+        reference = Some(PivReference {
+            serial,
+            slot: reference.map(|r| r.slot).unwrap_or(piv_slot::DEFAULT),
+        });
+    }
+    let (serial, slot) = find(expected, reference.as_ref())?;
+    let (slot_certificate, f9_certificate) = piv::attest(Some(serial), slot).map_err(piv_err)?;
+    Ok((
+        serial,
+        slot,
+        Container::Piv(PivEvidence {
+            slot,
+            slot_certificate,
+            f9_certificate,
+        }),
+    ))
+}
+
 /// A CA signer over a YubiKey PIV slot.
 pub struct PivCaSigner {
     serial: u32,
@@ -215,6 +243,16 @@ impl Token for PivToken {
             return Err(Error::FidoOnlyOptions);
         }
         let ca = generate(self.serial, req.slot, req.force, ui)?;
+        let attestation = match piv::attest(Some(ca.serial), ca.slot) {
+            Ok((slot_certificate, f9_certificate)) => {
+                Birth::Attested(Container::Piv(PivEvidence {
+                    slot: ca.slot,
+                    slot_certificate,
+                    f9_certificate,
+                }))
+            }
+            Err(e) => Birth::Unattested(e.to_string()),
+        };
         Ok(NewCa {
             public: public_key(&ca.point, "")?.key_data().clone(),
             handle: CaHandle::Piv(PivReference {
@@ -228,6 +266,7 @@ impl Token for PivToken {
             token: format!("YubiKey {} PIV slot {:02x}", ca.serial, ca.slot),
             replaced: None,
             counter: None,
+            attestation,
         })
     }
 

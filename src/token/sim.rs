@@ -14,7 +14,6 @@
 
 use std::path::{Path, PathBuf};
 
-use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature as P256Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -27,7 +26,10 @@ use super::ctap::{
 use super::{sim_counter, TokenError};
 use crate::{hex, ssh::sk};
 
+mod attestation;
 mod state;
+
+pub use attestation::{root_path as attestation_root_path, ROOT_FILE as ATTESTATION_ROOT_FILE};
 
 /// The most resident credentials the simulated key stores (a YubiKey 5 before 5.7 holds 25).
 pub const MAX_RESIDENT: usize = 25;
@@ -126,6 +128,9 @@ struct State {
     /// Wrong PINs in a row in this "power session"; 3 blocks PIN use until re-plugged.
     consecutive_wrong: u8,
     credentials: Vec<Credential>,
+    /// The key's attestation (batch key and certificates), made when it first attests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attestation: Option<attestation::SimAttestation>,
 }
 
 /// A summary of the simulated key for `breakglass sim status`.
@@ -250,6 +255,7 @@ impl SimToken {
             pin: None,
             consecutive_wrong: 0,
             credentials: Vec::new(),
+            attestation: None,
         }
     }
 
@@ -518,8 +524,8 @@ impl SimToken {
         v: Verification<'_>,
     ) -> Result<MadeCredential, TokenError> {
         let touch = self.user_presence();
-
-        self.with_lock(|st| {
+        let dir = self.dir.clone();
+        let made = self.with_lock(|st| {
             let mut flags = sk::FLAG_AT;
             if req.cred_protect > 0 {
                 flags |= sk::FLAG_ED;
@@ -557,9 +563,14 @@ impl SimToken {
                 auth_data.extend_from_slice(b"credProtect");
                 auth_data.push(req.cred_protect.min(23));
             }
-            let mut signed = auth_data.clone();
-            signed.extend_from_slice(&req.client_data_hash);
-            let sig: P256Signature = key.sign(&signed);
+            // Basic attestation by the key's own batch key (attestation.rs), as a YubiKey.
+            if st.attestation.is_none() {
+                st.attestation = Some(attestation::SimAttestation::generate(&dir, &st.serial)?);
+            }
+            let (att_sig, x5c) = match &st.attestation {
+                Some(a) => a.sign(&dir, &auth_data, &req.client_data_hash)?,
+                None => return Err(state_err(&dir, "it has no attestation key")),
+            };
             {
                 let cred = Credential {
                     rp_id: req.rp_id.clone(),
@@ -579,9 +590,14 @@ impl SimToken {
             Ok(MadeCredential {
                 auth_data,
                 fmt: "packed".into(),
-                att_sig: sig.to_der().as_bytes().to_vec(),
+                att_sig,
+                x5c,
             })
-        })
+        })?;
+        if let Some(a) = &self.state.attestation {
+            a.publish_root(&self.dir)?;
+        }
+        Ok(made)
     }
 
     /// getAssertion with any [`Verification`].
@@ -751,6 +767,7 @@ mod tests {
 
     #[test]
     fn signing_from_the_scalar_is_signing_key_sign() {
+        use p256::ecdsa::signature::Signer;
         let (key, bytes) = new_signing_key();
         let d = p256::NonZeroScalar::try_from(bytes.as_slice()).unwrap();
         for msg in [&b""[..], b"authData||clientDataHash", &[0xffu8; 200][..]] {

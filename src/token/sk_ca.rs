@@ -8,6 +8,7 @@ use ssh_key::{PublicKey, Signature};
 
 use super::ctap::{Authenticator, GetAssertion, MakeCredential, Pin, ResidentCredential};
 use super::{CaSigner, TokenError};
+use crate::attest::{Container, FidoEvidence};
 use crate::ssh::sk::{self, FidoError};
 use crate::ui::{PinPrompt, Ui};
 use crate::{Error, Result};
@@ -190,6 +191,8 @@ pub struct Enrolled {
     pub replaced: Option<String>,
     /// The key's signature counter in the attestation.
     pub counter: u32,
+    /// The makeCredential attestation statement, with the challenge it was made over.
+    pub attestation: super::Birth,
 }
 
 /// Creates the resident CA like `ssh-keygen -t ecdsa-sk -O resident [-O verify-required]`.
@@ -251,15 +254,31 @@ pub fn enroll(
         return Err(Error::NoUserPresence { flags: ad.flags });
     }
     let att = ad.attested.ok_or_else(|| bad(FidoError::Truncated))?;
-    if made.fmt == "packed" {
-        sk::verify_self_attestation(
-            &made.auth_data,
-            &req.client_data_hash,
-            &made.att_sig,
-            &att.public_point,
-        )
-        .map_err(bad)?;
-    }
+    let attestation = match (made.fmt.as_str(), made.x5c.is_empty()) {
+        // Basic attestation: kept whole, with the challenge, for CA.attest (init-ca checks it).
+        ("packed", false) => super::Birth::Attested(Container::Fido(FidoEvidence {
+            application: application.to_string(),
+            challenge: challenge.to_vec(),
+            auth_data: made.auth_data.clone(),
+            signature: made.att_sig.clone(),
+            x5c: made.x5c.clone(),
+        })),
+        ("packed", true) => {
+            sk::verify_self_attestation(
+                &made.auth_data,
+                &req.client_data_hash,
+                &made.att_sig,
+                &att.public_point,
+            )
+            .map_err(bad)?;
+            super::Birth::Unattested(
+                "the key gave only self attestation (signed by the new key itself), which proves nothing about hardware".into(),
+            )
+        }
+        (fmt, _) => {
+            super::Birth::Unattested(format!("the key gave no attestation (format {fmt:?})"))
+        }
+    };
     let mut key_file_flags = SK_USER_PRESENCE_REQD | SK_RESIDENT_KEY;
     if verify_required {
         key_file_flags |= SK_USER_VERIFICATION_REQD;
@@ -278,6 +297,7 @@ pub fn enroll(
         key_file_flags,
         replaced,
         counter: ad.counter,
+        attestation,
     })
 }
 

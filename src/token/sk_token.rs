@@ -62,6 +62,7 @@ impl Token for SkToken {
             token: self.auth.describe(),
             replaced: e.replaced,
             counter: Some(u64::from(e.counter)),
+            attestation: e.attestation,
         })
     }
 

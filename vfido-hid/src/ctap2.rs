@@ -131,7 +131,7 @@ pub struct Authenticator {
     cred_cursor: Vec<ResidentCredential>,
     notes: Vec<String>,
     /// The batch attestation key and its certificate (`None`: the test PKI did not load, and
-    /// makeCredential answers with self attestation, as before).
+    /// makeCredential answers with the simulated key's own attestation, token::sim).
     attestation: Option<(FidoBatch, Vec<u8>)>,
 }
 
@@ -400,7 +400,17 @@ impl Authenticator {
                         ),
                         (text("x5c"), Value::Array(vec![bytes(cert)])),
                     ],
-                    None => vec![(text("alg"), int(-7)), (text("sig"), bytes(&m.att_sig))],
+                    // The simulated key's own statement (its batch key and certificate).
+                    None => {
+                        let mut st = vec![(text("alg"), int(-7)), (text("sig"), bytes(&m.att_sig))];
+                        if !m.x5c.is_empty() {
+                            st.push((
+                                text("x5c"),
+                                Value::Array(m.x5c.iter().map(|c| bytes(c)).collect()),
+                            ));
+                        }
+                        st
+                    }
                 };
                 cbor::ok(Value::Map(vec![
                     (int(1), text(&m.fmt)),

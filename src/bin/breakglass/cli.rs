@@ -227,6 +227,26 @@ pub struct InitCaArgs {
 pub enum CaCommand {
     /// Check a CA's attestation: the vendor's chain, that it attests this key, the firmware floor and policy.
     Verify(CaVerifyArgs),
+    /// Make CA.attest again for a PIV CA (its YubiKey attests the slot); FIDO2 attests only at init-ca.
+    Attest(CaAttestArgs),
+}
+
+/// `ca attest`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Writes CA.attest beside CA.pub (the slot attestation certificate and the YubiKey's f9 certificate),
+then: breakglass ca verify CA.pub. A FIDO2 CA's attestation exists only from its enrolment
+(init-ca wrote it); this refuses one.")]
+pub struct CaAttestArgs {
+    /// The PIV CA's public key (the .pub file init-ca wrote; the reference file beside it names the YubiKey and slot).
+    #[arg(value_name = "CA.pub")]
+    pub ca: PathBuf,
+    /// Replace an existing CA.attest.
+    #[arg(long)]
+    pub force: bool,
+    /// The YubiKey's serial, when several are connected.
+    #[arg(long, value_name = "SERIAL")]
+    pub device: Option<String>,
 }
 
 /// `ca verify`.

@@ -280,22 +280,22 @@ impl Authenticator for Fido2Key {
             }
         }
         check_attestation(&att, &cdh_sent, &attested.public_point)?;
-        // The caller re-checks a `packed` self-attestation against `req.client_data_hash`; that
-        // only works for self attestation over exactly that hash. Anything else was checked
-        // above and is handed back as `none`.
-        let hand_back =
-            att.fmt == "packed" && att.attstmt_x5c.is_empty() && cdh_sent == req.client_data_hash;
-        Ok(if hand_back {
+        // The statement is handed back whole (init-ca keeps it as CA.attest) when the key
+        // signed over exactly `req.client_data_hash`, i.e. SHA-256 of the challenge the caller
+        // keeps; a statement over another hash could not be checked later, so it is `none`.
+        Ok(if att.fmt == "packed" && cdh_sent == req.client_data_hash {
             MadeCredential {
                 auth_data: att.auth_data,
                 fmt: att.fmt,
                 att_sig: att.attstmt_sig,
+                x5c: att.attstmt_x5c,
             }
         } else {
             MadeCredential {
                 auth_data: att.auth_data,
                 fmt: "none".into(),
                 att_sig: Vec::new(),
+                x5c: Vec::new(),
             }
         })
     }

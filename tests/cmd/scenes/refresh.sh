@@ -23,6 +23,8 @@
 # bad-krl:     truncated.krl, a KRL cut after its header
 # host:        sk-user-ca.pub, with hand-written sshd_config files in conf.keep/
 # key-full:    the ca key with 25 resident credentials, as many as the simulated key holds
+# sim-attested: a simulated key and the CA it attested at init-ca: sk-user-ca, .pub, .attest, and
+#              the key's own attestation root, sim/attestation-root.pem
 set -euo pipefail
 shopt -s nullglob
 B="$PWD/target/debug/breakglass"
@@ -118,3 +120,10 @@ for i in range(1, 25):  # MAX_RESIDENT in src/token/sim.rs
 open(sys.argv[2], "w").write(json.dumps(st, indent=2) + "\n")
 PY
 scene key-full "$W/key-full"
+mkdir -p "$W/attested" "$W/attested-log"
+(
+  cd "$W/attested"
+  BREAKGLASS_AUDIT_LOG="$W/attested-log/audit.jsonl" BREAKGLASS_NOW=$((NOW - 86400)) "$B" init-ca -C "attested CA" >/dev/null 2>&1
+  rm -f sim/lock
+)
+scene sim-attested "$W/attested"

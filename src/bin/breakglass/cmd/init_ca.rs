@@ -39,8 +39,19 @@ pub(super) fn run(
         o.key_file.display()
     );
     say!("  public key:  {}", o.pub_file.display());
+    if let (Some(f), Some(c)) = (&o.attestation_file, &o.attestation) {
+        say!("  attestation: {} ({})", f.display(), c.summary());
+        if let Some(v) = &o.verify_command {
+            say!("               check it: {v}");
+        }
+    }
     if o.simulated {
         say!("  SIMULATED: practice only; never trust this CA on a real host.");
+    }
+    if let Some(why) = &o.no_attestation {
+        output::warning(&format!(
+            "no attestation of this CA: {why}. Nothing proves to a host that its key was born in hardware; hosts that require an attestation will refuse it."
+        ));
     }
     say!();
     say!("Next, make the hosts trust it (with the backup key's CA file too, if you have one):");
