@@ -414,6 +414,30 @@ stop_key
     let ca = job.path().join("sk-user-ca.pub");
     let fp = fingerprint(&ca);
     assert!(out.contains(&format!("fingerprint: {fp}")), "{out}");
+    // The makeCredential attestation came through ctap-hid-fido2 whole (x5c, sig, authData)
+    // and is kept with its challenge as sk-user-ca.attest: valid under the test root only.
+    assert!(
+        out.contains("  attestation: sk-user-ca.attest (FIDO2, breakglass test (not a built-in vendor root): breakglass simulated key (SIMULATED), firmware 5.7.4 (from"),
+        "{out}"
+    );
+    let roots = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attest/roots");
+    let verify = |extra: &[&str]| {
+        std::process::Command::new(bin())
+            .arg("ca")
+            .arg("verify")
+            .arg(&ca)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = verify(&["--roots", roots]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    eprintln!("{said}");
+    assert!(o.status.success(), "{said}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(said.contains("VALID attestation of the CA"), "{said}");
+    assert!(said.contains("firmware        5.7.4 (from the attestation certificate"), "{said}");
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(1));
     let (rc, _, err) = step(&job, "sign");
     assert_eq!(rc, 0, "ssh-keygen -s through libfido2: {err}");
     assert!(err.contains("Signed user key user-cert.pub"), "{err}");
