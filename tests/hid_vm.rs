@@ -433,9 +433,16 @@ stop_key
     let o = verify(&["--roots", roots]);
     let said = String::from_utf8_lossy(&o.stdout);
     eprintln!("{said}");
-    assert!(o.status.success(), "{said}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(said.contains("VALID attestation of the CA"), "{said}");
-    assert!(said.contains("firmware        5.7.4 (from the attestation certificate"), "{said}");
+    assert!(
+        said.contains("firmware        5.7.4 (from the attestation certificate"),
+        "{said}"
+    );
     let o = verify(&[]);
     assert_eq!(o.status.code(), Some(1));
     let (rc, _, err) = step(&job, "sign");

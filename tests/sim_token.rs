@@ -195,6 +195,9 @@ impl Authenticator for NoTouch {
     ) -> Result<Vec<ResidentCredential>, TokenError> {
         self.0.credentials(rp, p)
     }
+    fn resident_applications(&mut self, p: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        self.0.resident_applications(p)
+    }
 }
 
 #[test]
@@ -311,4 +314,83 @@ fn a_silent_assertion_without_its_own_barrier_still_moves_the_counter_for_everyo
     let signed = counter_of(t.get_assertion(&ga(&id, true), None).unwrap());
     assert_eq!(signed, other + 1);
     assert_eq!(breakglass::token::sim_counter::read(d.path()), Some(signed));
+}
+
+/// An authenticator that answers makeCredential with format "none" (no attestation statement),
+/// as a key with enterprise attestation off or a privacy-minded one may.
+struct NoAttestation(SimToken);
+
+impl Authenticator for NoAttestation {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn is_simulated(&self) -> bool {
+        true
+    }
+    fn pin_is_set(&self) -> bool {
+        self.0.pin_is_set()
+    }
+    fn pin_retries(&mut self) -> Result<Option<u8>, TokenError> {
+        self.0.pin_retries()
+    }
+    fn make_credential(
+        &mut self,
+        r: &MakeCredential,
+        p: Option<&Pin>,
+    ) -> Result<MadeCredential, TokenError> {
+        let mut m = self.0.make_credential(r, p)?;
+        m.fmt = "none".into();
+        m.att_sig.clear();
+        m.x5c.clear();
+        Ok(m)
+    }
+    fn get_assertion(
+        &mut self,
+        r: &GetAssertion,
+        p: Option<&Pin>,
+    ) -> Result<Assertion, TokenError> {
+        self.0.get_assertion(r, p)
+    }
+    fn credentials(
+        &mut self,
+        rp: &str,
+        p: Option<&Pin>,
+    ) -> Result<Vec<ResidentCredential>, TokenError> {
+        self.0.credentials(rp, p)
+    }
+    fn resident_applications(&mut self, p: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        self.0.resident_applications(p)
+    }
+}
+
+#[test]
+fn enrolment_keeps_the_attestation_with_its_challenge_or_says_why_there_is_none() {
+    use breakglass::attest::{capture, Container};
+    use breakglass::token::Birth;
+    let d = tempfile::tempdir().unwrap();
+    let mut ui = ScriptedUi::default();
+    let mut t = SimToken::open(d.path()).unwrap();
+    let e = sk_ca::enroll(&mut t, &mut ui, "ssh:", false, false).unwrap();
+    let Birth::Attested(Container::Fido(f)) = &e.attestation else {
+        panic!("the simulated key attests: {:?}", e.attestation)
+    };
+    assert_eq!(f.application, "ssh:");
+    assert_eq!(f.challenge.len(), 32);
+    assert_eq!(f.x5c.len(), 1);
+    let ca = ssh_key::PublicKey::from(e.ca.key_data().unwrap());
+    let c = capture::inspect(&ca, &Container::Fido(f.clone())).unwrap();
+    assert_eq!(c.vendor, "breakglass SIMULATED");
+    assert!(!c.vendor_root);
+    // The same evidence does not hold for another key, nor with another challenge.
+    let mut other = f.clone();
+    other.challenge[0] ^= 1;
+    assert!(capture::inspect(&ca, &Container::Fido(other)).is_err());
+
+    let d = tempfile::tempdir().unwrap();
+    let mut t = NoAttestation(SimToken::open(d.path()).unwrap());
+    let e = sk_ca::enroll(&mut t, &mut ui, "ssh:", false, false).unwrap();
+    match e.attestation {
+        Birth::Unattested(why) => assert_eq!(why, "the key gave no attestation (format \"none\")"),
+        other => panic!("{other:?}"),
+    }
 }

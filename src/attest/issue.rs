@@ -1,5 +1,5 @@
 //! Building attestation certificates: what the simulators need to attest like a YubiKey, with
-//! no key in it. The test PKI ([`super::testing`], test builds only) and the simulated key's
+//! no key in it. The test PKI (test builds only) and the simulated key's
 //! own attestation root (`token::sim`, every build) issue their certificates through it.
 
 use std::str::FromStr;

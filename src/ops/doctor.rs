@@ -67,7 +67,52 @@ pub fn doctor(choice: BackendChoice, ca: &Path, now: u64, ui: &mut dyn Ui) -> Ve
         }
     };
     token_checks(&mut out, choice, ca, expected.as_deref(), true, ui);
+    if expected.is_some() {
+        out.push(attestation_check(ca));
+    }
     rest(out, ca, now)
+}
+
+/// Whether the CA can prove to a host that it was born in hardware: its `CA.attest` checked as
+/// `ca verify` does (Yubico's roots, the EUCLEAK floor), or why there is none.
+fn attestation_check(ca: &Path) -> Check {
+    let req = crate::ops::ca::verify::VerifyRequest {
+        ca: Some(ca.to_path_buf()),
+        ..Default::default()
+    };
+    let verify = format!(
+        "breakglass ca verify {}",
+        crate::shell::word(&ca.display().to_string())
+    );
+    match crate::ops::ca::verify::verify(&req) {
+        Ok(v) => match (&v.refusal, &v.report) {
+            (None, Some(r)) => check(
+                "attestation",
+                Level::Ok,
+                format!(
+                    "{} proves the CA was born in a {} {} (firmware {})",
+                    v.attestation.first().map(|p| p.display().to_string()).unwrap_or_default(),
+                    r.vendor,
+                    r.model.as_deref().unwrap_or("key"),
+                    r.firmware.as_ref().map_or("unknown", |f| f.version.as_str())
+                ),
+                "",
+            ),
+            (Some(e), _) => check(
+                "attestation",
+                Level::Warn,
+                format!("{e} (hosts that require an attestation will refuse this CA)"),
+                &format!("See `{verify}`; a simulated CA never has a vendor's attestation (practice only)."),
+            ),
+            (None, None) => check("attestation", Level::Warn, "no report".into(), ""),
+        },
+        Err(e) => check(
+            "attestation",
+            Level::Warn,
+            e.to_string(),
+            "Nothing proves to a host that this CA was born in hardware. A PIV CA: `breakglass ca attest CA.pub`; a FIDO2 key attests only at init-ca (keep the CA.attest it wrote).",
+        ),
+    }
 }
 
 /// The checks after the key's: clock, OpenSSH, output directory, audit log.
@@ -143,7 +188,7 @@ fn token_checks(
     compare: bool,
     ui: &mut dyn Ui,
 ) {
-    let listing = match crate::ops::list::list(choice, "ssh:", ui) {
+    let listing = match crate::ops::list::list(choice, None, Path::new("."), ui) {
         Ok(l) => l,
         Err(e) => {
             out.push(check(

@@ -114,6 +114,9 @@ pub trait Authenticator {
         rp_id: &str,
         pin: Option<&Pin>,
     ) -> Result<Vec<ResidentCredential>, TokenError>;
+    /// credentialManagement enumerateRPs: the rp ids (applications) of the resident
+    /// credentials, as `ssh-keygen -K` finds them all.
+    fn resident_applications(&mut self, pin: Option<&Pin>) -> Result<Vec<String>, TokenError>;
     /// Makes every signature counter this authenticator has returned durable, before the caller
     /// records or shows one (not CTAP: the simulated key may defer the barrier of a silent
     /// assertion, see `SimToken::defer_silent_counter`; a real key keeps its own counter).
@@ -155,6 +158,9 @@ impl<T: Authenticator + ?Sized> Authenticator for Box<T> {
         pin: Option<&Pin>,
     ) -> Result<Vec<ResidentCredential>, TokenError> {
         (**self).credentials(rp_id, pin)
+    }
+    fn resident_applications(&mut self, pin: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        (**self).resident_applications(pin)
     }
     fn persist(&mut self) -> Result<(), TokenError> {
         (**self).persist()

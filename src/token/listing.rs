@@ -17,6 +17,9 @@ pub struct ListedCa {
     pub key_type: String,
     /// Fingerprint.
     pub fingerprint: String,
+    /// The attestation at hand for it (`CA.attest` beside a `CA.pub` holding this key in the
+    /// directory `list` looked in), filled in by `ops::list`.
+    pub attestation: Option<std::path::PathBuf>,
 }
 
 /// One key.

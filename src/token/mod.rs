@@ -270,17 +270,17 @@ fn open_piv(device: Option<&str>) -> Result<Box<dyn Token>> {
     Err(TokenError::BackendUnavailable("piv".into()).into())
 }
 
-/// Lists the keys of `choice` (every hardware backend when none is given) and their CAs for
-/// `application`. A backend that cannot be searched is a problem in the inventory, not an error;
+/// Lists the keys of `choice` (every hardware backend when none is given) and their CAs of every
+/// `ssh:` application (or of `only`). A backend that cannot be searched is a problem in the inventory, not an error;
 /// only an unusable simulated key (`--backend sim`) is.
-pub fn inventory(choice: BackendChoice, application: &str, ui: &mut dyn Ui) -> Result<Inventory> {
+pub fn inventory(choice: BackendChoice, only: Option<&str>, ui: &mut dyn Ui) -> Result<Inventory> {
     let mut inv = Inventory::new(choice);
     let all = choice.0.is_none();
     if choice.0 == Some(Backend::Sim) {
-        inv.keys.push(sk_token::list_sim(application)?);
+        inv.keys.push(sk_token::list_sim(only)?);
     }
     if all || choice.0 == Some(Backend::Fido2) {
-        list_fido2(&mut inv, application, ui);
+        list_fido2(&mut inv, only, ui);
     }
     if all || choice.0 == Some(Backend::Piv) {
         list_piv(&mut inv);
@@ -289,12 +289,12 @@ pub fn inventory(choice: BackendChoice, application: &str, ui: &mut dyn Ui) -> R
 }
 
 #[cfg(feature = "fido2")]
-fn list_fido2(inv: &mut Inventory, application: &str, ui: &mut dyn Ui) {
-    sk_token::list_fido2(inv, application, ui);
+fn list_fido2(inv: &mut Inventory, only: Option<&str>, ui: &mut dyn Ui) {
+    sk_token::list_fido2(inv, only, ui);
 }
 
 #[cfg(not(feature = "fido2"))]
-fn list_fido2(inv: &mut Inventory, _: &str, _: &mut dyn Ui) {
+fn list_fido2(inv: &mut Inventory, _: Option<&str>, _: &mut dyn Ui) {
     inv.problems
         .push("FIDO2: this build has no FIDO2 backend".into());
 }

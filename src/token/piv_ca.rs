@@ -315,6 +315,7 @@ pub fn list(inv: &mut Inventory) {
                             location: format!("PIV slot {slot:02x}"),
                             key_type: "ECDSA".into(),
                             fingerprint: pk.fingerprint(HashAlg::Sha256).to_string(),
+                            attestation: None,
                         })
                     })
                     .collect();

@@ -168,6 +168,9 @@ pub struct SimCredentialInfo {
     pub fingerprint: String,
     /// Creation time.
     pub created: u64,
+    /// Discoverable (resident), as `ssh-keygen -O resident` makes it.
+    #[serde(skip)]
+    pub resident: bool,
 }
 
 /// The simulated authenticator, bound to its state directory.
@@ -412,6 +415,7 @@ impl SimToken {
                 public_point: point,
                 fingerprint,
                 created: c.created,
+                resident: c.resident,
             });
         }
         Ok(SimStatus {
@@ -511,6 +515,10 @@ impl Authenticator for SimToken {
         pin: Option<&Pin>,
     ) -> Result<Vec<ResidentCredential>, TokenError> {
         self.credentials_with(rp_id, Verification::from_pin(pin))
+    }
+
+    fn resident_applications(&mut self, pin: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        self.resident_rp_ids(pin)
     }
 }
 

@@ -138,6 +138,23 @@ pub fn resident_cas(
         .collect()
 }
 
+/// The applications (rp ids) of every resident `ssh:*` credential on the key
+/// (credentialManagement enumerateRPs), as `ssh-keygen -K` downloads them all.
+pub fn ssh_applications(
+    auth: &mut dyn Authenticator,
+    ui: &mut dyn Ui,
+    pin: &mut Option<Pin>,
+) -> Result<Vec<String>> {
+    let need_pin = auth.pin_is_set();
+    let apps = match with_pin(auth, ui, pin, need_pin, None, |a, p| {
+        a.resident_applications(p)
+    }) {
+        Err(Error::Token(TokenError::NoCredentials)) => Vec::new(),
+        other => other?,
+    };
+    Ok(apps.into_iter().filter(|a| a.starts_with("ssh:")).collect())
+}
+
 fn resident_from(c: ResidentCredential, application: &str) -> Result<ResidentCa> {
     let (point, _) = sk::cose_es256_to_point(&c.cose_public_key).map_err(bad)?;
     Ok(ResidentCa {

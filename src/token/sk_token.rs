@@ -211,9 +211,17 @@ fn find_only(
     }
 }
 
-/// The simulated key for the inventory: its CAs for `application`, read from its state (no PIN,
-/// no touch).
-pub fn list_sim(application: &str) -> Result<ListedKey> {
+/// Whether `app` is listed under the filter `only` (`None`: every `ssh:` application).
+fn wanted(app: &str, only: Option<&str>) -> bool {
+    match only {
+        Some(a) => app == a,
+        None => app.starts_with("ssh:"),
+    }
+}
+
+/// The simulated key for the inventory: its resident CAs of every `ssh:` application (or of
+/// `only`), read from its state (no PIN, no touch).
+pub fn list_sim(only: Option<&str>) -> Result<ListedKey> {
     let mut t = SimToken::open(&crate::paths::sim_dir())?;
     let s = t.status()?;
     Ok(ListedKey {
@@ -223,21 +231,22 @@ pub fn list_sim(application: &str) -> Result<ListedKey> {
         cas: s
             .credentials
             .iter()
-            .filter(|c| c.rp_id == application)
+            .filter(|c| c.resident && wanted(&c.rp_id, only))
             .map(|c| ListedCa {
                 location: c.rp_id.clone(),
                 key_type: "ECDSA-SK".into(),
                 fingerprint: c.fingerprint.clone(),
+                attestation: None,
             })
             .collect(),
     })
 }
 
-/// Every connected FIDO2 key for the inventory, with its CAs for `application` (listing resident
-/// credentials needs the PIN, asked through `ui`); a key that cannot be opened or searched is a
-/// problem of the inventory.
+/// Every connected FIDO2 key for the inventory, with its resident CAs of every `ssh:`
+/// application (or of `only`): listing needs the PIN, asked through `ui` once per key; a key that
+/// cannot be opened or searched is a problem of the inventory.
 #[cfg(feature = "fido2")]
-pub fn list_fido2(inv: &mut super::listing::Inventory, application: &str, ui: &mut dyn Ui) {
+pub fn list_fido2(inv: &mut super::listing::Inventory, only: Option<&str>, ui: &mut dyn Ui) {
     use super::fido2;
     let devices = match fido2::list_devices() {
         Ok(d) => d,
@@ -253,16 +262,22 @@ pub fn list_fido2(inv: &mut super::listing::Inventory, application: &str, ui: &m
         };
         let tries = key.pin_retries().ok().flatten();
         let mut pin = None;
-        let cas = match sk_ca::resident_cas(&mut key, ui, &mut pin, application) {
-            Ok(cas) => cas
-                .iter()
-                .filter_map(|c| c.key_data().ok())
-                .map(|k| ListedCa {
-                    location: application.to_string(),
-                    key_type: "ECDSA-SK".into(),
-                    fingerprint: k.fingerprint(HashAlg::Sha256).to_string(),
-                })
-                .collect(),
+        let found = sk_ca::ssh_applications(&mut key, ui, &mut pin).and_then(|apps| {
+            let mut cas = Vec::new();
+            for app in apps.iter().filter(|a| wanted(a, only)) {
+                for c in sk_ca::resident_cas(&mut key, ui, &mut pin, app)? {
+                    cas.push(ListedCa {
+                        location: app.clone(),
+                        key_type: "ECDSA-SK".into(),
+                        fingerprint: c.key_data()?.fingerprint(HashAlg::Sha256).to_string(),
+                        attestation: None,
+                    });
+                }
+            }
+            Ok(cas)
+        });
+        let cas = match found {
+            Ok(cas) => cas,
             Err(e) => {
                 inv.problems
                     .push(format!("FIDO2 {}: cannot list its CAs: {e}", d.label()));

@@ -593,9 +593,12 @@ pub enum DrillBackend {
 pub struct ListArgs {
     #[command(flatten)]
     pub backend: BackendArg,
-    /// Application (rp id) to look for on FIDO2 keys.
-    #[arg(long, default_value = "ssh:")]
-    pub application: String,
+    /// Only this application (rp id) on FIDO2 keys [default: every ssh: application, as ssh-keygen -K finds them].
+    #[arg(long)]
+    pub application: Option<String>,
+    /// Where to look for each CA's attestation (NAME.attest beside a NAME.pub holding its key).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: std::path::PathBuf,
 }
 
 /// `log`.

@@ -338,6 +338,26 @@ impl Authenticator for Fido2Key {
         assertion_from(answers.swap_remove(0), &req.allow_list)
     }
 
+    fn resident_applications(&mut self, pin: Option<&Pin>) -> Result<Vec<String>, TokenError> {
+        let pin = match pin {
+            Some(p) => p,
+            None if !self.key.pin_set => return Err(TokenError::PinNotSet),
+            None => return Err(TokenError::PinRequired),
+        };
+        Self::check_pin(pin)?;
+        let rps = match self.call(|d| d.credential_management_enumerate_rps(Some(pin.as_str()))) {
+            Err(TokenError::NoCredentials) => return Ok(Vec::new()),
+            other => other?,
+        };
+        let mut out: Vec<String> = rps
+            .into_iter()
+            .map(|rp| rp.public_key_credential_rp_entity.id)
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     fn credentials(
         &mut self,
         rp_id: &str,

@@ -14,7 +14,7 @@ pub(super) fn run(
     json: bool,
     ui: &mut TerminalUi,
 ) -> Result<(), Error> {
-    let l = list::list(a.backend.or(outer), &a.application, ui)?;
+    let l = list::list(a.backend.or(outer), a.application.as_deref(), &a.dir, ui)?;
     let ca_file = format!("{DEFAULT_CA_FILE}.pub");
     // The kit's CA, when this directory has one (unreadable counts as absent: list still lists).
     let kit = keyfile::read_ca_public(std::path::Path::new(&ca_file))
@@ -46,8 +46,12 @@ pub(super) fn run(
                     Some(_) => format!("  (not ./{ca_file})"),
                     None => String::new(),
                 };
+                let attestation = match &c.attestation {
+                    Some(f) => format!("  attestation {}", f.display()),
+                    None => "  no attestation at hand".into(),
+                };
                 say!(
-                    "    {}  {} {}{matches}",
+                    "    {}  {} {}{matches}{attestation}",
                     c.location,
                     c.key_type,
                     c.fingerprint
