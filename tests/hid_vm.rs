@@ -225,6 +225,7 @@ printf '%s\n%s\n' "$PIN" "$PIN" | fido2-token -S "$DEV" > setpin.out 2>&1; echo 
 mark enrol
 printf 'breakglass vm enrolment challenge' > chal
 step enrol ssh-keygen -t ecdsa-sk -O resident -O challenge=chal -O write-attestation=ca.att -f ca -N '' -C vm-ca
+step team ssh-keygen -t ecdsa-sk -O resident -O application=ssh:team -f team -N '' -C team-ca
 mkdir dl
 mark download
 (cd dl && step ../download ssh-keygen -K -N '')
@@ -337,6 +338,20 @@ stop_key
     assert!(out.contains("(SIMULATED)"), "{out}");
     assert!(out.contains(&format!("ECDSA-SK {fp}")), "{out}");
     assert!(out.contains("PIN tries left 8"), "{out}");
+    // Every ssh: CA on the key, as ssh-keygen -K finds them (credentialManagement
+    // enumerateRPs through ctap-hid-fido2), not only the default application's.
+    let (rc, _, err) = step(&job, "team");
+    assert_eq!(rc, 0, "{err}");
+    let team = fingerprint(&job.path().join("team.pub"));
+    assert!(out.contains(&format!("    ssh:  ECDSA-SK {fp}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "    ssh:team  ECDSA-SK {team}  (not ./sk-user-ca.pub)  no attestation at hand"
+        )) || out.contains(&format!(
+            "    ssh:team  ECDSA-SK {team}  no attestation at hand"
+        )),
+        "{out}"
+    );
 
     let (rc, out, err) = step(&job, "mint");
     assert_eq!(rc, 0, "{err}");
