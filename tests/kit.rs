@@ -93,7 +93,7 @@ fn a_kit_verifies_with_sha256sum_ssh_keygen_and_itself() {
     let stdout = make(&w, "kit");
     assert!(
         stdout.starts_with(&format!(
-            "Made kit kit: 16 files, SHA256SUMS signed by CA {ca_fp} (SIMULATED).\n"
+            "Made kit kit: 18 files, SHA256SUMS signed by CA {ca_fp} (SIMULATED).\n"
         )),
         "{stdout}"
     );
@@ -106,6 +106,7 @@ fn a_kit_verifies_with_sha256sum_ssh_keygen_and_itself() {
             "SHA256SUMS.sig",
             "allowed_signers",
             "backup-ca",
+            "backup-ca.attest",
             "backup-ca.pub",
             "breakglass",
             "inventory.ini",
@@ -116,6 +117,7 @@ fn a_kit_verifies_with_sha256sum_ssh_keygen_and_itself() {
             "runbooks/rotation-and-revocation.md",
             "runbooks/setup.md",
             "sk-user-ca",
+            "sk-user-ca.attest",
             "sk-user-ca.pub",
         ]
     );
@@ -145,7 +147,7 @@ fn a_kit_verifies_with_sha256sum_ssh_keygen_and_itself() {
         .output()
         .unwrap();
     assert!(sums.status.success(), "{}", out(&sums));
-    assert_eq!(out(&sums).lines().count(), 14);
+    assert_eq!(out(&sums).lines().count(), 16);
     let allowed = std::fs::read_to_string(kit.join("allowed_signers")).unwrap();
     assert!(allowed.starts_with("breakglass-kit@sk-user-ca namespaces=\"breakglass-kit\" sk-ecdsa-sha2-nistp256@openssh.com "), "{allowed}");
     assert!(allowed.contains("\nbreakglass-kit@backup-ca namespaces=\"breakglass-kit\" sk-ecdsa-sha2-nistp256@openssh.com "), "{allowed}");
@@ -184,7 +186,7 @@ fn a_kit_verifies_with_sha256sum_ssh_keygen_and_itself() {
     assert_eq!(
         out(&o),
         format!(
-            "Kit kit: OK, 14 files match SHA256SUMS, signed by CA {ca_fp} (the --ca-fingerprint given).\n  breakglass SHA-256 {}\n",
+            "Kit kit: OK, 16 files match SHA256SUMS, signed by CA {ca_fp} (the --ca-fingerprint given).\n  breakglass SHA-256 {}\n",
             sha256(&bin())
         )
     );
@@ -224,7 +226,7 @@ fn a_kit_verifies_with_sha256sum_ssh_keygen_and_itself() {
         .unwrap();
     assert_eq!(
         out(&d).lines().next().unwrap(),
-        format!("  [OK]   kit                14 files match SHA256SUMS, signed by the kit's own CA {ca_fp} (compare it with the one your hosts trust)")
+        format!("  [OK]   kit                16 files match SHA256SUMS, signed by the kit's own CA {ca_fp} (compare it with the one your hosts trust)")
     );
 
     // The signature is in the audit log with the key's counter, so log --verify still agrees.

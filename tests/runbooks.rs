@@ -282,7 +282,7 @@ fn setup_runbook_rolls_out_two_cas_keeps_the_online_ca_and_logs_in_with_each_key
     // The emergency kit: made, then checked against the primary CA's fingerprint.
     assert!(
         stdout.contains(&format!(
-            "Kit breakglass-kit: OK, 14 files match SHA256SUMS, signed by CA {} (the --ca-fingerprint given).",
+            "Kit breakglass-kit: OK, 16 files match SHA256SUMS, signed by CA {} (the --ca-fingerprint given).",
             fingerprint(&w, "sk-user-ca.pub")
         )),
         "{stdout}"

@@ -121,8 +121,7 @@ fn read_ca(path: &Path) -> Result<Ca> {
             attest,
             format!("{name}.attest"),
             0o644,
-            "the CA's attestation: which kind of key made it (`breakglass inspect --attest`)"
-                .into(),
+            format!("the CA's attestation: the key it was born in (`breakglass ca verify {pub_name}`)"),
         ));
     }
     Ok(Ca { key, name, files })
