@@ -139,7 +139,11 @@ fn a_full_disk_during_the_audit_append_releases_nothing_and_leaves_the_log_intac
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["sk-user-ca", "sk-user-ca.pub"], "debris left");
+    assert_eq!(
+        names,
+        ["sk-user-ca", "sk-user-ca.attest", "sk-user-ca.pub"],
+        "debris left"
+    );
     // The chain is whole; and the key did sign once without an entry, which the counter shows.
     let o = w.run(&["log", "--verify"]);
     assert_eq!(o.status.code(), Some(1));

@@ -121,7 +121,9 @@ fn read_ca(path: &Path) -> Result<Ca> {
             attest,
             format!("{name}.attest"),
             0o644,
-            format!("the CA's attestation: the key it was born in (`breakglass ca verify {pub_name}`)"),
+            format!(
+                "the CA's attestation: the key it was born in (`breakglass ca verify {pub_name}`)"
+            ),
         ));
     }
     Ok(Ca { key, name, files })
