@@ -272,6 +272,31 @@ fn setup_runbook_rolls_out_two_cas_keeps_the_online_ca_and_logs_in_with_each_key
             "{line}"
         );
     }
+    // The setup record: each CA's fingerprint with what its attestation proves (on the
+    // simulated keys, only under each key's own root, never a vendor's).
+    let record = std::fs::read_to_string(w.path("setup-record.txt")).unwrap();
+    for ca in ["sk-user-ca", "backup-ca"] {
+        assert!(
+            record.contains(&format!(
+                "{ca}.attest: VALID attestation of the CA {ca}.pub\n"
+            )),
+            "{record}"
+        );
+        assert!(
+            record.contains(&format!(
+                "fingerprint     {} (the CA's key)",
+                fingerprint(&w, &format!("{ca}.pub"))
+            )),
+            "{record}"
+        );
+    }
+    assert_eq!(
+        record
+            .matches("model           breakglass simulated key (SIMULATED)")
+            .count(),
+        2,
+        "{record}"
+    );
     // The host's normal access still works.
     assert!(
         h.online_login(&w.work, "online", &u),
