@@ -128,13 +128,20 @@ fn run(key: &mut Fido2Key) {
     assert!(ad.flags & sk::FLAG_UP != 0, "UP flag missing");
     let att = ad.attested.expect("attested credential data");
     if made.fmt == "packed" {
+        // Basic attestation (a YubiKey): the batch key in x5c[0] signed; self attestation: the
+        // new credential's own key.
+        let signer = match made.x5c.first() {
+            Some(cert) => fido2::p256_point_in_cert(cert)
+                .expect("the attestation certificate holds a P-256 key"),
+            None => att.public_point,
+        };
         sk::verify_self_attestation(
             &made.auth_data,
             &req.client_data_hash,
             &made.att_sig,
-            &att.public_point,
+            &signer,
         )
-        .expect("self attestation verifies");
+        .expect("the attestation signature verifies");
     }
     let cred_id = att.credential_id.clone();
     eprintln!(

@@ -346,6 +346,12 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
     );
     assert!(said.contains("firmware 5.4.3 (from"), "{said}");
     assert!(said.contains("serial 7654321)"), "{said}");
+    // The virtual card's test root is no vendor's: init-ca says so at once.
+    assert!(
+        err(&o).contains("warning: no built-in vendor root vouches for the key that made this CA"),
+        "{}",
+        err(&o)
+    );
     let ca = std::fs::read_to_string(work.join("pivca.pub")).unwrap();
     assert!(ca.starts_with("ecdsa-sha2-nistp256 "), "{ca}");
     assert!(ca.contains("YubiKey 7654321 slot 82"), "{ca}");

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::container::Container;
 use super::error::AttestError;
+use super::policy::Policy;
 use super::roots::TrustStore;
 use super::verdict::Report;
 use super::verify::{examine, Expect};
@@ -33,11 +34,20 @@ pub struct Captured {
     pub firmware: Option<String>,
     /// The device serial (PIV only).
     pub serial: Option<u32>,
+    /// Why `ca verify`'s default policy (the EUCLEAK floor, PIV touch policy, P-256) refuses an
+    /// attestation that does chain to a built-in vendor root; `None` when it accepts it, or when
+    /// no built-in root vouches for the key (then the root is the refusal).
+    pub policy_refusal: Option<String>,
 }
 
 impl Captured {
     fn from_report(r: &Report, vendor_root: bool) -> Self {
+        let policy_refusal = vendor_root
+            .then(|| Policy::default().apply(&mut r.clone()).err())
+            .flatten()
+            .map(|e| e.to_string());
         Captured {
+            policy_refusal,
             kind: r.kind.name().to_string(),
             vendor: r.vendor.clone(),
             vendor_root,
@@ -102,4 +112,49 @@ pub fn inspect(ca: &ssh_key::PublicKey, container: &Container) -> Result<Capture
     })?;
     let r = examine(&expect, &bytes, &store)?;
     Ok(Captured::from_report(&r, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attest::{FidoEvidence, SshSkAttestation};
+
+    fn vector(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/vectors/attest/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_real_yubikey_enrolment_is_yubicos_and_the_floor_refusal_is_said_at_once() {
+        let ssh = SshSkAttestation::decode(&vector("fido-yk5-fw5.1.attest")).unwrap();
+        let ca = ssh_key::PublicKey::from_openssh(
+            std::str::from_utf8(&vector("fido-yk5-fw5.1.pub")).unwrap(),
+        )
+        .unwrap();
+        let container = Container::Fido(FidoEvidence {
+            application: "ssh:".into(),
+            challenge: vector("fido-yk5-fw5.1.challenge"),
+            auth_data: ssh.auth_data.clone(),
+            signature: ssh.signature.clone(),
+            x5c: vec![ssh.certificate.clone()],
+        });
+        let c = inspect(&ca, &container).unwrap();
+        assert_eq!(c.vendor, "Yubico");
+        assert!(c.vendor_root);
+        assert!(c.firmware.as_deref().unwrap().starts_with("5.1"), "{c:?}");
+        let why = c.policy_refusal.unwrap();
+        assert!(why.contains("EUCLEAK"), "{why}");
+        // With another challenge, the same statement does not hold.
+        let Container::Fido(mut f) = container else {
+            unreachable!()
+        };
+        f.challenge.push(0);
+        assert_eq!(
+            inspect(&ca, &Container::Fido(f)).unwrap_err(),
+            AttestError::BadSignature
+        );
+    }
 }

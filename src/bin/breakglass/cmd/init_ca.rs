@@ -48,6 +48,19 @@ pub(super) fn run(
     if o.simulated {
         say!("  SIMULATED: practice only; never trust this CA on a real host.");
     }
+    match &o.attestation {
+        Some(c) if c.vendor_root => {
+            if let Some(why) = &c.policy_refusal {
+                output::warning(&format!(
+                    "`breakglass ca verify` refuses this CA's attestation: {why}. Hosts that require an attestation will refuse the CA."
+                ));
+            }
+        }
+        Some(_) if !o.simulated => output::warning(
+            "no built-in vendor root vouches for the key that made this CA: `breakglass ca verify` refuses its attestation unless --roots names that issuer's root.",
+        ),
+        _ => {}
+    }
     if let Some(why) = &o.no_attestation {
         output::warning(&format!(
             "no attestation of this CA: {why}. Nothing proves to a host that its key was born in hardware; hosts that require an attestation will refuse it."
