@@ -451,6 +451,17 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
+    let log = std::fs::read_to_string(&w.audit).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "ca-attest");
+    assert_eq!(last["result"], "ok");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("pivca.attest on YubiKey 7654321 PIV slot 82: PIV, breakglass test"),
+        "{last}"
+    );
     let again = std::fs::read(work.join("pivca.attest")).unwrap();
     assert_ne!(first, again, "a new slot certificate (random serial)");
     let o = breakglass(

@@ -11,6 +11,7 @@ use ssh_key::HashAlg;
 use crate::attest::capture::{self, Captured};
 use crate::delivery::atomic::{self, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
+use crate::diagnostic::Diagnostic;
 use crate::ops::ca::verify::attestation_path_for;
 use crate::ssh::keyfile;
 use crate::token::{self, TokenError};
@@ -41,7 +42,7 @@ pub struct AttestOutcome {
 }
 
 /// Asks the CA's YubiKey for its slot's attestation, checks it against the CA key and writes
-/// `CA.attest` (never over an existing one without `force`); the audit log records it.
+/// `CA.attest` (never over an existing one without `force`); the audit log records the outcome.
 pub fn attest(req: &AttestRequest) -> Result<AttestOutcome> {
     let public = keyfile::read_public_key(&req.ca).map_err(|e| match e {
         Error::CaFile { path, reason } => Error::BadFile { path, reason },
@@ -65,20 +66,36 @@ pub fn attest(req: &AttestRequest) -> Result<AttestOutcome> {
     atomic::preflight(&[&file], req.force)?;
     let audit_path = audit::default_path();
     audit::preflight(&audit_path)?;
-    let (serial, slot, container) = token::attest_piv(&public, &req.ca, req.device.as_deref())?;
-    let attestation = capture::inspect(&public, &container).map_err(|e| {
-        TokenError::BadAnswer(format!("its attestation of the CA does not hold: {e}"))
-    })?;
+    let result: Result<AttestOutcome> = (|| {
+        let (serial, slot, container) = token::attest_piv(&public, &req.ca, req.device.as_deref())?;
+        let attestation = capture::inspect(&public, &container).map_err(|e| {
+            TokenError::BadAnswer(format!("its attestation of the CA does not hold: {e}"))
+        })?;
+        atomic::write_all(&[PlannedFile::public(&file, container.encode())], req.force)?;
+        Ok(AttestOutcome {
+            ca: req.ca.clone(),
+            attestation_file: file.clone(),
+            token: format!("YubiKey {serial} PIV slot {slot:02x}"),
+            attestation,
+        })
+    })();
+    // The audit entry records the outcome either way, as init-ca's does.
     let mut entry = AuditEntry::new("ca-attest");
     entry.backend = Some("piv".into());
     entry.ca_fingerprint = Some(public.fingerprint(HashAlg::Sha256).to_string());
-    entry.detail = Some(format!("{}: {}", file.display(), attestation.summary()));
-    audit::append(&audit_path, &entry)?;
-    atomic::write_all(&[PlannedFile::public(&file, container.encode())], req.force)?;
-    Ok(AttestOutcome {
-        ca: req.ca.clone(),
-        attestation_file: file,
-        token: format!("YubiKey {serial} PIV slot {slot:02x}"),
-        attestation,
-    })
+    match &result {
+        Ok(o) => {
+            entry.detail = Some(format!(
+                "{} on {}: {}",
+                file.display(),
+                o.token,
+                o.attestation.summary()
+            ))
+        }
+        Err(e) => entry.result = format!("failed: {}", e.kind()),
+    }
+    let logged = audit::append(&audit_path, &entry);
+    let outcome = result?;
+    logged?;
+    Ok(outcome)
 }
