@@ -462,6 +462,15 @@ fn init_ca_mint_and_sshd_login_through_the_piv_backend() {
             .starts_with("pivca.attest on YubiKey 7654321 PIV slot 82: PIV, breakglass test"),
         "{last}"
     );
+    // list: the slot's CA with the attestation at hand beside its .pub.
+    let o = breakglass(&w, &["list"], None);
+    assert!(o.status.success(), "{}", err(&o));
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listed.contains("    PIV slot 82  ECDSA SHA256:")
+            && listed.contains("  attestation ./pivca.attest\n"),
+        "{listed}"
+    );
     let again = std::fs::read(work.join("pivca.attest")).unwrap();
     assert_ne!(first, again, "a new slot certificate (random serial)");
     let o = breakglass(
