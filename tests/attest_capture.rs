@@ -92,6 +92,39 @@ fn init_ca_writes_ca_attest_beside_ca_pub_and_the_audit_log_says_what_it_attests
 }
 
 #[test]
+fn the_simulated_keys_attestation_root_survives_a_reset_as_a_real_keys_factory_key_does() {
+    let w = World::new();
+    w.ok(&["init-ca"]);
+    let root = std::fs::read(w.sim.join("attestation-root.pem")).unwrap();
+    w.ok(&["sim", "reset"]);
+    w.ok(&["init-ca", "--force", "-f", "again"]);
+    assert_eq!(
+        std::fs::read(w.sim.join("attestation-root.pem")).unwrap(),
+        root
+    );
+    let o = w.run_in(
+        &[
+            "ca",
+            "verify",
+            "again.pub",
+            "--roots",
+            w.sim.join("attestation-root.pem").to_str().unwrap(),
+            "--min-firmware",
+            "none",
+        ],
+        &w.work,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // A deleted root file is written again at the next enrolment, the same.
+    std::fs::remove_file(w.sim.join("attestation-root.pem")).unwrap();
+    w.ok(&["init-ca", "--application", "ssh:x", "-f", "x"]);
+    assert_eq!(
+        std::fs::read(w.sim.join("attestation-root.pem")).unwrap(),
+        root
+    );
+}
+
+#[test]
 fn init_ca_refuses_an_existing_attestation_file_before_the_key_is_asked() {
     let w = World::new();
     std::fs::write(w.path("sk-user-ca.attest"), b"old").unwrap();
