@@ -420,8 +420,8 @@ Trusted CAs:
   kept         ssh-ed25519 {fpo} online-ca
 
 Attestation (trusted roots: {TEST_ROOTS}; firmware floor 5.7.0):
-  break-glass  {fp1} VERIFIED: FIDO2 breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (sk-user-ca.attest)
-  break-glass  {fp2} VERIFIED: FIDO2 breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (backup-ca.attest)
+  break-glass  {fp1} VERIFIED: FIDO2, breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (sk-user-ca.attest)
+  break-glass  {fp2} VERIFIED: FIDO2, breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (backup-ca.attest)
   kept         {fpo} exempt: merged from the host's TrustedUserCAKeys: a CA the host already trusted, which cannot be attested
 
 Files:

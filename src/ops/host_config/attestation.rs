@@ -190,9 +190,12 @@ impl Verdict {
         }
     }
 
-    /// The warning the plan carries for each CA let through by `--allow-unattested`.
+    /// The warnings the plan carries: each CA let through by `--allow-unattested`, then what
+    /// the verifier warned about a verified one (PIN policy never, old firmware under
+    /// `--min-firmware none`).
     pub(super) fn warnings(&self) -> Vec<String> {
-        self.cas
+        let mut out: Vec<String> = self
+            .cas
             .iter()
             .filter(|c| c.status == Status::Unattested)
             .map(|c| {
@@ -204,7 +207,18 @@ impl Verdict {
                     c.reason.as_deref().unwrap_or("no reason given")
                 )
             })
-            .collect()
+            .collect();
+        for c in &self.cas {
+            for w in c.report.iter().flat_map(|r| &r.warnings) {
+                out.push(format!(
+                    "{}: the {} CA {} is attested, but: {w}",
+                    c.file.display(),
+                    c.role.name(),
+                    c.fingerprint
+                ));
+            }
+        }
+        out
     }
 }
 

@@ -213,7 +213,7 @@ fn verdict_text(c: &CaVerdict) -> String {
     let reason = c.reason.as_deref().unwrap_or("");
     match (c.status, &c.report) {
         (Status::Verified, Some(r)) => format!(
-            "VERIFIED: {} {}, {}, firmware {} ({})",
+            "VERIFIED: {}, {}, {}, firmware {} ({})",
             r.kind.name(),
             r.vendor,
             r.model.as_deref().unwrap_or("model unknown"),
