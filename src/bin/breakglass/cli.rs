@@ -718,7 +718,7 @@ pub struct PivCardArgs {
 /// `host-config`.
 #[derive(Debug, Args)]
 pub struct HostConfigArgs {
-    /// The break-glass CA public keys (a primary and a backup key, each its own CA).
+    /// The break-glass CA public keys (a primary and a backup key, each its own CA), each proven by its attestation (CA.attest beside it).
     #[arg(required_unless_present = "two_person", value_name = "CA.pub")]
     pub cas: Vec<PathBuf>,
     /// Write the files into DIR (default: print the plan).
