@@ -1594,6 +1594,27 @@ fn an_unattested_ca_is_refused_naming_it_and_the_reason_and_nothing_is_written()
              Put the CA.attest that init-ca wrote beside CA.pub, or pass --attestation CA.pub=FILE; to trust it all the same (for practice only), pass --allow-unattested.\n"
         ),
     );
+    // The same refusal as one JSON error document, nothing on stdout but it.
+    let mut a = vec!["--json".to_string()];
+    a.extend(args(&[
+        "--roots",
+        TEST_ROOTS,
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]));
+    let e = w.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(e.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&out(&e)).unwrap();
+    assert_eq!(doc["error"]["kind"], "unattested-ca");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "backup-ca.pub: the break-glass CA {fp2} is not attested: "
+            )),
+        "{doc:#}"
+    );
     // 5. An --attestation for a CA that was not given is a mistyped command line (exit 2).
     let a = args(&["--attestation", "nope.pub=x.attest", "sk-user-ca.pub"]);
     let e = w.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
