@@ -84,11 +84,16 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         "trusted before the rollout"
     );
 
-    // host-config on the controller, for this target.
+    // host-config on the controller, for this target: both CAs proven by their attestations
+    // under the test root, so the role's check passes without breakglass_allow_unattested.
+    attest_beside(&w.path("sk-user-ca.pub"));
+    attest_beside(&w.path("backup-ca.pub"));
     let build = t.join("build");
     fs::create_dir(&build).unwrap();
     w.ok(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--out",
         build.to_str().unwrap(),
         "--etc",
@@ -140,6 +145,12 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         "breakglass_custodian_ca.pub",
         "breakglass_two_person_gate.sh",
         "breakglass_principals/breakglass",
+        // What host-config verified, kept on the host.
+        "breakglass_attestation/verdict.json",
+        "breakglass_attestation/break-glass-1.attest",
+        "breakglass_attestation/break-glass-2.attest",
+        "breakglass_attestation/custodian-1.attest",
+        "breakglass_attestation/custodian-2.attest",
     ] {
         assert_eq!(
             fs::read(etc.join(f)).unwrap(),
@@ -315,5 +326,95 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
             .to_string_lossy()
             .ends_with(".breakglass-new")),
         "the verified copy was left behind"
+    );
+}
+
+#[test]
+fn the_role_refuses_an_unattested_output_on_the_controller_unless_told_to_allow_it() {
+    if fleet_host::skip_without_tools() {
+        return;
+    }
+    let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");
+    let w = World::new();
+    w.init_ca();
+    // A simulated CA without an attestation (whatever init-ca wrote beside it).
+    let _ = fs::remove_file(w.path("sk-user-ca.attest"));
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let t = w.tmp.path();
+    let host = FleetHost::start(&w);
+    let etc = &host.etc;
+    let build = t.join("build");
+    fs::create_dir(&build).unwrap();
+    w.ok(&[
+        "host-config",
+        "--out",
+        build.to_str().unwrap(),
+        "--etc",
+        etc.to_str().unwrap(),
+        "--sshd-config",
+        host.config.to_str().unwrap(),
+        // Practice: trusted without proof, and the verdict says so.
+        "--allow-unattested",
+        "sk-user-ca.pub",
+    ]);
+    let mut vars = host.role_vars();
+    vars["breakglass_target"] = serde_json::json!("localhost");
+    vars["breakglass_src"] = serde_json::json!(build);
+    vars["breakglass_etc"] = serde_json::json!(etc);
+    let before = snapshot(etc);
+    // 1. Without breakglass_allow_unattested: refused on the controller, naming the CA; the
+    // host is untouched.
+    let o = playbook(&ansible, &vars, t);
+    assert!(
+        !o.status.success(),
+        "the role installed an unproven CA:\n{}",
+        out(&o)
+    );
+    let text = out(&o);
+    let want = format!(
+        "trusts CAs that are NOT proven to live in a hardware key: sk-user-ca.pub (break-glass CA {fp}: there is no attestation beside it: sk-user-ca.attest does not exist). host-config let them through only because of --allow-unattested."
+    );
+    assert!(text.contains(&want), "{want}\nnot in:\n{text}");
+    assert_eq!(
+        snapshot(etc),
+        before,
+        "the refused rollout changed the host"
+    );
+    assert_eq!(changed(&o), 0, "{text}");
+    // 2. An output without a verdict (an older host-config's) is refused too.
+    let verdict = build.join("breakglass_attestation/verdict.json");
+    let saved = fs::read(&verdict).unwrap();
+    fs::remove_file(&verdict).unwrap();
+    let o = playbook(&ansible, &vars, t);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("records no attestation verdict"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(
+        snapshot(etc),
+        before,
+        "the refused rollout changed the host"
+    );
+    fs::write(&verdict, saved).unwrap();
+    // 3. With breakglass_allow_unattested=true: installed, with a warning naming the CA.
+    vars["breakglass_allow_unattested"] = serde_json::json!(true);
+    let o = playbook(&ansible, &vars, t);
+    assert!(o.status.success(), "{}\n{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains(&format!(
+            "WARNING: rolling out 1 CA(s) NOT proven to live in a hardware key, because breakglass_allow_unattested is true: {fp}."
+        )),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(
+        fs::read(etc.join("breakglass_user_ca.pub")).unwrap(),
+        fs::read(build.join("breakglass_user_ca.pub")).unwrap()
+    );
+    assert_eq!(
+        fs::read(etc.join("breakglass_attestation/verdict.json")).unwrap(),
+        fs::read(&verdict).unwrap()
     );
 }

@@ -83,7 +83,9 @@ fn sshd_usable() -> bool {
     true
 }
 
-/// Two simulated keys, each with its own CA: `sk-user-ca.pub` and `backup-ca.pub` in work/.
+/// Two simulated keys, each with its own CA: `sk-user-ca.pub` and `backup-ca.pub` in work/,
+/// each with its attestation under the TEST root beside it (`sk-user-ca.attest`,
+/// `backup-ca.attest`): host-config verifies them with `--roots` [`test_roots`].
 fn two_cas(w: &World) -> (String, String) {
     let primary = w.init_ca();
     let o = w.run_env(
@@ -91,6 +93,8 @@ fn two_cas(w: &World) -> (String, String) {
         &[("BREAKGLASS_SIM_DIR", w.other_sim("sim2").to_str().unwrap())],
     );
     assert!(o.status.success(), "{}", err(&o));
+    attest_beside(&w.path("sk-user-ca.pub"));
+    attest_beside(&w.path("backup-ca.pub"));
     (
         primary,
         fs::read_to_string(w.path("backup-ca.pub")).unwrap(),
@@ -135,6 +139,8 @@ fn sshd_accepts_both_break_glass_cas_and_still_the_online_ca_it_merged() {
     let bg = format!("bg-{u}");
     let o = w.run(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--out",
         h.etc_str(),
         "--etc",
@@ -246,6 +252,8 @@ fn the_00_drop_in_wins_over_later_drop_ins_and_a_late_name_would_lose() {
     .unwrap();
     let o = w.run(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--out",
         h.etc_str(),
         "--etc",
@@ -286,6 +294,8 @@ fn a_main_config_that_sets_the_keyword_before_its_include_or_never_includes_is_r
     fs::write(&h.config, &before).unwrap();
     let args = [
         "host-config",
+        // A simulated CA with no attestation: trusted on purpose.
+        "--allow-unattested",
         "--out",
         e,
         "--etc",
@@ -349,6 +359,8 @@ fn the_plan_shows_what_was_read_merged_and_would_be_written() {
     let snap = snapshot(&h.etc);
     let o = w.run(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--etc",
         e,
         "--sshd-config",
@@ -407,6 +419,11 @@ Trusted CAs:
   break-glass  sk-ecdsa-sha2-nistp256@openssh.com {fp2} {comment2}
   kept         ssh-ed25519 {fpo} online-ca
 
+Attestation (trusted roots: {TEST_ROOTS}; firmware floor 5.7.0):
+  break-glass  {fp1} VERIFIED: FIDO2, breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (sk-user-ca.attest)
+  break-glass  {fp2} VERIFIED: FIDO2, breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (backup-ca.attest)
+  kept         {fpo} exempt: merged from the host's TrustedUserCAKeys: a CA the host already trusted, which cannot be attested
+
 Files:
   breakglass_user_ca.pub -> {e}/breakglass_user_ca.pub (0644)
       {l1}
@@ -421,9 +438,17 @@ Files:
       alice
       from=\"10.0.0.0/8\" oncall
       bg-alice
+  breakglass_attestation/verdict.json -> {e}/breakglass_attestation/verdict.json (0644)
+      what was verified, for the host and deploy/ansible (JSON: --json shows it as \"attestation\")
+  breakglass_attestation/break-glass-1.attest -> {e}/breakglass_attestation/break-glass-1.attest (0644)
+      the attestation it was verified with ({n1} bytes)
+  breakglass_attestation/break-glass-2.attest -> {e}/breakglass_attestation/break-glass-2.attest (0644)
+      the attestation it was verified with ({n2} bytes)
 
 On the host: install the files, then `sshd -t` and reload sshd (deploy/ansible does both).
 ",
+        n1 = fs::metadata(w.path("sk-user-ca.attest")).unwrap().len(),
+        n2 = fs::metadata(w.path("backup-ca.attest")).unwrap().len(),
         l1 = line("sk-user-ca.pub"),
         l2 = line("backup-ca.pub"),
         lo = online.trim(),
@@ -459,6 +484,8 @@ fn json_plan_is_one_document_with_the_cas_what_was_merged_and_the_files() {
     let o = w.run(&[
         "--json",
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--etc",
         e,
         "--sshd-config",
@@ -528,7 +555,69 @@ fn json_plan_is_one_document_with_the_cas_what_was_merged_and_the_files() {
         .iter()
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["ca-keys", "drop-in", "principals"]);
+    assert_eq!(
+        kinds,
+        [
+            "ca-keys",
+            "drop-in",
+            "principals",
+            "attestation-verdict",
+            "attestation",
+            "attestation"
+        ]
+    );
+    // The attestation gate: both break-glass CAs verified under the test root, the online CA
+    // exempt; the verdict file holds the same document.
+    let a = &doc["attestation"];
+    assert_eq!(a["format"], "breakglass-host-attestation-v1");
+    assert_eq!(
+        (a["verified"].as_bool(), a["allow_unattested"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(a["trusted_roots"], TEST_ROOTS);
+    assert_eq!(a["min_firmware"], "5.7.0");
+    let entries: Vec<(&str, &str, &str)> = a["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["role"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                c["fingerprint"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let (fp1, fp2) = (
+        fingerprint(&w.path("sk-user-ca.pub")),
+        fingerprint(&w.path("backup-ca.pub")),
+    );
+    let fpo = fingerprint(&h.etc.join("online_ca.pub"));
+    assert_eq!(
+        entries,
+        [
+            ("break-glass", "verified", fp1.as_str()),
+            ("break-glass", "verified", fp2.as_str()),
+            ("kept", "exempt", fpo.as_str()),
+        ]
+    );
+    assert_eq!(a["cas"][0]["attestation"], "sk-user-ca.attest");
+    assert_eq!(
+        a["cas"][0]["copy"],
+        "breakglass_attestation/break-glass-1.attest"
+    );
+    assert_eq!(a["cas"][0]["report"]["vendor"], "breakglass test");
+    assert_eq!(a["cas"][0]["report"]["key"]["matches_ca"], true);
+    assert_eq!(a["cas"][2]["report"], serde_json::Value::Null);
+    let verdict = file_of(&doc, "attestation-verdict");
+    assert_eq!(verdict["path"], "breakglass_attestation/verdict.json");
+    assert_eq!(
+        verdict["install"],
+        format!("{e}/breakglass_attestation/verdict.json")
+    );
+    let on_file: serde_json::Value =
+        serde_json::from_str(verdict["content"].as_str().unwrap()).unwrap();
+    assert_eq!(&on_file, a);
     let drop_in = file_of(&doc, "drop-in");
     assert_eq!(drop_in["path"], "sshd_config.d/00-breakglass.conf");
     assert_eq!(
@@ -565,6 +654,8 @@ fn json_out_reports_each_file_it_wrote_with_its_exact_content() {
     let args = [
         "--json",
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--out",
         o,
         "--etc",
@@ -676,6 +767,8 @@ fn cloud_init_output_passes_cloud_init_schema() {
     let h = Host::new(&w);
     let o = w.run(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--cloud-init",
         "--etc",
         h.etc_str(),
@@ -741,6 +834,8 @@ fn bad_inputs_are_refused_with_exact_errors_and_nothing_written() {
             "--sshd-config",
             h.config_str(),
             ca,
+            // A simulated CA with no attestation: trusted on purpose.
+            "--allow-unattested",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -801,6 +896,8 @@ fn bad_inputs_are_refused_with_exact_errors_and_nothing_written() {
         // Root may write anywhere a mode allows; sysfs refuses new files even to root.
         let a: Vec<String> = [
             "host-config",
+            // A simulated CA with no attestation: trusted on purpose.
+            "--allow-unattested",
             "--out",
             "/sys",
             "--etc",
@@ -860,6 +957,8 @@ fn force_replaces_the_files_but_never_an_existing_krl() {
     fs::create_dir(&outdir).unwrap();
     let args = [
         "host-config",
+        // A simulated CA with no attestation: trusted on purpose.
+        "--allow-unattested",
         "--out",
         outdir.to_str().unwrap(),
         "--sshd-config",
@@ -871,6 +970,8 @@ fn force_replaces_the_files_but_never_an_existing_krl() {
     assert_eq!(first.status.code(), Some(1), "{}", err(&first));
     let args = [
         "host-config",
+        // A simulated CA with no attestation: trusted on purpose.
+        "--allow-unattested",
         "--out",
         outdir.to_str().unwrap(),
         "--etc",
@@ -911,6 +1012,8 @@ fn alert_config(w: &World, h: &Host, pager: &str, calls: &Path) {
     write_recording_pager(&pager, calls);
     let o = w.run(&[
         "host-config",
+        // A simulated CA with no attestation: trusted on purpose.
+        "--allow-unattested",
         "--out",
         h.etc_str(),
         "--etc",
@@ -1139,6 +1242,8 @@ fn alert_pages_a_cut_log_line_as_unverified_and_other_cas_short_lines_stay_silen
     write_recording_pager(&pager, &calls);
     let o = w.run(&[
         "host-config",
+        // A simulated CA with no attestation: trusted on purpose.
+        "--allow-unattested",
         "--out",
         h.etc_str(),
         "--etc",
@@ -1335,6 +1440,8 @@ fn the_longest_key_id_mint_allows_keeps_the_serial_and_ca_in_sshds_line_and_the_
     write_recording_pager(&pager, &calls);
     let o = w.run(&[
         "host-config",
+        // A simulated CA with no attestation: trusted on purpose.
+        "--allow-unattested",
         "--out",
         h.etc_str(),
         "--etc",
@@ -1405,5 +1512,263 @@ fn the_longest_key_id_mint_allows_keeps_the_serial_and_ca_in_sshds_line_and_the_
         [want.as_str()],
         "rsyslogd said: {}",
         fs::read_to_string(rs_dir.join("rsyslogd.err")).unwrap_or_default()
+    );
+}
+
+// ---- The attestation gate (issue #24 item 3) ----
+
+#[test]
+fn an_unattested_ca_is_refused_naming_it_and_the_reason_and_nothing_is_written() {
+    let w = World::new();
+    two_cas(&w);
+    let h = Host::new(&w);
+    let outdir = w.tmp.path().join("out");
+    fs::create_dir(&outdir).unwrap();
+    let o = outdir.to_str().unwrap();
+    let fp1 = fingerprint(&w.path("sk-user-ca.pub"));
+    let fp2 = fingerprint(&w.path("backup-ca.pub"));
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "host-config",
+            "--out",
+            o,
+            "--etc",
+            h.etc_str(),
+            "--sshd-config",
+            h.config_str(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>, stderr: &str| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        refused(&w, &a, &outdir, stderr);
+    };
+    // 1. The attestation is there, but the default trust store (Yubico's) does not know the
+    // test root: the verifier's reason and next step.
+    run(
+        args(&["sk-user-ca.pub"]),
+        &format!(
+            "breakglass: sk-user-ca.pub: the break-glass CA {fp1} is not attested: sk-user-ca.attest: the attestation chains to \"CN=breakglass TEST FIDO attestation CA - NOT A VENDOR,O=breakglass test\", which is not a trusted root.\n\
+             If you trust that vendor, pass its root and intermediate certificates with --roots DIR; otherwise make the CA on a YubiKey. To trust it all the same (for practice only), pass --allow-unattested.\n"
+        ),
+    );
+    // 2. No attestation beside the second CA: the first passes, the second is named.
+    fs::remove_file(w.path("backup-ca.attest")).unwrap();
+    run(
+        args(&["--roots", TEST_ROOTS, "sk-user-ca.pub", "backup-ca.pub"]),
+        &format!(
+            "breakglass: backup-ca.pub: the break-glass CA {fp2} is not attested: there is no attestation beside it: backup-ca.attest does not exist.\n\
+             Put the CA.attest that init-ca wrote beside CA.pub, or pass --attestation CA.pub=FILE; to trust it all the same (for practice only), pass --allow-unattested.\n"
+        ),
+    );
+    // 3. --attestation pairs a file with one CA: the primary's attestation is not the backup's.
+    run(
+        args(&[
+            "--roots",
+            TEST_ROOTS,
+            "--attestation",
+            "backup-ca.pub=sk-user-ca.attest",
+            "sk-user-ca.pub",
+            "backup-ca.pub",
+        ]),
+        &format!(
+            "breakglass: backup-ca.pub: the break-glass CA {fp2} is not attested: sk-user-ca.attest: the attestation is for another key ({fp1}), not the CA {fp2}.\n\
+             Pass the attestation that was written with this CA (CA.attest beside CA.pub), or the CA it belongs to. To trust it all the same (for practice only), pass --allow-unattested.\n"
+        ),
+    );
+    // 4. A custodian CA of --two-person is gated the same way.
+    run(
+        args(&[
+            "--roots",
+            TEST_ROOTS,
+            "--two-person",
+            "sk-user-ca.pub",
+            "backup-ca.pub",
+        ]),
+        &format!(
+            "breakglass: backup-ca.pub: the custodian CA {fp2} is not attested: there is no attestation beside it: backup-ca.attest does not exist.\n\
+             Put the CA.attest that init-ca wrote beside CA.pub, or pass --attestation CA.pub=FILE; to trust it all the same (for practice only), pass --allow-unattested.\n"
+        ),
+    );
+    // The same refusal as one JSON error document, nothing on stdout but it.
+    let mut a = vec!["--json".to_string()];
+    a.extend(args(&[
+        "--roots",
+        TEST_ROOTS,
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]));
+    let e = w.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(e.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&out(&e)).unwrap();
+    assert_eq!(doc["error"]["kind"], "unattested-ca");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "backup-ca.pub: the break-glass CA {fp2} is not attested: "
+            )),
+        "{doc:#}"
+    );
+    // 5. An --attestation for a CA that was not given is a mistyped command line (exit 2).
+    let a = args(&["--attestation", "nope.pub=x.attest", "sk-user-ca.pub"]);
+    let e = w.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(e.status.code(), Some(2), "{}", err(&e));
+    assert_eq!(
+        err(&e),
+        "breakglass: --attestation names nope.pub, which is not one of the CA files given.\n\
+         Write --attestation CA.pub=FILE, with CA.pub exactly as given among the CA files or to --two-person.\n"
+    );
+    assert!(fs::read_dir(&outdir).unwrap().next().is_none());
+    // 6. With its own attestation named explicitly, the backup CA passes, and --out records it.
+    let a = args(&[
+        "--roots",
+        TEST_ROOTS,
+        "--attestation",
+        "backup-ca.pub=kept/backup.attest",
+        "sk-user-ca.pub",
+        "backup-ca.pub",
+    ]);
+    fs::create_dir(w.path("kept")).unwrap();
+    attest_beside(&w.path("backup-ca.pub"));
+    fs::rename(w.path("backup-ca.attest"), w.path("kept/backup.attest")).unwrap();
+    w.ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let verdict: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(outdir.join("breakglass_attestation/verdict.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(verdict["verified"], true);
+    assert_eq!(verdict["cas"][1]["attestation"], "kept/backup.attest");
+    assert_eq!(
+        fs::read(outdir.join("breakglass_attestation/break-glass-1.attest")).unwrap(),
+        fs::read(w.path("sk-user-ca.attest")).unwrap()
+    );
+    assert_eq!(
+        fs::read(outdir.join("breakglass_attestation/break-glass-2.attest")).unwrap(),
+        fs::read(w.path("kept/backup.attest")).unwrap()
+    );
+}
+
+#[test]
+fn allow_unattested_lets_a_simulated_ca_through_with_a_warning_in_text_json_and_the_verdict() {
+    let w = World::new();
+    w.init_ca();
+    // A simulated CA with nothing beside it (whatever init-ca writes there).
+    let _ = fs::remove_file(w.path("sk-user-ca.attest"));
+    let h = Host::new(&w);
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let outdir = w.tmp.path().join("out");
+    fs::create_dir(&outdir).unwrap();
+    let base = [
+        "host-config",
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "--allow-unattested",
+        "sk-user-ca.pub",
+    ];
+    let warning = format!(
+        "sk-user-ca.pub: the break-glass CA {fp} is NOT attested (there is no attestation beside it: sk-user-ca.attest does not exist); it is trusted only because of --allow-unattested: nothing proves its key cannot be copied (for practice, never for production hosts)"
+    );
+    let text = w.ok(&base);
+    assert!(
+        text.contains(&format!(
+            "\n  break-glass  {fp} NOT ATTESTED, trusted only because of --allow-unattested: there is no attestation beside it: sk-user-ca.attest does not exist\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\nWarnings:\n  ! {warning}\n")),
+        "{text}"
+    );
+    let mut json = vec!["--json"];
+    json.extend(base);
+    json.extend(["--out", outdir.to_str().unwrap()]);
+    let doc = json_doc(&w.run(&json));
+    assert_eq!(doc["warnings"][0], warning.as_str());
+    assert_eq!(doc["attestation"]["verified"], false);
+    assert_eq!(doc["attestation"]["allow_unattested"], true);
+    assert_eq!(doc["attestation"]["cas"][0]["status"], "unattested");
+    let on_disk: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(outdir.join("breakglass_attestation/verdict.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(on_disk, doc["attestation"]);
+    // No attestation copy: there is nothing verified to copy.
+    let listed: Vec<_> = fs::read_dir(outdir.join("breakglass_attestation"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(listed, ["verdict.json"]);
+}
+
+#[test]
+fn cloud_init_is_gated_the_same_way() {
+    let w = World::new();
+    w.init_ca();
+    let _ = fs::remove_file(w.path("sk-user-ca.attest"));
+    let h = Host::new(&w);
+    let fp = fingerprint(&w.path("sk-user-ca.pub"));
+    let args = [
+        "host-config",
+        "--cloud-init",
+        "--etc",
+        h.etc_str(),
+        "--sshd-config",
+        h.config_str(),
+        "sk-user-ca.pub",
+    ];
+    let o = w.run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(out(&o), "", "a refused CA printed a cloud-config document");
+    assert!(
+        err(&o).starts_with(&format!(
+            "breakglass: sk-user-ca.pub: the break-glass CA {fp} is not attested: "
+        )),
+        "{}",
+        err(&o)
+    );
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-unattested");
+    let o = w.run(&allowed);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).starts_with(&format!(
+            "warning: sk-user-ca.pub: the break-glass CA {fp} is NOT attested ("
+        )),
+        "{}",
+        err(&o)
+    );
+    let doc = out(&o);
+    assert!(
+        doc.contains(&format!(
+            "\n# break-glass CA {fp}: WARNING: NOT ATTESTED, trusted only because of --allow-unattested\n"
+        )),
+        "{doc}"
+    );
+    assert!(
+        doc.contains(&format!(
+            "  - path: \"{}/breakglass_attestation/verdict.json\"\n",
+            h.etc_str()
+        )),
+        "{doc}"
+    );
+    // Attested: the header says so.
+    attest_beside(&w.path("sk-user-ca.pub"));
+    let mut verified = args.to_vec();
+    verified.extend(["--roots", TEST_ROOTS]);
+    let o = w.run(&verified);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(err(&o), "");
+    assert!(
+        out(&o).contains(&format!("\n# break-glass CA {fp}: attestation verified\n")),
+        "{}",
+        out(&o)
     );
 }

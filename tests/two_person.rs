@@ -122,6 +122,9 @@ impl Setup {
         assert!(o.status.success(), "{}", err(&o));
         let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "custC"], &w.work);
         assert!(o.status.success(), "{}", err(&o));
+        // A and B prove their keys under the test root; C, a software key, cannot.
+        attest_beside(&w.path("custA.pub"));
+        attest_beside(&w.path("custB.pub"));
         let acct = Account::new(tag);
         let etc = w.tmp.path().join("etc");
         let (config, port) = write_sshd_etc(
@@ -157,8 +160,35 @@ impl Setup {
             socket.to_str().unwrap(),
             "--alert",
             pager.to_str().unwrap(),
+            "--roots",
+            TEST_ROOTS,
+            // custC is a plain ssh-keygen key: trusted on purpose, with a warning.
+            "--allow-unattested",
         ]);
         assert!(o.status.success(), "{}", err(&o));
+        let verdict: serde_json::Value = serde_json::from_str(
+            &fs::read_to_string(etc.join("breakglass_attestation/verdict.json")).unwrap(),
+        )
+        .unwrap();
+        let statuses: Vec<(&str, &str)> = verdict["cas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["role"].as_str().unwrap(), c["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("custodian", "verified"),
+                ("custodian", "verified"),
+                ("custodian", "unattested")
+            ]
+        );
+        assert!(
+            out(&o).contains("custC.pub: the custodian CA "),
+            "no warning about custC: {}",
+            out(&o)
+        );
         let rsyslogd = start_gate_rsyslogd(
             &rs,
             &etc.join("rsyslog.d/30-breakglass-alert.conf"),
@@ -598,6 +628,9 @@ fn custodians(w: &World) {
         &[("BREAKGLASS_SIM_DIR", w.other_sim("simB").to_str().unwrap())],
     );
     assert!(o.status.success(), "{}", err(&o));
+    // Attested under the test root: host-config verifies them with --roots TEST_ROOTS.
+    attest_beside(&w.path("custA.pub"));
+    attest_beside(&w.path("custB.pub"));
 }
 
 /// A host configuration under the world's temp dir: `etc/sshd_config` including
@@ -629,6 +662,8 @@ fn cloud_init_carries_the_gate_the_custodian_cas_and_the_account() {
     let (etc, config) = tiny_host(&w);
     let o = w.run(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--cloud-init",
         "--etc",
         &etc,
@@ -670,6 +705,8 @@ fn two_person_bad_inputs_are_refused_and_nothing_is_written() {
     fs::create_dir(&outdir).unwrap();
     let base = [
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--out",
         outdir.to_str().unwrap(),
         "--etc",
@@ -747,6 +784,8 @@ fn the_plan_shows_the_custodians_and_the_match_block() {
     let (etc, config) = tiny_host(&w);
     let plan = w.ok(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--etc",
         &etc,
         "--sshd-config",
@@ -791,6 +830,8 @@ fn the_alert_script_pages_both_custodians_for_the_gate_line_only() {
     fs::set_permissions(&pager, fs::Permissions::from_mode(0o755)).unwrap();
     w.ok(&[
         "host-config",
+        "--roots",
+        TEST_ROOTS,
         "--out",
         &etc,
         "--etc",

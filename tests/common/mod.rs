@@ -2,6 +2,7 @@
 //! wormhole servers and the runbooks through these modules, so a change to how the binary is
 //! started (an environment variable, a flag) is made in one place.
 //!
+//! - [`attest`]: attestations under the test root for simulated CAs, and its `--roots` directory.
 //! - [`world`]: an isolated environment (own simulated key, audit log, working directory) and
 //!   the only way the tests run `breakglass`.
 //! - [`built`]: the workspace's other programs (the provider library, `breakglass-sim-hid`),
@@ -24,6 +25,7 @@
 // Each test file compiles this harness as its own module and uses a part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod attest;
 pub mod built;
 pub mod files;
 pub mod fleet_host;
@@ -37,6 +39,7 @@ pub mod unprivileged;
 pub mod world;
 pub mod wormhole;
 
+pub use attest::*;
 pub use files::*;
 pub use host_sshd::*;
 pub use openssh::*;

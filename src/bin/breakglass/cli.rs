@@ -741,7 +741,7 @@ pub struct PivCardArgs {
 /// `host-config`.
 #[derive(Debug, Args)]
 pub struct HostConfigArgs {
-    /// The break-glass CA public keys (a primary and a backup key, each its own CA).
+    /// The break-glass CA public keys (a primary and a backup key, each its own CA), each proven by its attestation (CA.attest beside it).
     #[arg(required_unless_present = "two_person", value_name = "CA.pub")]
     pub cas: Vec<PathBuf>,
     /// Write the files into DIR (default: print the plan).
@@ -777,6 +777,40 @@ pub struct HostConfigArgs {
     /// Tests only: the gate logs to this syslog socket instead of /dev/log.
     #[arg(long, value_name = "SOCKET", hide = true, requires = "two_person")]
     pub two_person_log_socket: Option<PathBuf>,
+    /// The attestation of one CA file, CA.pub exactly as given (an argument or to --two-person), '=', the file (repeatable; default: CA.attest beside CA.pub).
+    #[arg(long, value_name = "CA.pub=FILE", value_parser = parse_attestation, conflicts_with = "known_hosts", help_heading = "Attestation: every CA must prove it lives in a hardware key")]
+    pub attestation: Vec<breakglass::ops::host_config::attestation::AttestationArg>,
+    /// Trust the certificates in DIR (vendor roots and intermediates) instead of Yubico's built-in roots.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "known_hosts",
+        help_heading = "Attestation: every CA must prove it lives in a hardware key"
+    )]
+    pub roots: Option<PathBuf>,
+    /// Lowest firmware accepted, or none [default: 5.7.0: YubiKeys before it are open to EUCLEAK, YSA-2024-03].
+    #[arg(
+        long,
+        value_name = "X.Y.Z|none",
+        conflicts_with = "known_hosts",
+        help_heading = "Attestation: every CA must prove it lives in a hardware key"
+    )]
+    pub min_firmware: Option<String>,
+    /// Trust CAs without a valid attestation (simulated CAs, practice), with a warning in the plan and the verdict.
+    #[arg(
+        long,
+        conflicts_with = "known_hosts",
+        help_heading = "Attestation: every CA must prove it lives in a hardware key"
+    )]
+    pub allow_unattested: bool,
+}
+
+// clap prints this error itself, so the value is sanitised here.
+fn parse_attestation(
+    s: &str,
+) -> Result<breakglass::ops::host_config::attestation::AttestationArg, String> {
+    s.parse()
+        .map_err(|e: String| breakglass::sanitize::sanitize(&e))
 }
 
 // clap prints this error itself, so the value is sanitised here.

@@ -8,6 +8,10 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use ssh_key::{Algorithm, HashAlg, PublicKey};
 
 use super::HostConfigError;
+use crate::input::ReadError;
+
+/// Bound on a CA file: a few public keys are a few hundred bytes each.
+const MAX_CA_FILE: u64 = 1024 * 1024;
 
 /// A CA key and where it came from: what the plan knows about each CA.
 #[derive(Debug, Clone)]
@@ -93,20 +97,16 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CaKey>, HostConfigError> {
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = match std::fs::read(path) {
+    // Through the bounded reader: a FIFO or a device is refused at once, never waited on.
+    let bytes = match crate::input::read_bounded(path, MAX_CA_FILE) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(bad("no such file".into()))
+        Err(ReadError::TooLarge(_)) => {
+            return Err(bad("is too large to be a file of public keys".into()))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-            return Err(bad("is a directory".into()))
-        }
-        Err(e) => return Err(HostConfigError::io("read", path, e)),
+        Err(ReadError::Io(e)) => return Err(HostConfigError::io("read", path, e)),
+        Err(e) => return Err(bad(e.reason())),
     };
-    if bytes.len() > 1024 * 1024 {
-        return Err(bad("is too large to be a file of public keys".into()));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| bad("is not text".into()))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| bad("is not text".into()))?;
     let mut keys = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -171,6 +171,35 @@ mod tests {
         std::fs::write(&p, "# only a comment\n").unwrap();
         let e = read_ca_file(&p).unwrap_err().to_string();
         assert!(e.ends_with("holds no public key"), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_is_refused_at_once_not_waited_on() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("ca.pub");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // No writer ever opens the FIFO: std::fs::read would block here forever.
+        let e = read_ca_file(&fifo).unwrap_err().to_string();
+        assert!(e.ends_with("ca.pub: is a FIFO, not a regular file"), "{e}");
+        let e = read_ca_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "/dev/zero: is a device, not a regular file");
+        let e = read_ca_file(d.path()).unwrap_err().to_string();
+        assert!(e.ends_with(": is a directory, not a regular file"), "{e}");
+        let big = d.path().join("big.pub");
+        std::fs::write(&big, vec![b'#'; 1024 * 1024 + 1]).unwrap();
+        let e = read_ca_file(&big).unwrap_err().to_string();
+        assert!(
+            e.ends_with("big.pub: is too large to be a file of public keys"),
+            "{e}"
+        );
+        let e = read_ca_file(&d.path().join("nope.pub"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("nope.pub: no such file"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! is what this document is for. Existing hosts get the files through deploy/ansible, which
 //! never replaces a KRL.
 
+use super::attestation::{Status, Verdict};
 use super::{FileKind, HostFile};
 
 /// A YAML double-quoted scalar (JSON strings are valid YAML).
@@ -22,12 +23,30 @@ fn is_plain_text(b: &[u8]) -> bool {
     })
 }
 
-/// The `#cloud-config` document that writes `files` (and creates the two-person account).
-pub fn render(files: &[HostFile], two_person_user: Option<&str>) -> String {
+/// The `#cloud-config` document that writes `files` (and creates the two-person account). Its
+/// header says what the attestation gate decided (`verdict`), one comment line per CA; the
+/// verdict itself is among the files (`breakglass_attestation/verdict.json`).
+pub fn render(files: &[HostFile], two_person_user: Option<&str>, verdict: &Verdict) -> String {
     use base64ct::Encoding;
     let mut y = String::from(
-        "#cloud-config\n# Written by breakglass host-config: trust the break-glass CAs on a new VM.\nwrite_files:\n",
+        "#cloud-config\n# Written by breakglass host-config: trust the break-glass CAs on a new VM.\n",
     );
+    for c in &verdict.cas {
+        // Fingerprints and roles only: nothing from outside goes into a comment line.
+        let what = match c.status {
+            Status::Verified => "attestation verified",
+            Status::Unattested => {
+                "WARNING: NOT ATTESTED, trusted only because of --allow-unattested"
+            }
+            Status::Exempt => "exempt (merged from the host's TrustedUserCAKeys)",
+        };
+        y.push_str(&format!(
+            "# {} CA {}: {what}\n",
+            c.role.name(),
+            c.fingerprint
+        ));
+    }
+    y.push_str("write_files:\n");
     for f in files {
         y.push_str(&format!(
             "  - path: {}\n",

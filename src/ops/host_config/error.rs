@@ -68,6 +68,26 @@ pub enum HostConfigError {
     /// `--two-person-user` is not a plain login name.
     #[error("--two-person: {0}")]
     TwoPersonUser(String),
+    /// A CA has no valid attestation and `--allow-unattested` was not given.
+    #[error("{}: the {role} CA {fingerprint} is not attested: {reason}", .ca.display())]
+    Unattested {
+        /// The CA file.
+        ca: PathBuf,
+        /// "break-glass" or "custodian".
+        role: &'static str,
+        /// The CA key's fingerprint.
+        fingerprint: String,
+        /// The verifier's message, or what is missing.
+        reason: String,
+        /// The verifier's next step, when it gave one.
+        hint: Option<String>,
+    },
+    /// `--attestation CA.pub=FILE` does not pair with a CA given.
+    #[error("{0}")]
+    AttestationArg(String),
+    /// `--roots` or `--min-firmware` cannot be used.
+    #[error(transparent)]
+    Attestation(crate::attest::AttestError),
     /// Something host-config cannot express safely.
     #[error("{0}")]
     Unsupported(String),
@@ -117,6 +137,10 @@ impl Diagnostic for HostConfigError {
             HostConfigError::Pattern(_) => "Use a known_hosts host pattern such as *.example.com or 10.0.0.*,!10.0.0.1.".into(),
             HostConfigError::Alert(_) => "Pass the absolute path of the program to run, e.g. --alert /usr/local/bin/page-oncall.".into(),
             HostConfigError::TwoPerson(_) | HostConfigError::TwoPersonUser(_) => "Pass at least two custodians' CA public keys to --two-person and a plain account name to --two-person-user.".into(),
+            HostConfigError::Unattested { hint: Some(h), .. } => format!("{h} To trust it all the same (for practice only), pass --allow-unattested."),
+            HostConfigError::Unattested { hint: None, .. } => "Put the CA.attest that init-ca wrote beside CA.pub, or pass --attestation CA.pub=FILE; to trust it all the same (for practice only), pass --allow-unattested.".into(),
+            HostConfigError::AttestationArg(_) => "Write --attestation CA.pub=FILE, with CA.pub exactly as given among the CA files or to --two-person.".into(),
+            HostConfigError::Attestation(e) => e.hint(),
             HostConfigError::Unsupported(_) => "Set that part up by hand; host-config writes only what it can express safely.".into(),
             HostConfigError::OutMissing(_) => "Create the directory first, or pick another --out.".into(),
             HostConfigError::OutNotDir(_) => "Pick a directory for --out.".into(),
@@ -137,6 +161,9 @@ impl Diagnostic for HostConfigError {
             HostConfigError::Pattern(_) => "known-hosts-pattern",
             HostConfigError::Alert(_) => "alert",
             HostConfigError::TwoPerson(_) | HostConfigError::TwoPersonUser(_) => "two-person",
+            HostConfigError::Unattested { .. } => "unattested-ca",
+            HostConfigError::AttestationArg(_) => "attestation-argument",
+            HostConfigError::Attestation(e) => e.kind(),
             HostConfigError::Unsupported(_) => "unsupported",
             HostConfigError::OutMissing(_) => "dir-missing",
             HostConfigError::OutNotDir(_) => "not-a-directory",
@@ -150,7 +177,9 @@ impl Diagnostic for HostConfigError {
         match self {
             HostConfigError::BadEtc(_)
             | HostConfigError::Pattern(_)
-            | HostConfigError::TwoPersonUser(_) => USAGE,
+            | HostConfigError::TwoPersonUser(_)
+            | HostConfigError::AttestationArg(_) => USAGE,
+            HostConfigError::Attestation(e) => e.exit_code(),
             HostConfigError::CaFile { .. }
             | HostConfigError::SshdConfig { .. }
             | HostConfigError::NotIncluded { .. }
@@ -158,6 +187,7 @@ impl Diagnostic for HostConfigError {
             | HostConfigError::UnknownUser { .. }
             | HostConfigError::Alert(_)
             | HostConfigError::TwoPerson(_)
+            | HostConfigError::Unattested { .. }
             | HostConfigError::Unsupported(_)
             | HostConfigError::OutMissing(_)
             | HostConfigError::OutNotDir(_)

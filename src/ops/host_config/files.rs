@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use super::attestation::{Verdict, ATTESTATION_DIR, VERDICT_FILE};
 use super::ca_key::{key_line, CaKey};
 use super::principals::PrincipalsPlan;
 use super::trusted_file::KEPT_MARKER;
@@ -32,6 +33,10 @@ pub enum FileKind {
     AlertScript,
     /// The `--alert` rsyslog rule.
     AlertRule,
+    /// `breakglass_attestation/verdict.json`: what the attestation gate decided for each CA.
+    AttestationVerdict,
+    /// A copy of a verified CA's attestation under `breakglass_attestation/`.
+    Attestation,
 }
 
 /// One file host-config produces.
@@ -227,6 +232,37 @@ pub(super) fn alert(
             alert::rsyslog_rule(&paths.alert_script, &fps),
         ),
     ])
+}
+
+/// `breakglass_attestation/`: the verdict (JSON), then a copy of each verified attestation, so
+/// that the host and deploy/ansible can see what was verified.
+pub(super) fn attestation(
+    paths: &InstallPaths,
+    verdict: &Verdict,
+) -> Result<Vec<HostFile>, HostConfigError> {
+    let mut json = serde_json::to_string_pretty(verdict)
+        .map_err(|e| HostConfigError::Unsupported(format!("cannot encode the verdict: {e}")))?;
+    json.push('\n');
+    let mut out = vec![HostFile::text(
+        FileKind::AttestationVerdict,
+        Path::new(ATTESTATION_DIR).join(VERDICT_FILE),
+        paths.attestation_dir.join(VERDICT_FILE),
+        json,
+    )];
+    for c in &verdict.cas {
+        let Some(copy) = &c.copy else { continue };
+        out.push(HostFile {
+            kind: FileKind::Attestation,
+            rel: copy.clone(),
+            install: paths
+                .attestation_dir
+                .join(copy.file_name().unwrap_or_default()),
+            bytes: c.bytes.clone(),
+            mode: 0o644,
+            keep_existing: false,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::attestation::{Gate, GateResult, Role};
 use super::ca_key::read_ca_files;
 use super::principals::{self, ExistingPrincipals};
 use super::sshd_settings::{self, DropIn, HostSettings};
@@ -21,6 +22,8 @@ pub struct HostFacts {
     pub breakglass_cas: Vec<CaKey>,
     /// The custodian CAs of `--two-person` (empty without it).
     pub custodian_cas: Vec<CaKey>,
+    /// The attestation gate's verdicts on those CAs (the kept ones are exempt).
+    pub attestation: GateResult,
     /// What the host's sshd does today.
     pub settings: HostSettings,
     /// The host's own `TrustedUserCAKeys` file as sshd reads it (`None` when it sets none).
@@ -44,9 +47,19 @@ impl HostFacts {
     pub fn read(req: &HostConfigRequest) -> Result<HostFacts, HostConfigError> {
         drop_in::check_etc(&req.etc)?;
         let paths = InstallPaths::new(&req.etc);
-        // 1. The break-glass CAs, every line validated; the custodians' the same way.
+        // 1. The break-glass CAs, every line validated, each proven by its attestation; the
+        // custodians' the same way.
+        let given: Vec<&Path> = req
+            .ca_files
+            .iter()
+            .chain(&req.two_person)
+            .map(PathBuf::as_path)
+            .collect();
+        let mut gate = Gate::new(&req.attestation, &given)?;
         let breakglass_cas = read_ca_files(&req.ca_files)?;
+        gate.check(Role::BreakGlass, &breakglass_cas)?;
         let custodian_cas = read_custodians(req)?;
+        gate.check(Role::Custodian, &custodian_cas)?;
         // 2. The host's settings, read against a first draft of the drop-in (the order check
         // only needs the keywords it sets globally).
         let config = req
@@ -96,6 +109,7 @@ impl HostFacts {
         Ok(HostFacts {
             breakglass_cas,
             custodian_cas,
+            attestation: gate.finish(),
             settings,
             trusted,
             kept_by_earlier_run,

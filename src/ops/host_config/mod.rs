@@ -14,6 +14,7 @@
 //! all or none. `--known-hosts` is [`known_hosts()`], which needs only the CA files.
 
 pub mod alert;
+pub mod attestation;
 mod ca_key;
 pub mod cloud_init;
 mod drop_in;
@@ -70,6 +71,8 @@ pub struct HostConfigRequest {
     pub two_person_user: String,
     /// Tests only: the gate logs to this syslog socket instead of `/dev/log`.
     pub two_person_log_socket: Option<PathBuf>,
+    /// The attestation gate: `--attestation`, `--roots`, `--min-firmware`, `--allow-unattested`.
+    pub attestation: attestation::AttestationOptions,
 }
 
 /// Where each file goes on the host, under `--etc`.
@@ -89,6 +92,8 @@ struct InstallPaths {
     gate: PathBuf,
     /// `ETC/breakglass_alert.sh` (`--alert`).
     alert_script: PathBuf,
+    /// `ETC/breakglass_attestation` (the verdict and the attestations).
+    attestation_dir: PathBuf,
 }
 
 impl InstallPaths {
@@ -101,6 +106,7 @@ impl InstallPaths {
             custodian_ca: etc.join(two_person::CUSTODIAN_CA_FILE),
             gate: etc.join(two_person::GATE_NAME),
             alert_script: etc.join(alert::SCRIPT_NAME),
+            attestation_dir: etc.join(attestation::ATTESTATION_DIR),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::attestation::Verdict;
 use super::ca_key::push_unique;
 use super::drop_in::{self, TwoPersonBlock};
 use super::sshd_settings::{self, Directive, HostSettings};
@@ -27,6 +28,8 @@ pub struct HostPlan {
     pub kept_cas: Vec<CaKey>,
     /// The custodian CAs of `--two-person` (empty without it).
     pub custodian_cas: Vec<CaKey>,
+    /// The attestation gate's verdict on every CA (break-glass, custodian, kept).
+    pub attestation: Verdict,
     /// The two-person account (`None` without `--two-person`).
     pub two_person_user: Option<String>,
     /// The `RevokedKeys` file the drop-in names.
@@ -66,6 +69,7 @@ pub fn plan_from(req: &HostConfigRequest, facts: HostFacts) -> Result<HostPlan, 
     let HostFacts {
         breakglass_cas,
         custodian_cas,
+        attestation,
         settings,
         trusted,
         kept_by_earlier_run,
@@ -76,9 +80,6 @@ pub fn plan_from(req: &HostConfigRequest, facts: HostFacts) -> Result<HostPlan, 
     } = facts;
     let paths = InstallPaths::new(&req.etc);
     let mut notes = Notes::default();
-    notes
-        .warnings
-        .extend(settings.in_match.iter().map(in_match_warning));
     let kept_cas = keep_host_cas(
         &settings,
         trusted,
@@ -87,6 +88,12 @@ pub fn plan_from(req: &HostConfigRequest, facts: HostFacts) -> Result<HostPlan, 
         &paths,
         &mut notes,
     );
+    let attestation = Verdict::new(attestation, &kept_cas);
+    // The unattested CAs first: what the operator must see before anything else.
+    let mut warnings = attestation.warnings();
+    warnings.extend(settings.in_match.iter().map(in_match_warning));
+    warnings.append(&mut notes.warnings);
+    notes.warnings = warnings;
     let (revoked_keys, krl_kept) =
         keep_host_krl(&settings, revoked_keys_exists, &paths, &mut notes);
     // Principals: only for the named users, carrying over what they have.
@@ -122,16 +129,18 @@ pub fn plan_from(req: &HostConfigRequest, facts: HostFacts) -> Result<HostPlan, 
             revoked_keys: &revoked_keys,
             krl_kept,
             principals: &principals,
+            attestation: &attestation,
         },
         now,
     )?;
-    let cloud_init = cloud_init::render(&files, two_person_user.as_deref());
+    let cloud_init = cloud_init::render(&files, two_person_user.as_deref(), &attestation);
     Ok(HostPlan {
         etc: req.etc.clone(),
         sshd: settings,
         breakglass_cas,
         kept_cas,
         custodian_cas,
+        attestation,
         two_person_user,
         revoked_keys,
         krl_kept,
@@ -233,6 +242,7 @@ struct Parts<'a> {
     revoked_keys: &'a std::path::Path,
     krl_kept: bool,
     principals: &'a [PrincipalsPlan],
+    attestation: &'a Verdict,
 }
 
 /// Every file, in the order they are shown and written.
@@ -271,6 +281,7 @@ fn plan_files(
         let cas: Vec<&CaKey> = p.breakglass_cas.iter().chain(p.custodian_cas).collect();
         out.extend(files::alert(p.paths, program, &cas)?);
     }
+    out.extend(files::attestation(p.paths, p.attestation)?);
     Ok(out)
 }
 
@@ -284,6 +295,7 @@ fn plural(n: usize) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::attestation::{Role, Status};
     use super::super::sshd_settings::{Method, Setting, Source};
     use super::super::FileKind;
     use super::*;
@@ -311,6 +323,7 @@ mod tests {
             two_person: Vec::new(),
             two_person_user: "breakglass".into(),
             two_person_log_socket: None,
+            attestation: Default::default(),
         }
     }
 
@@ -329,6 +342,7 @@ mod tests {
         HostFacts {
             breakglass_cas: vec![ca(A, "bg.pub")],
             custodian_cas: Vec::new(),
+            attestation: super::super::attestation::GateResult::default(),
             settings: HostSettings {
                 config: "/etc/ssh/sshd_config".into(),
                 method: Method::SshdT,
@@ -378,6 +392,24 @@ mod tests {
         let keys: Vec<&str> = cas.lines().filter(|l| !l.starts_with('#')).collect();
         assert_eq!(keys, [A, ONLINE]);
         assert!(p.cloud_init.starts_with("#cloud-config\n"));
+        // The online CA is exempt from attestation, and listed so (in the verdict file too).
+        let kept = &p.attestation.cas[0];
+        assert_eq!(
+            (kept.role, kept.status, kept.fingerprint.as_str()),
+            (
+                Role::Kept,
+                Status::Exempt,
+                p.kept_cas[0].fingerprint().as_str()
+            )
+        );
+        let verdict = p.file(FileKind::AttestationVerdict).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&verdict.bytes).unwrap();
+        assert_eq!(v["cas"][0]["status"], "exempt");
+        assert_eq!(v["cas"][0]["role"], "kept");
+        assert!(p.cloud_init.contains(&format!(
+            "# kept CA {}: exempt (merged from the host's TrustedUserCAKeys)\n",
+            kept.fingerprint
+        )));
     }
 
     #[test]
@@ -406,7 +438,8 @@ mod tests {
                 FileKind::Krl,
                 FileKind::DropIn,
                 FileKind::AlertScript,
-                FileKind::AlertRule
+                FileKind::AlertRule,
+                FileKind::AttestationVerdict
             ]
         );
         req.alert = Some("page".into());

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::cli::HostConfigArgs;
 use crate::error::Error;
 use crate::output::{self, say};
+use breakglass::ops::host_config::attestation::{AttestationOptions, CaVerdict, Status, Verdict};
 use breakglass::ops::host_config::sshd_settings::Method;
 use breakglass::ops::host_config::{self, CaKey, FileKind, HostConfigRequest, HostPlan, Written};
 
@@ -40,6 +41,12 @@ pub(super) fn run(a: HostConfigArgs, json: bool) -> Result<(), Error> {
         two_person: a.two_person,
         two_person_user: a.two_person_user,
         two_person_log_socket: a.two_person_log_socket,
+        attestation: AttestationOptions {
+            files: a.attestation,
+            roots: a.roots,
+            min_firmware: a.min_firmware,
+            allow_unattested: a.allow_unattested,
+        },
     };
     let plan = host_config::plan(&req)?;
     let written = match &a.out {
@@ -53,6 +60,10 @@ pub(super) fn run(a: HostConfigArgs, json: bool) -> Result<(), Error> {
         });
     }
     if a.cloud_init {
+        // The document goes to a file; the warnings (an unattested CA first) to the person.
+        for w in &plan.warnings {
+            output::warning(w);
+        }
         say!("{}", plan.cloud_init.trim_end_matches('\n'));
         return Ok(());
     }
@@ -113,6 +124,7 @@ fn render(plan: &HostPlan, written: Option<&Written>) -> Vec<String> {
             s.push(format!("  {role:<13}{}", describe(k)));
         }
     }
+    s.extend(attestation(&plan.attestation));
     s.push(String::new());
     s.push("Files:".into());
     for f in &plan.files {
@@ -135,6 +147,14 @@ fn render(plan: &HostPlan, written: Option<&Written>) -> Vec<String> {
             FileKind::AlertScript => {
                 Some("runs the --alert program for each break-glass login (rsyslog omprog)".into())
             }
+            FileKind::AttestationVerdict => Some(
+                "what was verified, for the host and deploy/ansible (JSON: --json shows it as \"attestation\")"
+                    .into(),
+            ),
+            FileKind::Attestation => Some(format!(
+                "the attestation it was verified with ({} bytes)",
+                f.bytes.len()
+            )),
             _ => None,
         };
         if let Some(summary) = summary {
@@ -166,6 +186,51 @@ fn render(plan: &HostPlan, written: Option<&Written>) -> Vec<String> {
         }
     ));
     s
+}
+
+/// The attestation section: the trust store and floor, then each CA's verdict.
+fn attestation(v: &Verdict) -> Vec<String> {
+    let mut s = vec![
+        String::new(),
+        format!(
+            "Attestation (trusted roots: {}; firmware floor {}):",
+            v.trusted_roots, v.min_firmware
+        ),
+    ];
+    for c in &v.cas {
+        s.push(format!(
+            "  {:<13}{} {}",
+            c.role.name(),
+            c.fingerprint,
+            verdict_text(c)
+        ));
+    }
+    s
+}
+
+/// `VERIFIED: vendor, model, firmware (file)`, `NOT ATTESTED …: reason`, or `exempt: reason`.
+fn verdict_text(c: &CaVerdict) -> String {
+    let reason = c.reason.as_deref().unwrap_or("");
+    match (c.status, &c.report) {
+        (Status::Verified, Some(r)) => format!(
+            "VERIFIED: {}, {}, {}, firmware {} ({})",
+            r.kind.name(),
+            r.vendor,
+            r.model.as_deref().unwrap_or("model unknown"),
+            r.firmware
+                .as_ref()
+                .map_or("unknown", |f| f.version.as_str()),
+            c.attestation
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ),
+        (Status::Verified, None) => "VERIFIED".into(),
+        (Status::Unattested, _) => {
+            format!("NOT ATTESTED, trusted only because of --allow-unattested: {reason}")
+        }
+        (Status::Exempt, _) => format!("exempt: {reason}"),
+    }
 }
 
 /// `TYPE SHA256:… comment`. Trailing spaces go, as before sanitising did; a trailing control
