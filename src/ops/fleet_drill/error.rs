@@ -38,7 +38,7 @@ pub enum FleetDrillError {
         line: usize,
     },
     /// A `--ca` file is not one CA public key.
-    #[error("--ca {path} is not a CA public key: {why}")]
+    #[error("--ca: {why}")]
     Ca {
         /// The file.
         path: PathBuf,

@@ -147,7 +147,14 @@ pub fn expectations(
         let keys = crate::ops::host_config::read_ca_file(f).map_err(|e| bad(e.to_string()))?;
         match keys.as_slice() {
             [k] => cas.push(k.key.fingerprint(HashAlg::Sha256).to_string()),
-            _ => return Err(bad(format!("it holds {} keys, not one", keys.len())).into()),
+            _ => {
+                return Err(bad(format!(
+                    "{} holds {} keys, not one",
+                    f.display(),
+                    keys.len()
+                ))
+                .into())
+            }
         }
     }
     let krl = match krl {
@@ -388,7 +395,14 @@ pub fn judge_raw(m: &Minted, raw: &[RawResult], now: u64, seconds: f64) -> Repor
                 r.rc.unwrap_or(255)
             };
             let stdout: Vec<u8> = r.stdout.bytes().take(probe::MAX_OUTPUT).collect();
-            let login = run::classify(code, stdout, &r.stderr);
+            // Ansible puts its own words before ssh's.
+            let stderr: String = r
+                .stderr
+                .lines()
+                .map(|l| l.rsplit_once("to the host via ssh: ").map_or(l, |(_, s)| s))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let login = run::classify(code, stdout, &stderr);
             judge::judge(
                 r.destination.clone(),
                 &login,

@@ -1,0 +1,315 @@
+//! The fleet drill against a loopback fleet: 56 real sshds on 127.0.0.1 (own ports, host keys,
+//! configurations written by `breakglass host-config`), seven of them broken on purpose. Both
+//! `breakglass fleet-drill` and `ansible-playbook deploy/ansible/drill.yml` must name exactly
+//! those seven as not ready, each with its reason; the host that would let an agent key in must
+//! not fool the drill (the agent is offered to it and is not used).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::fleet_host;
+use common::loopback_fleet::{self, Breakage, LoopbackFleet};
+use common::*;
+
+/// Ready hosts beside the broken ones.
+const READY: usize = 49;
+
+/// The broken hosts, each once.
+const BROKEN: [Breakage; 7] = [
+    Breakage::Untrusted,
+    Breakage::OneCa,
+    Breakage::OldKrl,
+    Breakage::NoAlert,
+    Breakage::Down,
+    Breakage::HostKey,
+    Breakage::AgentOnly,
+];
+
+/// The login column and the start of the reason each breakage must get.
+fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
+    match b {
+        Breakage::None => ("ok", String::new()),
+        Breakage::Untrusted | Breakage::AgentOnly => {
+            ("refused", "sshd refused the drill certificate".into())
+        }
+        Breakage::OneCa => ("ok", format!("it does not trust the CA {backup_fp}")),
+        Breakage::OldKrl => (
+            "ok",
+            "its KRL is version 1, older than version 2 (--krl)".into(),
+        ),
+        Breakage::NoAlert => ("ok", "no alert rule pages for the CA".into()),
+        Breakage::Down => (
+            "down",
+            "cannot connect: ssh: connect to host 127.0.0.1 port".into(),
+        ),
+        Breakage::HostKey => (
+            "host key",
+            "the host key was not accepted: it differs from the one in the known hosts file".into(),
+        ),
+    }
+}
+
+/// The fleet: the broken hosts spread among the ready ones.
+fn breakages() -> Vec<Breakage> {
+    let mut v = vec![Breakage::None; READY];
+    for (i, b) in BROKEN.iter().enumerate() {
+        v.insert(3 + i * 8, *b);
+    }
+    v
+}
+
+/// Checks a report (JSON) against the fleet: exactly the broken hosts are not ready, each with
+/// its reason; `by` maps a report's destination to the host's label.
+fn check_report(
+    report: &serde_json::Value,
+    fleet: &LoopbackFleet,
+    by: &BTreeMap<String, String>,
+    backup_fp: &str,
+    how: &str,
+) {
+    let rows = report["hosts"].as_array().expect("a hosts list");
+    assert_eq!(rows.len(), fleet.hosts.len(), "{how}: {report}");
+    assert_eq!(report["ready"], READY, "{how}: {report:#}");
+    for row in rows {
+        let dest = row["destination"].as_str().unwrap();
+        let label = &by[dest];
+        let h = fleet.hosts.iter().find(|h| &h.label == label).unwrap();
+        let (login, reason) = expected(h.breakage, backup_fp);
+        assert_eq!(row["login"], login, "{how} {label} {:?}: {row}", h.breakage);
+        if h.breakage == Breakage::None {
+            assert_eq!(row["ready"], true, "{how} {label}: {row}");
+            assert_eq!(row["cas"], "2/2", "{how} {label}: {row}");
+            assert_eq!(row["krl"], "v2", "{how} {label}: {row}");
+            assert_eq!(row["alert"], "ok", "{how} {label}: {row}");
+            assert!(row["reason"].is_null(), "{how} {label}: {row}");
+        } else {
+            assert_eq!(row["ready"], false, "{how} {label} {:?}: {row}", h.breakage);
+            let got = row["reason"].as_str().unwrap_or("");
+            assert!(
+                got.starts_with(&reason),
+                "{how} {label} {:?}: want {reason:?}, got {got:?}",
+                h.breakage
+            );
+        }
+    }
+}
+
+#[test]
+fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansible() {
+    if fleet_host::skip_without_tools() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let w = World::new();
+    let u = user();
+    w.init_ca();
+    let sim2 = w.other_sim("sim2");
+    let o = w.run_env(
+        &["init-ca", "-f", "backup-ca"],
+        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let backup_fp = fingerprint(&w.path("backup-ca.pub"));
+    let fleet = loopback_fleet::start(&w, &breakages(), &u);
+    let setup = started.elapsed();
+
+    // The agent host really lets an agent key in: plain ssh with the agent logs in.
+    let agent = TestAgent::start();
+    let o = agent.ssh_add(&[fleet.agent_key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    let agent_host = fleet
+        .hosts
+        .iter()
+        .find(|h| h.breakage == Breakage::AgentOnly)
+        .unwrap();
+    let o = Command::new("ssh")
+        .args([
+            "-F",
+            "none",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "LogLevel=ERROR",
+            "-p",
+        ])
+        .arg(agent_host.port.to_string())
+        .arg(format!("{u}@127.0.0.1"))
+        .arg("echo in")
+        .env("SSH_AUTH_SOCK", &agent.sock)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out(&o).trim(),
+        "in",
+        "the agent host refused the agent key: {}",
+        err(&o)
+    );
+    let agent_fp = fingerprint(&fleet.agent_key.with_extension("pub"));
+    let agent_sshd = agent_host.sshd.as_ref().unwrap();
+    let offered_before = agent_sshd.log().matches(&agent_fp).count();
+    assert!(offered_before > 0, "{}", agent_sshd.log());
+
+    // 1. breakglass fleet-drill, with the agent offered to it.
+    let t = std::time::Instant::now();
+    let o = w
+        .cmd(&[
+            "--json",
+            "fleet-drill",
+            fleet.hosts_file.to_str().unwrap(),
+            "--ca",
+            "sk-user-ca.pub",
+            "--ca",
+            "backup-ca.pub",
+            "--krl",
+            fleet.krl.to_str().unwrap(),
+            "--alert",
+            "--two-person",
+            &u,
+            "--known-hosts",
+            fleet.known_hosts.to_str().unwrap(),
+            "--timeout",
+            "15",
+        ])
+        .env("SSH_AUTH_SOCK", &agent.sock)
+        .output()
+        .unwrap();
+    let drill_time = t.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("7 of {} hosts are not ready", READY + 7)),
+        "{}",
+        err(&o)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by: BTreeMap<String, String> = fleet
+        .hosts
+        .iter()
+        .map(|h| (h.destination(&u), h.label.clone()))
+        .collect();
+    check_report(&report, &fleet, &by, &backup_fp, "fleet-drill");
+    assert!(report["key_id"].as_str().unwrap().starts_with("drill "));
+    // Every ready host's sshd logged the drill certificate's login (a key id starting "drill ").
+    for h in fleet.hosts.iter().filter(|h| h.breakage == Breakage::None) {
+        let log = h.sshd.as_ref().unwrap().log();
+        assert!(
+            log.contains("Accepted certificate ID \"drill "),
+            "{}: {log}",
+            h.label
+        );
+    }
+    // The agent host saw only the drill certificate, never the agent's key.
+    let agent_log = agent_sshd.log();
+    assert_eq!(
+        agent_log.matches(&agent_fp).count(),
+        offered_before,
+        "the drill offered the agent key:\n{agent_log}"
+    );
+    // The mint is in the audit log like any mint.
+    let audit = fs::read_to_string(&w.audit).unwrap();
+    let last = audit.lines().last().unwrap();
+    assert!(
+        last.contains("\"mint\"") && last.contains("\"drill "),
+        "{last}"
+    );
+
+    // --report renders the saved JSON as the table; its exit says whether all were ready.
+    let saved = w.path("report.json");
+    fs::write(&saved, &o.stdout).unwrap();
+    let r = w.run(&["fleet-drill", "--report", "report.json"]);
+    assert_eq!(r.status.code(), Some(1));
+    let table = out(&r);
+    assert!(
+        table.contains(&format!("{} of {} hosts ready", READY, READY + 7)),
+        "{table}"
+    );
+    for h in &fleet.hosts {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{} ", h.destination(&u))))
+            .unwrap_or_else(|| panic!("no row for {}:\n{table}", h.label));
+        assert_eq!(
+            line.ends_with("ready"),
+            h.breakage == Breakage::None,
+            "{line}"
+        );
+    }
+
+    // 2. The same through Ansible.
+    let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");
+    let drill_dir = w.tmp.path().join("ansible-drill");
+    let vars = serde_json::json!({
+        "breakglass_bin": bin(),
+        "breakglass_drill_dir": drill_dir,
+        "breakglass_drill_known_hosts": fleet.known_hosts,
+        "breakglass_drill_mint_args": [
+            "-n", u, "--ca", w.path("sk-user-ca.pub"), "--ca", w.path("backup-ca.pub"),
+            "--krl", fleet.krl, "--alert", "--two-person", u,
+        ],
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+    });
+    let vars_file = w.tmp.path().join("drill-vars.json");
+    fs::write(&vars_file, vars.to_string()).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let t = std::time::Instant::now();
+    let mut c = Command::new(ansible);
+    w.apply_env(&mut c);
+    let o = c
+        .current_dir(repo.join("deploy/ansible"))
+        .arg("-i")
+        .arg(&fleet.inventory)
+        .arg("-e")
+        .arg(format!("@{}", vars_file.display()))
+        .args(["-f", "16", "drill.yml"])
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", w.tmp.path().join("ansible-local"))
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .env("SSH_AUTH_SOCK", &agent.sock)
+        .output()
+        .unwrap();
+    let ansible_time = t.elapsed();
+    assert!(
+        !o.status.success(),
+        "the playbook passed a broken fleet:\n{}",
+        out(&o)
+    );
+    let report: serde_json::Value = serde_json::from_slice(
+        &fs::read(drill_dir.join("report.json"))
+            .unwrap_or_else(|e| panic!("no report.json ({e}):\n{}\n{}", out(&o), err(&o))),
+    )
+    .unwrap();
+    let by: BTreeMap<String, String> = fleet
+        .hosts
+        .iter()
+        .map(|h| (h.label.clone(), h.label.clone()))
+        .collect();
+    check_report(&report, &fleet, &by, &backup_fp, "ansible");
+    assert!(
+        out(&o).contains(&format!("{} of {} hosts ready", READY, READY + 7)),
+        "{}",
+        out(&o)
+    );
+    let again = fs::read_to_string(&w.audit).unwrap();
+    assert_eq!(
+        again.lines().count(),
+        audit.lines().count() + 1,
+        "one more mint"
+    );
+    eprintln!(
+        "fleet drill of {} sshds: set-up {:.1} s, fleet-drill {:.1} s, ansible {:.1} s",
+        fleet.hosts.len(),
+        setup.as_secs_f64(),
+        drill_time.as_secs_f64(),
+        ansible_time.as_secs_f64()
+    );
+}
