@@ -53,6 +53,20 @@ fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
     }
 }
 
+/// A world with the primary CA (`sk-user-ca.pub`) and the backup CA (`backup-ca.pub`, its own
+/// simulated key).
+fn world() -> World {
+    let w = World::new();
+    w.init_ca();
+    let sim2 = w.other_sim("sim2");
+    let o = w.run_env(
+        &["init-ca", "-f", "backup-ca"],
+        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    w
+}
+
 /// The fleet: the broken hosts spread among the ready ones.
 fn breakages() -> Vec<Breakage> {
     let mut v = vec![Breakage::None; READY];
@@ -104,15 +118,8 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
         return;
     }
     let started = std::time::Instant::now();
-    let w = World::new();
+    let w = world();
     let u = user();
-    w.init_ca();
-    let sim2 = w.other_sim("sim2");
-    let o = w.run_env(
-        &["init-ca", "-f", "backup-ca"],
-        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
-    );
-    assert!(o.status.success(), "{}", err(&o));
     let backup_fp = fingerprint(&w.path("backup-ca.pub"));
     let fleet = loopback_fleet::start(&w, &breakages(), &u);
     let setup = started.elapsed();
@@ -312,4 +319,97 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
         drill_time.as_secs_f64(),
         ansible_time.as_secs_f64()
     );
+}
+
+#[test]
+fn a_drill_login_pages_marked_drill_and_an_incident_login_pages_marked_login() {
+    if fleet_host::skip_without_tools() {
+        return;
+    }
+    let w = world();
+    let u = user();
+    let fleet = loopback_fleet::start(&w, &[Breakage::None], &u);
+    let host = &fleet.hosts[0];
+    let sshd = host.sshd.as_ref().unwrap();
+    let o = w.run(&[
+        "fleet-drill",
+        fleet.hosts_file.to_str().unwrap(),
+        "--ca",
+        "sk-user-ca.pub",
+        "--known-hosts",
+        fleet.known_hosts.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains("1 of 1 hosts ready"), "{}", out(&o));
+    w.ok(&["mint", "-n", &u, "-f", "incident"]);
+    assert!(sshd.login(&w.path("incident"), &u), "{}", sshd.log());
+    let accepted: Vec<String> = sshd
+        .log()
+        .lines()
+        .filter(|l| l.starts_with("Accepted publickey for "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(accepted.len(), 2, "{}", sshd.log());
+    assert!(accepted[0].contains(" ID drill "), "{}", accepted[0]);
+
+    // The alert script host-config writes, with a pager that records its label and key id.
+    let calls = w.tmp.path().join("calls");
+    let pager = w.tmp.path().join("pager");
+    write_script(
+        &pager,
+        &format!(
+            "#!/bin/sh\nprintf '%s [%s]\\n' \"$BREAKGLASS_ALERT\" \"$4\" >> {}\n",
+            calls.display()
+        ),
+    );
+    let build = w.tmp.path().join("alert-build");
+    fs::create_dir(&build).unwrap();
+    let etc = host.root.join("etc/ssh");
+    let p = w.path("sk-user-ca.pub");
+    let o = loopback_fleet::host_config(
+        &w,
+        &etc,
+        &build,
+        &["--alert", pager.to_str().unwrap(), p.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let mut child = Command::new(build.join("breakglass_alert.sh"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for l in &accepted {
+            writeln!(stdin, "{l}").unwrap();
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while fs::read_to_string(&calls)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pager was not run twice"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut got: Vec<String> = fs::read_to_string(&calls)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split(" [").next().unwrap().to_string()
+                + if l.contains("[drill ") {
+                    " drill"
+                } else {
+                    " mint"
+                }
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, ["DRILL drill", "LOGIN mint"]);
 }
