@@ -409,7 +409,7 @@ pub enum Error {
 
     /// `fleet-drill` could not start, or a report cannot be read.
     #[error(transparent)]
-    FleetDrill(#[from] crate::ops::fleet_drill::FleetDrillError),
+    FleetDrill(#[from] crate::ops::fleet_drill::error::FleetDrillError),
 
     /// `kit` or `kit --verify` failed.
     #[error(transparent)]

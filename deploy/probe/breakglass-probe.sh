@@ -16,7 +16,8 @@
 #   alert_error PATH                    a rule naming a script that cannot be run
 #   two_person NAME yes|no              whether `getent passwd NAME` finds the two-person account
 #   end NONCE
-# Paths are the host's real ones. BREAKGLASS_PROBE_ROOT (e.g. set with sshd's SetEnv, as the
+# Shell builtins only, apart from od and sha256sum for the KRL and getent: a drill of hundreds of
+# hosts costs them little. Paths are the host's real ones. BREAKGLASS_PROBE_ROOT (e.g. set with sshd's SetEnv, as the
 # loopback tests do) reads ROOT/etc/ssh/sshd_config and ROOT/etc/rsyslog.d instead.
 LC_ALL=C
 export LC_ALL
@@ -25,50 +26,62 @@ case $R in /*) ;; *) R= ;; esac
 printf 'breakglass-probe 1 %s\n' "$BG_NONCE"
 cfg=$R/etc/ssh/sshd_config
 printf 'sshd_config %s\n' "$cfg"
+CR=$(printf '\r')
 ca_file=
 krl_file=
 depth=0
-# scan FILE: sshd's first value of each keyword outside Match blocks, Includes followed in place.
+# scan FILE: sshd's first TrustedUserCAKeys and RevokedKeys outside Match blocks, Includes read
+# in place (relative ones under /etc/ssh, as sshd does); a Match ends at the end of its file.
 scan() {
-  [ -r "$1" ] || return 0
+  [ -r "$1" ] && [ "$depth" -lt 8 ] || return 0
   depth=$((depth + 1))
-  [ "$depth" -gt 8 ] && { depth=$((depth - 1)); return 0; }
-  recs=$(awk '
-    { sub(/\r$/, ""); sub(/^[ \t]+/, "") }
-    $0 == "" || substr($0, 1, 1) == "#" { next }
-    {
-      kw = tolower($1); rest = $0
-      if (index(kw, "=")) { v = substr(kw, index(kw, "=") + 1); kw = substr(kw, 1, index(kw, "=") - 1); rest = v " " substr($0, length($1) + 2) }
-      else rest = substr($0, length($1) + 1)
-      sub(/^[ \t=]+/, "", rest)
-    }
-    kw == "match" { inmatch = 1; next }
-    inmatch { next }
-    kw == "include" { print "inc " rest; next }
-    kw == "trustedusercakeys" || kw == "revokedkeys" {
-      if (substr(rest, 1, 1) == "\"") { rest = substr(rest, 2); sub(/".*/, "", rest) } else sub(/[ \t].*/, "", rest)
-      print kw " " rest
-    }' "$1" 2>/dev/null)
-  while IFS= read -r rec; do
-    case $rec in
-      "inc "*)
-        for pat in ${rec#inc }; do
-          case $pat in /*) ;; *) pat=$R/etc/ssh/$pat ;; esac
-          for f in $pat; do scan "$f"; done
-        done ;;
-      "trustedusercakeys "*) [ -n "$ca_file" ] || ca_file=${rec#trustedusercakeys } ;;
-      "revokedkeys "*) [ -n "$krl_file" ] || krl_file=${rec#revokedkeys } ;;
+  inmatch=
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%"$CR"}
+    first=${line%%[ 	]*}
+    case $first in *=*) line="${first%%=*} ${line#*=}" ;; esac
+    set -f
+    # shellcheck disable=SC2086
+    set -- $line
+    set +f
+    case ${1-} in '' | '#'*) continue ;; esac
+    kw=$1
+    shift
+    [ "${1-}" = = ] && shift
+    case $kw in
+      [Mm][Aa][Tt][Cc][Hh]) inmatch=1 ;;
     esac
-  done <<RECS
-$recs
-RECS
+    [ -z "$inmatch" ] || continue
+    val=${1-}
+    case $val in \"*) val=${line#*\"}; val=${val%%\"*} ;; esac
+    case $kw in
+      [Ii][Nn][Cc][Ll][Uu][Dd][Ee])
+        saved=$inmatch
+        for pat in "$@"; do
+          case $pat in /*) ;; *) pat=$R/etc/ssh/$pat ;; esac
+          # shellcheck disable=SC2086
+          for f in $pat; do scan "$f"; done
+        done
+        inmatch=$saved ;;
+      [Tt][Rr][Uu][Ss][Tt][Ee][Dd][Uu][Ss][Ee][Rr][Cc][Aa][Kk][Ee][Yy][Ss])
+        [ -n "$ca_file" ] || ca_file=$val ;;
+      [Rr][Ee][Vv][Oo][Kk][Ee][Dd][Kk][Ee][Yy][Ss])
+        [ -n "$krl_file" ] || krl_file=$val ;;
+    esac
+  done < "$1"
   depth=$((depth - 1))
 }
 scan "$cfg"
 printf 'trusted_user_ca_keys %s\n' "${ca_file:-none}"
 if [ -n "$ca_file" ] && [ "$ca_file" != none ]; then
   if [ -r "$ca_file" ]; then
-    awk '{ sub(/\r$/, ""); sub(/^[ \t]+/, "") } $0 != "" && substr($0, 1, 1) != "#" && n < 64 { n++; print "ca " $1 " " $2 }' "$ca_file"
+    n=0
+    while read -r t b _ || [ -n "$t" ]; do
+      case $t in '' | '#'*) continue ;; esac
+      n=$((n + 1))
+      [ "$n" -le 64 ] || break
+      printf 'ca %s %s\n' "$t" "${b%"$CR"}"
+    done < "$ca_file"
   else
     printf 'ca_error %s\n' "$ca_file"
   fi
@@ -76,17 +89,37 @@ fi
 printf 'revoked_keys %s\n' "${krl_file:-none}"
 if [ -n "$krl_file" ] && [ "$krl_file" != none ]; then
   if [ -r "$krl_file" ]; then
-    printf 'krl %s %s\n' "$(od -An -tx1 -N20 "$krl_file" | tr -d ' \n')" "$(sha256sum < "$krl_file" | cut -d' ' -f1)"
+    # shellcheck disable=SC2046
+    set -- $(od -An -tx1 -N20 "$krl_file")
+    h=
+    for x; do h=$h$x; done
+    # shellcheck disable=SC2046
+    set -- $(sha256sum < "$krl_file")
+    printf 'krl %s %s\n' "$h" "$1"
   else
     printf 'krl_error %s\n' "$krl_file"
   fi
 fi
 for rule in "$R"/etc/rsyslog.d/*.conf; do
   [ -r "$rule" ] || continue
-  script=$(sed -n 's/.*name="breakglass_alert" binary="\([^"]*\)".*/\1/p' "$rule" | head -n 1)
+  script=
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+      *'name="breakglass_alert" binary="'*)
+        script=${line#*'name="breakglass_alert" binary="'}
+        script=${script%%\"*}
+        break ;;
+    esac
+  done < "$rule"
   [ -n "$script" ] || continue
   if [ -x "$script" ] && [ -r "$script" ]; then
-    printf 'alert %s\n' "$(sed -n "s/^CA_FINGERPRINTS='\\([^']*\\)'\$/\\1/p" "$script" | head -n 1)"
+    fps=
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "CA_FINGERPRINTS='"*"'") fps=${line#"CA_FINGERPRINTS='"}; fps=${fps%"'"}; break ;;
+      esac
+    done < "$script"
+    printf 'alert %s\n' "$fps"
   else
     printf 'alert_error %s\n' "$script"
   fi

@@ -47,7 +47,7 @@ pub struct FleetDrillArgs {
     /// Use this ssh_config (bastions, jump hosts) instead of -F none.
     #[arg(long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
-    /// Why (in the audit log and the key id).
+    /// Why (recorded in the audit log with the drill certificate).
     #[arg(long)]
     pub reason: Option<String>,
     /// Print the table of a report written with --json or by deploy/ansible/drill.yml; nothing is minted.

@@ -48,6 +48,9 @@ pub enum FleetDrillError {
     /// `--krl` names no file.
     #[error("--krl {0} does not exist")]
     KrlMissing(PathBuf),
+    /// `--two-person` is not an account name.
+    #[error("--two-person {0:?} is not an account name")]
+    TwoPersonName(String),
     /// `ssh` is not installed.
     #[error("OpenSSH's ssh client is not installed")]
     SshMissing,
@@ -70,6 +73,7 @@ impl Diagnostic for FleetDrillError {
             FleetDrillError::NoUser { .. } => "Give the login name on that line (user@host) or for every host with -n.".into(),
             FleetDrillError::Ca { .. } => "Pass the CA public key file init-ca wrote (e.g. --ca sk-user-ca.pub).".into(),
             FleetDrillError::KrlMissing(_) => "Pass the newest KRL you roll out (the file breakglass revoke writes).".into(),
+            FleetDrillError::TwoPersonName(_) => "Give the two-person account's name as host-config --two-person-user has it (letters, digits, . _ -), e.g. --two-person breakglass.".into(),
             FleetDrillError::SshMissing => "Install it (apt install openssh-client), then run the drill again.".into(),
             FleetDrillError::Report { .. } => "Pass the JSON file written by `breakglass fleet-drill --json` or by deploy/ansible/drill.yml.".into(),
         }
@@ -83,6 +87,7 @@ impl Diagnostic for FleetDrillError {
             | FleetDrillError::NoUser { .. }
             | FleetDrillError::Ca { .. }
             | FleetDrillError::KrlMissing(_)
+            | FleetDrillError::TwoPersonName(_)
             | FleetDrillError::SshMissing
             | FleetDrillError::Report { .. } => FAILURE,
         }
@@ -96,6 +101,7 @@ impl Diagnostic for FleetDrillError {
             FleetDrillError::NoUser { .. } => "no-user",
             FleetDrillError::Ca { .. } => "ca-file",
             FleetDrillError::KrlMissing(_) => "krl-missing",
+            FleetDrillError::TwoPersonName(_) => "two-person",
             FleetDrillError::SshMissing => "ssh-missing",
             FleetDrillError::Report { .. } => "report",
         }

@@ -10,7 +10,7 @@
 //! The same drill through Ansible (deploy/ansible/drill.yml) uses [`mint_drill`] on the
 //! controller, the same probe on every host, and [`judge_raw`] to write the same report.
 
-mod error;
+pub mod error;
 pub mod hosts;
 pub mod judge;
 pub mod probe;
@@ -209,9 +209,7 @@ pub fn mint_drill(
 ) -> Result<Minted> {
     if let Some(name) = &c.two_person {
         if hosts::parse(&format!("{name}@h")).is_err() || name.contains('@') {
-            return Err(crate::Error::Principals(format!(
-                "--two-person {name:?} is not an account name"
-            )));
+            return Err(FleetDrillError::TwoPersonName(name.clone()).into());
         }
     }
     let nonce = probe::nonce()?;

@@ -89,7 +89,7 @@ pub(crate) fn table(r: &Report) -> Vec<String> {
         .clamp(4, 40);
     let mut s = vec![
         format!(
-            "Fleet drill {} (serial {}), started {}",
+            "Fleet drill with the certificate \"{}\" (serial {}), started {}",
             sanitize(&r.key_id),
             r.serial,
             sanitize(&r.started)
