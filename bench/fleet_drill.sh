@@ -44,7 +44,7 @@ host_config() {
 }
 
 # N free ports on 127.0.0.1, all different.
-python3 -c "
+"$(command -v /usr/bin/python3 || command -v python3)" -c "
 import socket
 s = [socket.socket() for _ in range($N)]
 for x in s: x.bind(('127.0.0.1', 0))

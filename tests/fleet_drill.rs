@@ -302,6 +302,10 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
         .collect();
     check_report(&report, &fleet, &by, &backup_fp, "ansible");
     assert!(
+        !drill_dir.join("drill").exists(),
+        "the playbook left the drill key behind"
+    );
+    assert!(
         out(&o).contains(&format!("{} of {} hosts ready", READY, READY + 7)),
         "{}",
         out(&o)
