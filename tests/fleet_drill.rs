@@ -417,3 +417,49 @@ fn a_drill_login_pages_marked_drill_and_an_incident_login_pages_marked_login() {
     got.sort();
     assert_eq!(got, ["DRILL drill", "LOGIN mint"]);
 }
+
+#[test]
+fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
+    if fleet_host::skip_without_tools() {
+        return;
+    }
+    let w = world();
+    let u = user();
+    let fleet = loopback_fleet::start(&w, &[Breakage::None, Breakage::None], &u);
+    // A "host" whose TCP handshake completes (the kernel's backlog) and that never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_dest = format!("{u}@127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let hosts = w.path("hosts");
+    fs::write(
+        &hosts,
+        format!(
+            "{silent_dest}\n{}",
+            fs::read_to_string(&fleet.hosts_file).unwrap()
+        ),
+    )
+    .unwrap();
+    let o = w.run(&[
+        "--json",
+        "fleet-drill",
+        "hosts",
+        "--ca",
+        "sk-user-ca.pub",
+        "--known-hosts",
+        fleet.known_hosts.to_str().unwrap(),
+        "--parallel",
+        "1",
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = report["hosts"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["destination"], silent_dest.as_str());
+    assert_eq!(rows[0]["login"], "timeout", "{}", rows[0]);
+    assert_eq!(rows[0]["reason"], "no answer within 2 seconds");
+    for r in &rows[1..] {
+        assert_eq!(r["ready"], true, "{r}");
+    }
+    drop(silent);
+}

@@ -38,7 +38,7 @@ pub struct FleetDrillArgs {
     /// Hosts logged in to at the same time.
     #[arg(long, default_value_t = fleet_drill::DEFAULT_PARALLEL, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1024), usize::from))]
     pub parallel: usize,
-    /// Seconds a host may take (connect, log in, probe) before it counts as not ready.
+    /// Seconds a host may take to connect and answer (ssh's ConnectTimeout; one that stalls after that is stopped 5 seconds later).
     #[arg(long, default_value_t = fleet_drill::DEFAULT_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     /// Check host keys against this known_hosts file only (host keys or @cert-authority lines).

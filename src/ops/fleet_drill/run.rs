@@ -114,7 +114,9 @@ pub fn login(ssh: &Path, d: &Destination, s: &SshSettings) -> Login {
         .stderr
         .take()
         .map(|e| std::thread::spawn(move || read_bounded(e, 16 * 1024)));
-    let deadline = Instant::now() + Duration::from_secs(s.timeout.max(1));
+    // ssh's own ConnectTimeout (connect and banner exchange) comes first; this deadline, a few
+    // seconds later, stops a host that stalls after that (a login or a probe that hangs).
+    let deadline = Instant::now() + Duration::from_secs(s.timeout.max(1) + STALL_GRACE);
     let status = loop {
         match child.try_wait() {
             Ok(Some(st)) => break Some(st),
@@ -130,14 +132,20 @@ pub fn login(ssh: &Path, d: &Destination, s: &SshSettings) -> Login {
     let stdout = out.and_then(|t| t.join().ok()).unwrap_or_default();
     let stderr = err.and_then(|t| t.join().ok()).unwrap_or_default();
     let Some(status) = status else {
-        return Login::Timeout(s.timeout);
+        return Login::Timeout(s.timeout + STALL_GRACE);
     };
-    classify(
+    match classify(
         status.code().unwrap_or(-1),
         stdout,
         &String::from_utf8_lossy(&stderr),
-    )
+    ) {
+        Login::Unreachable(why) if why.contains("timed out") => Login::Timeout(s.timeout),
+        other => other,
+    }
 }
+
+/// Seconds a host may take beyond `--timeout` once connected before it is stopped.
+pub const STALL_GRACE: u64 = 5;
 
 /// What ssh's exit status, output and error text say.
 pub fn classify(code: i32, stdout: Vec<u8>, stderr: &str) -> Login {
