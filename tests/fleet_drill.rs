@@ -335,14 +335,32 @@ fn a_drill_login_pages_marked_drill_and_an_incident_login_pages_marked_login() {
     let fleet = loopback_fleet::start(&w, &[Breakage::None], &u);
     let host = &fleet.hosts[0];
     let sshd = host.sshd.as_ref().unwrap();
-    let o = w.run(&[
+    // The hosts on stdin (`-`).
+    let mut c = w.cmd(&[
         "fleet-drill",
-        fleet.hosts_file.to_str().unwrap(),
+        "-",
         "--ca",
         "sk-user-ca.pub",
         "--known-hosts",
         fleet.known_hosts.to_str().unwrap(),
     ]);
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let text = fs::read_to_string(&fleet.hosts_file).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}{}", out(&o), err(&o));
     assert!(out(&o).contains("1 of 1 hosts ready"), "{}", out(&o));
     w.ok(&["mint", "-n", &u, "-f", "incident"]);

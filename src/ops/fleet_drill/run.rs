@@ -250,6 +250,17 @@ mod tests {
             assert!(a.contains(want), "{want}: {a}");
         }
         assert!(!a.contains("StrictHostKeyChecking=no"));
+        let bastion = SshSettings {
+            ssh_config: Some("/t/ssh_config".into()),
+            known_hosts: None,
+            ..s
+        };
+        let a = ssh_args(&d, &bastion).join(" ");
+        assert!(
+            a.starts_with("-F /t/ssh_config -o IdentitiesOnly=yes"),
+            "{a}"
+        );
+        assert!(!a.contains("KnownHostsFile"), "{a}");
     }
 
     #[test]
