@@ -53,20 +53,6 @@ fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
     }
 }
 
-/// A world with the primary CA (`sk-user-ca.pub`) and the backup CA (`backup-ca.pub`, its own
-/// simulated key).
-fn world() -> World {
-    let w = World::new();
-    w.init_ca();
-    let sim2 = w.other_sim("sim2");
-    let o = w.run_env(
-        &["init-ca", "-f", "backup-ca"],
-        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
-    );
-    assert!(o.status.success(), "{}", err(&o));
-    w
-}
-
 /// The fleet: the broken hosts spread among the ready ones.
 fn breakages() -> Vec<Breakage> {
     let mut v = vec![Breakage::None; READY];
@@ -118,7 +104,7 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
         return;
     }
     let started = std::time::Instant::now();
-    let w = world();
+    let w = loopback_fleet::world_with_two_cas();
     let u = user();
     let backup_fp = fingerprint(&w.path("backup-ca.pub"));
     let fleet = loopback_fleet::start(&w, &breakages(), &u);
@@ -330,7 +316,7 @@ fn a_drill_login_pages_marked_drill_and_an_incident_login_pages_marked_login() {
     if fleet_host::skip_without_tools() {
         return;
     }
-    let w = world();
+    let w = loopback_fleet::world_with_two_cas();
     let u = user();
     let fleet = loopback_fleet::start(&w, &[Breakage::None], &u);
     let host = &fleet.hosts[0];
@@ -441,7 +427,7 @@ fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
     if fleet_host::skip_without_tools() {
         return;
     }
-    let w = world();
+    let w = loopback_fleet::world_with_two_cas();
     let u = user();
     let fleet = loopback_fleet::start(&w, &[Breakage::None, Breakage::None], &u);
     // A "host" whose TCP handshake completes (the kernel's backlog) and that never says a word.

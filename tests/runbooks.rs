@@ -492,14 +492,7 @@ fn drill_runbook_fleet_section_drills_a_loopback_fleet_with_one_touch() {
     if fleet_host::skip_without_tools() {
         return;
     }
-    let w = World::new();
-    w.init_ca();
-    let sim2 = w.other_sim("sim2");
-    let o = w.run_env(
-        &["init-ca", "-f", "backup-ca"],
-        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
-    );
-    assert!(o.status.success(), "{}", err(&o));
+    let w = loopback_fleet::world_with_two_cas();
     let u = user();
     let fleet = loopback_fleet::start(&w, &[Breakage::None; 4], &u);
     let path = std::env::join_paths(

@@ -73,6 +73,20 @@ pub struct LoopbackFleet {
     pub agent_key: PathBuf,
 }
 
+/// A world with the two break-glass CAs a fleet trusts: `work/sk-user-ca.pub` (primary, the
+/// world's simulated key) and `work/backup-ca.pub` (its own simulated key, `sim2`).
+pub fn world_with_two_cas() -> World {
+    let w = World::new();
+    w.init_ca();
+    let sim2 = w.other_sim("sim2");
+    let o = w.run_env(
+        &["init-ca", "-f", "backup-ca"],
+        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    w
+}
+
 /// `breakglass host-config ARGS` for one loopback host (`--out OUT --etc ETC --sshd-config
 /// ETC/sshd_config`): the only place these tests run host-config for a fleet host.
 pub fn host_config(w: &World, etc: &Path, out: &Path, extra: &[&str]) -> Output {
