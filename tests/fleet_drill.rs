@@ -239,37 +239,9 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
     }
 
     // 2. The same through Ansible.
-    let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");
     let drill_dir = w.tmp.path().join("ansible-drill");
-    let vars = serde_json::json!({
-        "breakglass_bin": bin(),
-        "breakglass_drill_dir": drill_dir,
-        "breakglass_drill_known_hosts": fleet.known_hosts,
-        "breakglass_drill_mint_args": [
-            "-n", u, "--ca", w.path("sk-user-ca.pub"), "--ca", w.path("backup-ca.pub"),
-            "--krl", fleet.krl, "--alert", "--two-person", u,
-        ],
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-    });
-    let vars_file = w.tmp.path().join("drill-vars.json");
-    fs::write(&vars_file, vars.to_string()).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let t = std::time::Instant::now();
-    let mut c = Command::new(ansible);
-    w.apply_env(&mut c);
-    let o = c
-        .current_dir(repo.join("deploy/ansible"))
-        .arg("-i")
-        .arg(&fleet.inventory)
-        .arg("-e")
-        .arg(format!("@{}", vars_file.display()))
-        .args(["-f", "16", "drill.yml"])
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env("ANSIBLE_LOCAL_TEMP", w.tmp.path().join("ansible-local"))
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-        .env("SSH_AUTH_SOCK", &agent.sock)
-        .output()
-        .unwrap();
+    let o = ansible_drill(&w, &fleet, &drill_dir, &u, &agent.sock, &[]);
     let ansible_time = t.elapsed();
     assert!(
         !o.status.success(),
@@ -466,4 +438,88 @@ fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
         assert_eq!(r["ready"], true, "{r}");
     }
     drop(silent);
+}
+
+/// `ansible-playbook deploy/ansible/drill.yml` on the fleet's inventory (forks 16), minting with
+/// both CAs and expecting the newest KRL, the alert rule and the two-person account `u`; the
+/// agent at `agent_sock` offered to it. `extra`: more ansible-playbook arguments.
+fn ansible_drill(
+    w: &World,
+    fleet: &LoopbackFleet,
+    drill_dir: &Path,
+    u: &str,
+    agent_sock: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");
+    let vars = serde_json::json!({
+        "breakglass_bin": bin(),
+        "breakglass_drill_dir": drill_dir,
+        "breakglass_drill_known_hosts": fleet.known_hosts,
+        "breakglass_drill_mint_args": [
+            "-n", u, "--ca", w.path("sk-user-ca.pub"), "--ca", w.path("backup-ca.pub"),
+            "--krl", fleet.krl, "--alert", "--two-person", u,
+        ],
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+    });
+    let vars_file = w.tmp.path().join("drill-vars.json");
+    fs::write(&vars_file, vars.to_string()).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut c = Command::new(ansible);
+    w.apply_env(&mut c);
+    c.current_dir(repo.join("deploy/ansible"))
+        .arg("-i")
+        .arg(&fleet.inventory)
+        .arg("-e")
+        .arg(format!("@{}", vars_file.display()))
+        .args(["-f", "16"])
+        .args(extra)
+        .arg("drill.yml")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", w.tmp.path().join("ansible-local"))
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .env("SSH_AUTH_SOCK", agent_sock)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_ansible_drill_runs_ssh_with_the_drill_certificate_only_and_no_controlpersist() {
+    if fleet_host::skip_without_tools() {
+        return;
+    }
+    let w = loopback_fleet::world_with_two_cas();
+    let u = user();
+    let fleet = loopback_fleet::start(&w, &[Breakage::None], &u);
+    let agent = TestAgent::start();
+    let drill_dir = w.tmp.path().join("ansible-drill");
+    let o = ansible_drill(&w, &fleet, &drill_dir, &u, &agent.sock, &["-vvv"]);
+    assert!(o.status.success(), "{}\n{}", out(&o), err(&o));
+    let text = out(&o);
+    let exec: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("SSH: EXEC ssh "))
+        .collect();
+    assert_eq!(exec.len(), 1, "{text}");
+    // ssh keeps the first value of each option: the restrictions come before Ansible's own.
+    let args = exec[0].split_once("SSH: EXEC ssh ").unwrap().1;
+    assert!(
+        args.starts_with("-F none -o IdentitiesOnly=yes -o IdentityAgent=none -o ControlMaster=no -o ControlPath=none -o PreferredAuthentications=publickey -o GSSAPIAuthentication=no -o BatchMode=yes -o StrictHostKeyChecking=yes "),
+        "{args}"
+    );
+    assert!(!args.contains("ControlPersist"), "{args}");
+    assert!(
+        args.contains(&format!(
+            "-o CertificateFile={}/drill-cert.pub",
+            drill_dir.display()
+        )),
+        "{args}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(drill_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["ready"], 1, "{report}");
+    assert_eq!(
+        report["hosts"][0]["destination"],
+        fleet.hosts[0].label.as_str()
+    );
 }
