@@ -518,6 +518,8 @@ fn the_ansible_drill_runs_ssh_with_the_drill_certificate_only_and_no_controlpers
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(drill_dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["ready"], 1, "{report}");
+    // The playbook measured the fan-out, as fleet-drill does.
+    assert!(report["seconds"].as_f64().unwrap() > 0.0, "{report}");
     assert_eq!(
         report["hosts"][0]["destination"],
         fleet.hosts[0].label.as_str()

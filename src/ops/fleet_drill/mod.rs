@@ -81,6 +81,9 @@ pub struct Minted {
     pub principals: Vec<String>,
     /// What every host must show.
     pub expect: Expect,
+    /// When it was minted (seconds since the epoch): when the drill started.
+    #[serde(default)]
+    pub minted: u64,
 }
 
 /// The report: one row per host, in the hosts file's order.
@@ -281,6 +284,7 @@ pub fn mint_drill(
         serial: o.certificate.serial,
         principals: o.certificate.principals.clone(),
         expect,
+        minted: now,
     })
 }
 
@@ -469,7 +473,8 @@ pub struct RawResults {
     pub hosts: Vec<RawResult>,
 }
 
-/// `--judge RESULTS.json`: the raw results judged against `state` (`drill.json`).
+/// `--judge RESULTS.json`: the raw results judged against `state` (`drill.json`); the report
+/// starts when the certificate was minted (`now` for a state file without that time).
 pub fn judge_file(raw: &Path, state: &Path, now: u64) -> Result<Report> {
     let read = |p: &Path| -> Result<Vec<u8>> {
         crate::input::read_bounded(p, 64 << 20)
@@ -488,5 +493,6 @@ pub fn judge_file(raw: &Path, state: &Path, now: u64) -> Result<Report> {
     };
     let m: Minted = serde_json::from_slice(&read(state)?).map_err(|e| bad(state, e))?;
     let r: RawResults = serde_json::from_slice(&read(raw)?).map_err(|e| bad(raw, e))?;
-    Ok(judge_raw(&m, &r.hosts, now, r.seconds))
+    let started = if m.minted == 0 { now } else { m.minted };
+    Ok(judge_raw(&m, &r.hosts, started, r.seconds))
 }
