@@ -11,12 +11,22 @@ use super::probe::{self, ProbeFault, ProbeReport};
 pub struct Expect {
     /// The break-glass CAs' fingerprints (`--ca`, the signing CA first).
     pub cas: Vec<String>,
-    /// `--krl`: the newest KRL's version and SHA-256 (hex).
-    pub krl: Option<(u64, String)>,
+    /// `--krl`: the newest KRL.
+    pub krl: Option<KrlExpect>,
     /// `--alert`: the alert rule for the CAs must be installed.
     pub alert: bool,
     /// `--two-person NAME`: the two-person account must exist.
     pub two_person: Option<String>,
+}
+
+/// The newest KRL (`--krl`): every host must have exactly it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KrlExpect {
+    /// Its version.
+    #[serde(with = "crate::json_u64")]
+    pub version: u64,
+    /// Its SHA-256, hex.
+    pub sha256: String,
 }
 
 /// How the login went.
@@ -142,7 +152,11 @@ fn checks(row: &mut HostRow, p: &ProbeReport, e: &Expect) -> Option<String> {
             }
             Some(v) => {
                 row.krl = format!("v{v}");
-                if let Some((want, want_digest)) = &e.krl {
+                if let Some(KrlExpect {
+                    version: want,
+                    sha256: want_digest,
+                }) = &e.krl
+                {
                     if v < *want {
                         reasons.push(format!(
                             "its KRL is version {v}, older than version {want} (--krl)"
@@ -199,7 +213,10 @@ mod tests {
         let fp = fingerprint(ca).unwrap();
         let e = Expect {
             cas: vec![fp],
-            krl: Some((3, "aa".repeat(32))),
+            krl: Some(KrlExpect {
+                version: 3,
+                sha256: "aa".repeat(32),
+            }),
             alert: true,
             two_person: None,
         };

@@ -76,13 +76,14 @@ pub struct Minted {
     /// The certificate's key id.
     pub key_id: String,
     /// Its serial.
+    #[serde(with = "crate::json_u64")]
     pub serial: u64,
     /// Its principals.
     pub principals: Vec<String>,
     /// What every host must show.
     pub expect: Expect,
     /// When it was minted (seconds since the epoch): when the drill started.
-    #[serde(default)]
+    #[serde(default, with = "crate::json_u64")]
     pub minted: u64,
 }
 
@@ -92,6 +93,7 @@ pub struct Report {
     /// The drill certificate's key id.
     pub key_id: String,
     /// Its serial.
+    #[serde(with = "crate::json_u64")]
     pub serial: u64,
     /// When the drill started, UTC (`YYYY-MM-DD HH:MM:SS`).
     pub started: String,
@@ -166,10 +168,10 @@ pub fn expectations(
             let k = crate::ops::revoke::read_krl(p)?
                 .ok_or_else(|| FleetDrillError::KrlMissing(p.to_path_buf()))?;
             let bytes = std::fs::read(p).map_err(|e| crate::Error::io("read", p, e))?;
-            Some((
-                k.krl_version,
-                crate::hex::encode(&sha2::Sha256::digest(&bytes)),
-            ))
+            Some(judge::KrlExpect {
+                version: k.krl_version,
+                sha256: crate::hex::encode(&sha2::Sha256::digest(&bytes)),
+            })
         }
     };
     Ok(Expect {
