@@ -249,4 +249,72 @@ mod tests {
         let r = judge("h".into(), &Login::Probed(b"in\n".to_vec()), N, &e, 0.1);
         assert_eq!(r.login, "no nonce");
     }
+
+    /// Hostile host output: a valid report with bytes flipped, cut, or repeated, and random
+    /// bytes, never panics the reader or the judge, and a host that sent it is never ready
+    /// unless its output still carried every line the drill expects.
+    #[test]
+    fn mangled_probe_output_never_panics() {
+        let ca = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3lb1V0VdSCdtXGz8C1JDFg7q8l52PrJvB6mU7o4v9A";
+        let e = Expect {
+            cas: vec![fingerprint(ca).unwrap()],
+            krl: Some(KrlExpect {
+                version: 3,
+                sha256: "aa".repeat(32),
+            }),
+            alert: true,
+            two_person: Some("breakglass".into()),
+        };
+        let good = format!(
+            "breakglass-probe 1 {N}\nca {ca}\nkrl 5353484b524c0a00000000010000000000000003 {}\nalert {}\ntwo_person breakglass yes\nend {N}\n",
+            "aa".repeat(32),
+            e.cas[0]
+        );
+        assert!(
+            judge(
+                "h".into(),
+                &Login::Probed(good.clone().into_bytes()),
+                N,
+                &e,
+                0.0
+            )
+            .ready
+        );
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut b = good.clone().into_bytes();
+            match round % 4 {
+                0 => {
+                    let i = (next() as usize) % b.len();
+                    b[i] = next() as u8;
+                }
+                1 => b.truncate((next() as usize) % b.len()),
+                2 => {
+                    let i = (next() as usize) % b.len();
+                    let tail = b[i..].to_vec();
+                    b.extend_from_slice(&tail);
+                }
+                _ => b = (0..(next() % 300)).map(|_| next() as u8).collect(),
+            }
+            let r = judge("h".into(), &Login::Probed(b.clone()), N, &e, 0.0);
+            if r.ready {
+                let text = String::from_utf8_lossy(&b);
+                for want in [
+                    "\nca ",
+                    "\nkrl 5353484b524c0a000000000100000000000000",
+                    "\nalert ",
+                    "\ntwo_person breakglass yes\n",
+                ] {
+                    assert!(text.contains(want), "ready without {want:?}: {text:?}");
+                }
+            }
+            let _ = super::super::hosts::parse(&String::from_utf8_lossy(&b));
+        }
+    }
 }
