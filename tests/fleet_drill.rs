@@ -525,3 +525,49 @@ fn the_ansible_drill_runs_ssh_with_the_drill_certificate_only_and_no_controlpers
         fleet.hosts[0].label.as_str()
     );
 }
+
+#[test]
+fn from_binds_the_drill_certificate_to_its_addresses_and_n_names_the_login() {
+    if fleet_host::skip_without_tools() {
+        return;
+    }
+    let w = loopback_fleet::world_with_two_cas();
+    let u = user();
+    let fleet = loopback_fleet::start(&w, &[Breakage::None], &u);
+    // The host without a login name: -n gives it.
+    let hosts = w.path("hosts");
+    fs::write(&hosts, format!("127.0.0.1:{}\n", fleet.hosts[0].port)).unwrap();
+    let drill = |from: &str| {
+        w.run(&[
+            "--json",
+            "fleet-drill",
+            "hosts",
+            "-n",
+            &u,
+            "--ca",
+            "sk-user-ca.pub",
+            "--known-hosts",
+            fleet.known_hosts.to_str().unwrap(),
+            "--from",
+            from,
+        ])
+    };
+    let o = drill("127.0.0.1/32");
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report["hosts"][0]["destination"],
+        format!("127.0.0.1:{}", fleet.hosts[0].port)
+    );
+    assert_eq!(report["hosts"][0]["ready"], true, "{report}");
+    // From an address the certificate does not allow, sshd refuses it.
+    let o = drill("192.0.2.0/24");
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["hosts"][0]["login"], "refused", "{report}");
+    let log = fleet.hosts[0].sshd.as_ref().unwrap().log();
+    assert!(
+        log.contains("not from a permitted source address (127.0.0.1)"),
+        "{log}"
+    );
+}

@@ -14,12 +14,20 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 const MAX_CAS: usize = 64;
 
 /// The certificate's forced command: the nonce and the two-person account's name, then the
-/// script. `nonce` is hex; `two_person` a checked account name.
+/// script without its comments and indentation (it travels in the certificate, and sshd logs it
+/// with every drill login). `nonce` is hex; `two_person` a checked account name.
 pub fn force_command(nonce: &str, two_person: Option<&str>) -> String {
-    format!(
-        "BG_NONCE={nonce} BG_TWO_PERSON={}; export BG_NONCE BG_TWO_PERSON\n{SCRIPT}",
+    let mut c = format!(
+        "BG_NONCE={nonce} BG_TWO_PERSON={}; export BG_NONCE BG_TWO_PERSON\n",
         two_person.unwrap_or("")
-    )
+    );
+    for line in SCRIPT.lines().map(str::trim_start) {
+        if !line.is_empty() && !line.starts_with('#') {
+            c.push_str(line);
+            c.push('\n');
+        }
+    }
+    c
 }
 
 /// A fresh nonce: 16 random bytes, hex.
@@ -183,5 +191,88 @@ mod tests {
         long.extend(format!("end {N}\n").as_bytes());
         assert_eq!(parse(&long, N), Err(ProbeFault::Truncated));
         assert_eq!(krl_version("00"), None);
+    }
+
+    /// The probe, as the certificate carries it (compacted) and as shipped, reads sshd's first
+    /// value outside Match blocks through Includes (relative, globbed, `Keyword=value`, quoted,
+    /// CRLF), the CA lines, the KRL's header and digest, and the alert rule's CAs.
+    #[test]
+    fn the_probe_reads_what_sshd_would_use() {
+        use std::process::Command;
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        let ssh = r.join("etc/ssh");
+        std::fs::create_dir_all(ssh.join("sshd_config.d")).unwrap();
+        std::fs::create_dir_all(r.join("etc/rsyslog.d")).unwrap();
+        let p = |n: &str| r.join(n).display().to_string();
+        std::fs::write(
+            ssh.join("sshd_config"),
+            format!(
+                "# main\r\nInclude sshd_config.d/*.conf\r\nTrustedUserCAKeys {}\nRevokedKeys=/nowhere\n",
+                p("late.pub")
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            ssh.join("sshd_config.d/10-match.conf"),
+            format!("Match User x\n  TrustedUserCAKeys {}\n", p("match.pub")),
+        )
+        .unwrap();
+        std::fs::write(
+            ssh.join("sshd_config.d/20-ca.conf"),
+            format!(
+                "trustedusercakeys = \"{}\"\nrevokedkeys {}\n",
+                p("ca file.pub"),
+                p("k.krl")
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            r.join("ca file.pub"),
+            "# CAs\nssh-ed25519 AAAA one\r\n\nssh-rsa BBBB\n",
+        )
+        .unwrap();
+        let mut krl = b"SSHKRL\n\0\0\0\0\x01\0\0\0\0\0\0\0\x07".to_vec();
+        krl.extend_from_slice(&[0; 20]);
+        std::fs::write(r.join("k.krl"), &krl).unwrap();
+        let script = r.join("alert.sh");
+        std::fs::write(&script, "#!/bin/sh\nCA_FINGERPRINTS='SHA256:a SHA256:b'\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        std::fs::write(
+            r.join("etc/rsyslog.d/30-breakglass-alert.conf"),
+            format!(
+                "  action(type=\"omprog\" name=\"breakglass_alert\" binary=\"{}\" template=\"x\")\n",
+                script.display()
+            ),
+        )
+        .unwrap();
+        let run = |args: &[&str]| {
+            let o = Command::new("sh")
+                .args(args)
+                .env("BREAKGLASS_PROBE_ROOT", r)
+                .env("BG_NONCE", "n1")
+                .env("BG_TWO_PERSON", "")
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            o.stdout
+        };
+        let full = run(&["-c", SCRIPT]);
+        let compact = run(&["-c", &force_command("n1", None)]);
+        assert_eq!(
+            String::from_utf8_lossy(&full),
+            String::from_utf8_lossy(&compact)
+        );
+        let rep = parse(&compact, "n1").unwrap();
+        assert_eq!(rep.trusted_user_ca_keys, p("ca file.pub"));
+        assert_eq!(rep.cas, ["ssh-ed25519 AAAA", "ssh-rsa BBBB"]);
+        assert_eq!(rep.revoked_keys, p("k.krl"));
+        assert_eq!(krl_version(&rep.krl.as_ref().unwrap().0), Some(7));
+        assert_eq!(
+            rep.alerts,
+            [vec!["SHA256:a".to_string(), "SHA256:b".into()]]
+        );
+        assert!(force_command("n1", None).len() < SCRIPT.len());
     }
 }
