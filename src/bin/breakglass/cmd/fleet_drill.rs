@@ -43,10 +43,10 @@ pub(super) fn run(
             return output::json(&m);
         }
         say!(
-            "Minted the drill certificate {} (serial {}) into {}.",
+            "Minted the drill certificate \"{}\" (serial {}, valid 10 minutes) into {}: drill, drill-cert.pub, drill.json.",
             sanitize(&m.key_id),
             m.serial,
-            dir.display()
+            sanitize(&dir.display().to_string())
         );
         return Ok(());
     }
