@@ -285,7 +285,7 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
 
 #[test]
 fn a_drill_login_pages_marked_drill_and_an_incident_login_pages_marked_login() {
-    if fleet_host::skip_without_tools() {
+    if loopback_fleet::skip_without_sshd() {
         return;
     }
     let w = loopback_fleet::world_with_two_cas();
@@ -396,7 +396,7 @@ fn a_drill_login_pages_marked_drill_and_an_incident_login_pages_marked_login() {
 
 #[test]
 fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
-    if fleet_host::skip_without_tools() {
+    if loopback_fleet::skip_without_sshd() {
         return;
     }
     let w = loopback_fleet::world_with_two_cas();
@@ -528,7 +528,7 @@ fn the_ansible_drill_runs_ssh_with_the_drill_certificate_only_and_no_controlpers
 
 #[test]
 fn from_binds_the_drill_certificate_to_its_addresses_and_n_names_the_login() {
-    if fleet_host::skip_without_tools() {
+    if loopback_fleet::skip_without_sshd() {
         return;
     }
     let w = loopback_fleet::world_with_two_cas();

@@ -73,6 +73,16 @@ pub struct LoopbackFleet {
     pub agent_key: PathBuf,
 }
 
+/// Skips the calling test (one line, see [`super::skip`]) and returns true when there is no
+/// sshd to run a loopback fleet with.
+#[track_caller]
+pub fn skip_without_sshd() -> bool {
+    super::skip::unless(
+        &super::skip::SSHD,
+        (!Path::new("/usr/sbin/sshd").exists()).then(|| "/usr/sbin/sshd is not installed".into()),
+    )
+}
+
 /// A world with the two break-glass CAs a fleet trusts: `work/sk-user-ca.pub` (primary, the
 /// world's simulated key) and `work/backup-ca.pub` (its own simulated key, `sim2`).
 pub fn world_with_two_cas() -> World {
