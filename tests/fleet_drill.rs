@@ -100,7 +100,7 @@ fn check_report(
 
 #[test]
 fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansible() {
-    if fleet_host::skip_without_tools() {
+    if loopback_fleet::skip_without_sshd() {
         return;
     }
     let started = std::time::Instant::now();
@@ -239,6 +239,9 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
     }
 
     // 2. The same through Ansible.
+    if fleet_host::skip_without_tools() {
+        return;
+    }
     let drill_dir = w.tmp.path().join("ansible-drill");
     let t = std::time::Instant::now();
     let o = ansible_drill(&w, &fleet, &drill_dir, &u, &agent.sock, &[]);
