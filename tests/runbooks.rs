@@ -489,7 +489,7 @@ fn every_runbook_ships_inside_the_binary() {
 #[test]
 fn drill_runbook_fleet_section_drills_a_loopback_fleet_with_one_touch() {
     use common::loopback_fleet::{self, Breakage};
-    if fleet_host::skip_without_tools() {
+    if loopback_fleet::skip_without_sshd() {
         return;
     }
     let w = loopback_fleet::world_with_two_cas();
