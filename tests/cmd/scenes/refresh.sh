@@ -23,6 +23,8 @@
 # bad-krl:     truncated.krl, a KRL cut after its header
 # host:        sk-user-ca.pub, with hand-written sshd_config files in conf.keep/
 # key-full:    the ca key with 25 resident credentials, as many as the simulated key holds
+# fleet:       hand-written fleet-drill fixtures (hosts files, reports, an Ansible drill.json and
+#              results.json), not rebuilt here
 set -euo pipefail
 shopt -s nullglob
 B="$PWD/target/debug/breakglass"
