@@ -6,7 +6,7 @@
 #
 #   bash bench/all.sh [--write docs/benchmarks.md] [--only NAME,...] [--skip NAME,...]
 #
-# NAMEs: mint krl request wormhole hid_vm fleet kill-loop size. --write puts the table, the
+# NAMEs: mint krl request wormhole hid_vm fleet fleet_drill kill-loop size. --write puts the table, the
 # machine it ran on (cores, CPU model, kernel, load average before and after), the date, the
 # commit and every benchmark's own output into that file. A benchmark that fails is a row that
 # says so (and makes the exit code 1). Needs: the wormhole venv (BREAKGLASS_WORMHOLE_VENV or
@@ -32,6 +32,7 @@ BENCHES=(
   "wormhole|RUNS=11 bash bench/wormhole.sh"
   "hid_vm|bash bench/hid_vm.sh 5"
   "fleet|bash bench/fleet.sh 21 3"
+  "fleet_drill|bash bench/fleet_drill.sh 200 32"
   "kill-loop|bash bench/kill-loop.sh 200"
   "size|bash bench/size.sh"
 )

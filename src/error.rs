@@ -407,6 +407,10 @@ pub enum Error {
     #[error(transparent)]
     HostConfig(#[from] crate::ops::host_config::HostConfigError),
 
+    /// `fleet-drill` could not start, or a report cannot be read.
+    #[error(transparent)]
+    FleetDrill(#[from] crate::ops::fleet_drill::error::FleetDrillError),
+
     /// `kit` or `kit --verify` failed.
     #[error(transparent)]
     Kit(#[from] crate::ops::kit::KitError),
@@ -546,6 +550,7 @@ impl Diagnostic for Error {
             Error::Transfer(t) => t.hint(),
             Error::Agent(a) => a.hint(),
             Error::HostConfig(h) => h.hint(),
+            Error::FleetDrill(f) => f.hint(),
             Error::Kit(k) => k.hint(),
             Error::Attestation { error, .. } => error.hint(),
             Error::AttestOnlyAtEnrolment(_) => "Its attestation is the CA.attest init-ca wrote beside it; if that is lost, only a new CA (`breakglass init-ca`, then roll it out) can be proven again.".into(),
@@ -633,6 +638,7 @@ impl Diagnostic for Error {
             Error::Transfer(e) => e.exit_code(),
             Error::Agent(e) => e.exit_code(),
             Error::HostConfig(e) => e.exit_code(),
+            Error::FleetDrill(e) => e.exit_code(),
             Error::Krl { error, .. } => error.exit_code(),
             Error::Kit(e) => e.exit_code(),
             Error::Attestation { error, .. } => Diagnostic::exit_code(error),
@@ -700,6 +706,7 @@ impl Diagnostic for Error {
             Error::Transfer(t) => t.kind(),
             Error::Agent(a) => a.kind(),
             Error::HostConfig(h) => h.kind(),
+            Error::FleetDrill(f) => f.kind(),
             Error::Kit(k) => k.kind(),
             Error::Attestation { error, .. } => error.kind(),
             Error::AttestationMissing { .. } => "attestation-missing",

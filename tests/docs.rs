@@ -154,3 +154,21 @@ fn the_fuzz_readme_lists_every_fuzz_target() {
         "fuzz/README.md's table is not the fuzz targets"
     );
 }
+
+/// The README's fleet-drill table is the one `fleet-drill --report` prints for the pinned
+/// fixture (tests/cmd/fleet-drill/report.toml), so the tour cannot drift from the program.
+#[test]
+fn the_readme_shows_the_pinned_fleet_drill_table() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let case = std::fs::read_to_string(root.join("tests/cmd/fleet-drill/report.toml")).unwrap();
+    let table = case
+        .split("stdout = \"\"\"\n")
+        .nth(1)
+        .and_then(|s| s.split("\"\"\"").next())
+        .expect("the case pins stdout");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```text\n{table}```")),
+        "README.md's fleet-drill table differs from tests/cmd/fleet-drill/report.toml:\n{table}"
+    );
+}

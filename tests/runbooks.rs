@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use common::fleet_host::{self, FleetHost};
 use common::runbook;
@@ -509,4 +509,64 @@ fn every_runbook_ships_inside_the_binary() {
     for n in &names {
         assert!(list.contains(&format!("  {n} ")), "{n} not listed:\n{list}");
     }
+}
+
+#[test]
+fn drill_runbook_fleet_section_drills_a_loopback_fleet_with_one_touch() {
+    use common::loopback_fleet::{self, Breakage};
+    if loopback_fleet::skip_without_sshd() {
+        return;
+    }
+    let w = loopback_fleet::world_with_two_cas();
+    let u = user();
+    let fleet = loopback_fleet::start(&w, &[Breakage::None; 4], &u);
+    let path = std::env::join_paths(
+        std::iter::once(bin().parent().unwrap().to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .unwrap();
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(format!(
+            "set -euo pipefail\n{}",
+            runbook::script("runbooks/drill.md", "sh fleet")
+        ))
+        .current_dir(&w.work);
+    w.apply_env(&mut c);
+    let o = c
+        .env("PATH", path)
+        .env("BREAKGLASS_KIT", &w.work)
+        .env("HOSTS", &fleet.hosts_file)
+        .env("KNOWN_HOSTS", &fleet.known_hosts)
+        .env("KRL", &fleet.krl)
+        .output()
+        .unwrap();
+    runbook::assert_ran("runbooks/drill.md (fleet)", &o, "");
+    let table = out(&o);
+    assert!(table.contains("4 of 4 hosts ready"), "{table}");
+    for h in &fleet.hosts {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(&h.destination(&u)) && l.ends_with("ready")),
+            "{table}"
+        );
+    }
+    // The record it keeps, and the drill certificate in the audit log with the reason given.
+    let record = std::fs::read_dir(&w.work)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("fleet-drill-"))
+        .expect("the JSON record");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(report["ready"], 4);
+    let audit = std::fs::read_to_string(&w.audit).unwrap();
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("\"key_id\":\"drill ") && l.contains("\"reason\":\"fleet drill\"")),
+        "{audit}"
+    );
 }

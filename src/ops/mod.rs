@@ -6,6 +6,7 @@ pub mod approve;
 pub mod ca;
 pub mod doctor;
 pub mod drill;
+pub mod fleet_drill;
 #[cfg(feature = "wormhole")]
 pub mod handoff;
 pub mod host_config;

@@ -20,6 +20,8 @@
 //! - [`skip`]: the one way a test skips (one line; a failure under `BREAKGLASS_REQUIRE_ALL=1`).
 //! - [`unprivileged`]: commands run as an account mode bits apply to, also when the tests run as
 //!   root.
+//! - [`loopback_fleet`]: many sshds on 127.0.0.1 configured by host-config, some broken on
+//!   purpose, for the fleet drill.
 //! - [`fleet_host`]: an sshd configured like a fleet host under a temp `etc/`, for the runbooks
 //!   that roll out with Ansible.
 // Each test file compiles this harness as its own module and uses a part of it.
@@ -30,6 +32,7 @@ pub mod built;
 pub mod files;
 pub mod fleet_host;
 pub mod host_sshd;
+pub mod loopback_fleet;
 pub mod openssh;
 pub mod rsyslog;
 pub mod runbook;

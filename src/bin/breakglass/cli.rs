@@ -7,6 +7,10 @@ use clap::{Args, Parser, Subcommand};
 use breakglass::ssh::keyfile::KeyType;
 use breakglass::token::{Backend, BackendChoice};
 
+#[path = "cli_fleet.rs"]
+mod fleet;
+pub use fleet::FleetDrillArgs;
+
 /// Emergency SSH access: a security key as an offline SSH user certificate authority.
 #[derive(Debug, Parser)]
 #[command(name = "breakglass", version, about, long_about = None, after_help = "\
@@ -84,6 +88,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Practise the whole flow on the simulated key: init-ca, mint, inspect, log in to a throwaway sshd.
     Drill(DrillArgs),
+    /// Prove with one touch that every host will open: log in to each with a 10-minute drill certificate and check its CAs, KRL, alert rule.
+    FleetDrill(FleetDrillArgs),
     /// Show the audit log of every init-ca and mint.
     Log(LogArgs),
     /// List the connected security keys and the SSH CAs they hold.

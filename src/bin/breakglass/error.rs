@@ -38,6 +38,15 @@ pub enum Error {
     #[error("the drill failed; the failing step above says why")]
     DrillFailed,
 
+    /// `fleet-drill`: hosts that are not ready (the table says why).
+    #[error("{not_ready} of {total} hosts are not ready")]
+    FleetNotReady {
+        /// Hosts not ready.
+        not_ready: usize,
+        /// Hosts drilled.
+        total: usize,
+    },
+
     /// A drill step could not run here (the SKIP line said why), so the drill is not a pass.
     #[error("the drill is not a pass: it skipped {0}")]
     DrillIncomplete(String),
@@ -72,6 +81,7 @@ impl Diagnostic for Error {
             Error::LogSince(_) => "Give --since a duration such as 2h or a date such as 20261118 (add Z for UTC).".into(),
             Error::DoctorFailed(_) => "Fix each FAIL line as it says, then run `breakglass doctor` again.".into(),
             Error::DrillFailed => "Fix what the failing step names, then run the drill again.".into(),
+            Error::FleetNotReady { .. } => "Fix each host as its reason says (host-config, the Ansible role), then run the fleet drill again.".into(),
             Error::DrillIncomplete(_) => "Install what the SKIP line names (sshd and ssh only as programs: apt install openssh-server openssh-client; the drill starts its own sshd), then run the drill again.".into(),
         }
     }
@@ -81,7 +91,10 @@ impl Diagnostic for Error {
         match self {
             Error::Lib(e) => e.exit_code(),
             Error::StrayPrincipal(_) | Error::LogSince(_) | Error::UnknownRunbook { .. } => USAGE,
-            Error::DoctorFailed(_) | Error::DrillFailed | Error::DrillIncomplete(_) => FAILURE,
+            Error::DoctorFailed(_)
+            | Error::DrillFailed
+            | Error::DrillIncomplete(_)
+            | Error::FleetNotReady { .. } => FAILURE,
         }
     }
 
@@ -93,6 +106,7 @@ impl Diagnostic for Error {
             Error::LogSince(_) => "log-since",
             Error::DoctorFailed(_) => "doctor-failed",
             Error::DrillFailed => "drill-failed",
+            Error::FleetNotReady { .. } => "fleet-not-ready",
             Error::DrillIncomplete(_) => "drill-incomplete",
         }
     }

@@ -17,6 +17,10 @@
 //! stays silent. No log text is ever evaluated by a shell: PROGRAM gets the fields as separate
 //! arguments.
 //!
+//! A drill login (`fleet-drill`'s key id starts with `drill `) pages like any other, with
+//! `BREAKGLASS_ALERT=DRILL` in PROGRAM's environment (else `LOGIN`): a key id never suppresses a
+//! page, it only labels it.
+//!
 //! Any local user can write a syslog line with any tag (`logger -t sshd …`), so a page can be
 //! faked; what the rule guarantees is the other direction: a real certificate login through sshd
 //! cannot be hidden from it.
@@ -107,7 +111,9 @@ pub fn script(program: &str, ca_fingerprints: &[String]) -> String {
 # more is unverified, whatever its end says. A complete line is read from its END (CA
 # fingerprint, serial, then the key id between); another CA's complete line stays silent.
 # The line is never evaluated: awk prints one field per line; sh passes them on as separate,
-# quoted arguments.
+# quoted arguments. ALERT_PROGRAM's environment has BREAKGLASS_ALERT=DRILL for a complete line
+# whose key id starts with "drill " (breakglass fleet-drill), else BREAKGLASS_ALERT=LOGIN: a
+# drill still pages, once per host, and says so.
 # A two-person login (tag breakglass-gate, "ACCEPTED two-person login ...") runs
 #   ALERT_PROGRAM USER ADDRESS PORT KEY_ID SERIAL CA_FINGERPRINT KEY_ID2 SERIAL2 CA_FINGERPRINT2
 # (the gate writes key ids without '"', so they end at the next '"').
@@ -186,6 +192,11 @@ while IFS= read -r line; do
   }} <<EOF
 $fields
 EOF
+  # A fleet drill's certificate (key id "drill ...", read from a complete line) still pages,
+  # marked BREAKGLASS_ALERT=DRILL; every other page is LOGIN.
+  BREAKGLASS_ALERT=LOGIN
+  case $kind/$serial/$keyid in one/[0-9]*/"drill "*) BREAKGLASS_ALERT=DRILL ;; esac
+  export BREAKGLASS_ALERT
   if [ "$kind" = two ]; then
     "$ALERT_PROGRAM" "$user" "$address" "$port" "$keyid" "$serial" "$ca" "$keyid2" "$serial2" "$ca2" </dev/null >/dev/null 2>&1 &
   else

@@ -25,6 +25,8 @@
 # key-full:    the ca key with 25 resident credentials, as many as the simulated key holds
 # sim-attested: a simulated key and the CA it attested at init-ca: sk-user-ca, .pub, .attest, and
 #              the key's own attestation root, sim/attestation-root.pem
+# fleet:       hand-written fleet-drill fixtures (hosts files, reports, an Ansible drill.json and
+#              results.json), not rebuilt here
 set -euo pipefail
 shopt -s nullglob
 B="$PWD/target/debug/breakglass"

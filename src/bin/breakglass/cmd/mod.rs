@@ -7,6 +7,7 @@ mod ca;
 mod docs;
 mod doctor;
 mod drill;
+mod fleet_drill;
 #[cfg(feature = "wormhole")]
 mod handoff;
 mod host_config;
@@ -68,6 +69,7 @@ fn run(cli: Cli, ui: &mut TerminalUi) -> Result<(), Error> {
         Command::Mint(a) => mint::run(a, outer, json, ui),
         Command::Inspect(a) => inspect::run(a, json),
         Command::Drill(a) => drill::run(a, json),
+        Command::FleetDrill(a) => fleet_drill::run(a, outer, json, ui),
         Command::Log(a) => log::run(a, outer, json, ui),
         Command::List(a) => list::run(a, outer, json, ui),
         #[cfg(feature = "wormhole")]
