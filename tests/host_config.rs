@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 use common::rsyslog::{start_rsyslogd, write_recording_pager};
 use common::*;
 
+/// The verifier's warning for the test PKI's attestations, which attest as the simulated key.
+const SIM: &str = "SIMULATED: made by breakglass's simulated key (software), not by a hardware key: it proves nothing about where the CA's key lives; for practice only";
+
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
 /// breakglass), an authorized_keys file and a Debian-shaped `sshd_config` that Includes
 /// `etc/sshd_config.d/*.conf` first and trusts the online CA.
@@ -445,6 +448,10 @@ Files:
   breakglass_attestation/break-glass-2.attest -> {e}/breakglass_attestation/break-glass-2.attest (0644)
       the attestation it was verified with ({n2} bytes)
 
+Warnings:
+  ! sk-user-ca.pub: the break-glass CA {fp1} is attested, but: {SIM}
+  ! backup-ca.pub: the break-glass CA {fp2} is attested, but: {SIM}
+
 On the host: install the files, then `sshd -t` and reload sshd (deploy/ansible does both).
 ",
         n1 = fs::metadata(w.path("sk-user-ca.attest")).unwrap().len(),
@@ -538,7 +545,13 @@ fn json_plan_is_one_document_with_the_cas_what_was_merged_and_the_files() {
     assert_eq!(doc["revoked_keys"], format!("{e}/revoked.krl"));
     assert_eq!(doc["krl_kept"], true);
     assert_eq!(doc["merged"].as_array().unwrap().len(), 3, "{doc:#}");
-    assert_eq!(doc["warnings"], serde_json::json!([]));
+    // The test PKI attests as the simulated key: verified under --roots, and said to be SIMULATED.
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{doc:#}");
+    assert!(
+        warnings.iter().all(|w| w.as_str().unwrap().ends_with(SIM)),
+        "{doc:#}"
+    );
     assert_eq!(
         doc["principals"],
         serde_json::json!([{
@@ -1765,7 +1778,9 @@ fn cloud_init_is_gated_the_same_way() {
     verified.extend(["--roots", TEST_ROOTS]);
     let o = w.run(&verified);
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(err(&o), "");
+    // The one warning: the test PKI attests as the simulated key.
+    assert_eq!(err(&o).lines().count(), 1, "{}", err(&o));
+    assert!(err(&o).contains(SIM), "{}", err(&o));
     assert!(
         out(&o).contains(&format!("\n# break-glass CA {fp}: attestation verified\n")),
         "{}",

@@ -202,8 +202,11 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
         token: new.token,
         simulated,
         replaced: new.replaced,
+        // A simulated CA is never attested by a trusted root: hosts take it for practice only,
+        // through host-config's explicit override.
         host_config: format!(
-            "breakglass host-config {}",
+            "breakglass host-config {}{}",
+            if simulated { "--allow-unattested " } else { "" },
             crate::shell::word(&pub_file.display().to_string())
         ),
         counter,

@@ -173,7 +173,13 @@ fn a_simulated_fido2_enrolment_verifies_under_the_test_root_only() {
         report.fido.as_ref().unwrap().challenge,
         "signature verified over the challenge stored in CA.attest"
     );
-    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    // Accepted under the test root, and said to be SIMULATED.
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].starts_with("SIMULATED: "),
+        "{:?}",
+        report.warnings
+    );
     // The same evidence as ssh-keygen would have written it, with the challenge file.
     let ssh = Container::Fido(en.evidence());
     let Container::Fido(f) = &ssh else {

@@ -409,7 +409,10 @@ mod tests {
             )
         );
         let v = Verdict::new(gate.finish(), &[]);
-        assert!(v.verified && v.warnings().is_empty());
+        // Verified, and said to be SIMULATED (the test PKI attests as the simulated key).
+        assert!(v.verified);
+        assert_eq!(v.warnings().len(), 1);
+        assert!(v.warnings()[0].contains("SIMULATED: made by breakglass's simulated key"));
         assert_eq!(v.cas[0].status, Status::Verified);
         assert_eq!(
             v.cas[0].copy.as_deref(),
