@@ -46,6 +46,25 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadErr
     read_up_to(f, max)
 }
 
+/// [`read_bounded`] for a host's own text files (sshd_config and its Includes, the files it
+/// names), which host-config reads with `std::io` error handling: not found stays
+/// `ErrorKind::NotFound`; anything but a regular file, or more than [`MAX_HOST_FILE`] bytes, is an
+/// `InvalidInput` error with the reason (never a wait on a FIFO).
+pub fn read_host_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    match read_bounded(path, MAX_HOST_FILE) {
+        Ok(b) => Ok(b.to_vec()),
+        Err(ReadError::NotFound) => Err(std::io::ErrorKind::NotFound.into()),
+        Err(ReadError::Io(e)) => Err(e),
+        Err(e) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            e.reason(),
+        )),
+    }
+}
+
+/// The bound of [`read_host_file`]: far more than any sshd configuration or key list.
+pub const MAX_HOST_FILE: u64 = 16 << 20;
+
 /// Opens the regular file at `path` for reading: a FIFO, a device, a socket or a directory is
 /// refused at once (the open does not wait for a FIFO's writer).
 pub fn open_regular(path: &Path) -> Result<File, ReadError> {
@@ -116,6 +135,15 @@ mod tests {
             Err(ReadError::TooLarge(1024))
         ));
         assert_eq!(read_bounded(&big, 4096).unwrap().len(), 2048);
+        // The host-file reader: the same refusals as std::io errors, not found kept as such.
+        let e = read_host_file(&fifo).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert_eq!(e.to_string(), "is a FIFO, not a regular file");
+        assert_eq!(
+            read_host_file(&d.path().join("nope")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        assert_eq!(read_host_file(&big).unwrap().len(), 2048);
         assert!(matches!(
             read_bounded(&d.path().join("nope"), 1),
             Err(ReadError::NotFound)

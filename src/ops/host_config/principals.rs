@@ -92,7 +92,7 @@ pub(super) fn read_existing(
     user: &str,
 ) -> Result<ExistingPrincipals, HostConfigError> {
     let file = expand_principals_path(pattern, user)?;
-    let lines = match std::fs::read(&file) {
+    let lines = match crate::input::read_host_file(&file) {
         Ok(b) => Some(
             String::from_utf8_lossy(&b)
                 .lines()

@@ -271,7 +271,7 @@ pub fn parse_tree(
     config: &Path,
     virtual_file: Option<(&Path, &str)>,
 ) -> Result<Vec<Directive>, HostConfigError> {
-    let text = std::fs::read(config).map_err(|e| HostConfigError::SshdConfig {
+    let text = crate::input::read_host_file(config).map_err(|e| HostConfigError::SshdConfig {
         path: config.to_path_buf(),
         reason: io_reason(&e),
     })?;
@@ -340,7 +340,7 @@ fn parse_file(
                                 parse_file(&file, vt, base, virtual_file, in_match, depth + 1, out)?
                             }
                             _ => {
-                                let bytes = std::fs::read(&file).map_err(|e| {
+                                let bytes = crate::input::read_host_file(&file).map_err(|e| {
                                     HostConfigError::SshdConfig {
                                         path: file.clone(),
                                         reason: io_reason(&e),

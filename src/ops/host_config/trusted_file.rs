@@ -27,7 +27,7 @@ pub struct TrustedFile {
 /// line it cannot parse. Also returns a note on what was not carried over, and which keys follow
 /// [`KEPT_MARKER`].
 pub(super) fn read_trusted_file(path: &Path) -> Result<TrustedFile, HostConfigError> {
-    let text = match std::fs::read(path) {
+    let text = match crate::input::read_host_file(path) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(TrustedFile {
@@ -81,6 +81,29 @@ mod tests {
 
     const A: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICy8Ll7d2IlxitXSIxA2WNToo/LkxRto7q/bN2KLcNnc a";
+
+    #[test]
+    fn the_hosts_files_are_never_waited_on_a_fifo_is_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("trusted");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // No writer ever opens the FIFO: std::fs::read would block here forever.
+        let e = read_trusted_file(&fifo).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "could not read {}: is a FIFO, not a regular file",
+                fifo.display()
+            )
+        );
+        // The sshd configuration (and so every Include) goes through the same reader.
+        let e = crate::ops::host_config::sshd_settings::parse_tree(&fifo, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is a FIFO, not a regular file"), "{e}");
+    }
 
     #[test]
     fn a_trusted_ca_file_is_read_like_sshd_up_to_the_first_bad_line() {
