@@ -25,6 +25,7 @@ mod error;
 mod serial_set;
 mod sha1;
 pub mod spec;
+mod view;
 mod wire;
 
 use std::collections::{BTreeSet, HashMap};
@@ -36,6 +37,7 @@ pub use error::KrlError;
 use serial_set::covers;
 pub use serial_set::SerialSet;
 pub use sha1::sha1;
+pub use view::KrlFile;
 pub use wire::{FORMAT_VERSION, MAGIC, MAX_ENTRIES, MAX_KRL_BYTES};
 
 /// Certificates revoked under one CA (`struct revoked_certs`).
