@@ -437,6 +437,12 @@ fn policy_refusals_reach_the_requester() {
     assert_eq!(reply.1.status.code(), Some(1), "{}", err(&reply.1));
     let why = "characters as sshd logs it (a byte above 0x7f counts 4, a backslash 2), more than the 160 allowed so that sshd's log line keeps the certificate's serial and CA";
     assert!(err(&reply.1).contains(why), "{}", err(&reply.1));
+    // The approver's hint names who can fix it (not "your login name", which is mint's).
+    assert!(
+        err(&reply.1).contains("It is made from the requester's name and reason: ask them to send a shorter --reason, or approve with a key id of your own (-I)."),
+        "{}",
+        err(&reply.1)
+    );
     assert!(
         matches!(&reply.0, Some(Message::Refusal(r)) if r.starts_with("the default key id is ") && r.ends_with(why)),
         "{:?}",

@@ -330,6 +330,14 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
     // Read first: a FIFO, a device or a directory at --krl is named as what it is.
     let existing = read_krl(&req.krl)?;
     atomic::preflight(&[&req.krl], true)?;
+    // FILE.sig is checked before the touch: a directory there would fail only after signing.
+    if req.sign {
+        let sig = sig_path(&req.krl);
+        atomic::preflight(&[&sig], true).map_err(|e| match e {
+            atomic::AtomicError::IsDirectory(p) => Error::SignatureIsDirectory(p),
+            e => e.into(),
+        })?;
+    }
     let created = existing.is_none();
     let mut krl = existing.unwrap_or_default();
     let mut tally = Tally::default();
