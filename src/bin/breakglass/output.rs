@@ -264,6 +264,27 @@ mod tests {
     }
 
     #[test]
+    fn streamed_json_is_escaped_as_the_whole_document_is_even_split_mid_character() {
+        use std::io::Write;
+        let doc = "{\"id\": \"a\u{202e}b\u{9b}c\u{e0041} é\u{7f}\", \"n\": [1, 2]}\n";
+        for chunk in [1, 2, 3, 64] {
+            let mut w = super::EscapeJson {
+                inner: Vec::new(),
+                carry: Vec::new(),
+            };
+            for piece in doc.as_bytes().chunks(chunk) {
+                w.write_all(piece).unwrap();
+            }
+            assert!(w.carry.is_empty());
+            assert_eq!(
+                String::from_utf8(w.inner).unwrap(),
+                escape_json(doc),
+                "{chunk}"
+            );
+        }
+    }
+
+    #[test]
     fn json_stays_json_and_loses_terminal_controls() {
         let v = serde_json::json!({ "id": "a\u{202e}b\u{9b}c\u{e0041}" });
         let s = escape_json(&serde_json::to_string(&v).unwrap());
