@@ -133,6 +133,15 @@ pub enum Error {
     #[error("the default key id {0}")]
     DefaultKeyId(KeyIdFault),
 
+    /// `revoke --sign` would write the signature where a directory is (`FILE.sig`).
+    #[error("{} is a directory, and revoke --sign writes the KRL's signature there", .0.display())]
+    SignatureIsDirectory(PathBuf),
+
+    /// The default key id `approve` makes for a peer's request (from the requester's name and
+    /// reason) breaks the key-id rule: the same words, a hint for the approver.
+    #[error("the default key id {0}")]
+    PeerDefaultKeyId(KeyIdFault),
+
     /// A directory the command must write to refuses a new file.
     #[error("cannot write in directory {}: {source}", .dir.display())]
     DirNotWritable {
@@ -515,6 +524,8 @@ impl Diagnostic for Error {
             ),
             Error::Policy(_) => "Shorten -V, or pass --allow-long (and say why with --reason).".into(),
             Error::DefaultKeyId(_) => "It is made from your login name ($USER) and this host's name; give a key id with -I.".into(),
+            Error::SignatureIsDirectory(_) => "Move that directory out of the way (the signature is always the KRL's path with .sig added), then run the command again; nothing was signed.".into(),
+            Error::PeerDefaultKeyId(_) => "It is made from the requester's name and reason: ask them to send a shorter --reason, or approve with a key id of your own (-I).".into(),
             Error::DirNotWritable { .. } => "Pick a directory you can write to (-f DIR/emergency, or cd there), or fix its permissions; nothing was signed.".into(),
             Error::Io { .. } => "Check the path and its permissions, then run the command again.".into(),
             Error::CaFile { .. } => "Pass the CA's public key (the .pub file init-ca wrote) with --ca, or run init-ca first.".into(),
@@ -591,6 +602,8 @@ impl Diagnostic for Error {
             | Error::BareSeconds { .. } => USAGE,
             Error::Policy(_)
             | Error::DefaultKeyId(_)
+            | Error::PeerDefaultKeyId(_)
+            | Error::SignatureIsDirectory(_)
             | Error::DirNotWritable { .. }
             | Error::Io { .. }
             | Error::CaFile { .. }
@@ -667,7 +680,8 @@ impl Diagnostic for Error {
             Error::PrincipalsMissing => "principals-missing",
             Error::BareSeconds { .. } => "bare-seconds",
             Error::Policy(_) => "policy",
-            Error::DefaultKeyId(_) => "default-key-id",
+            Error::DefaultKeyId(_) | Error::PeerDefaultKeyId(_) => "default-key-id",
+            Error::SignatureIsDirectory(_) => "signature-is-directory",
             Error::DirNotWritable { .. } => "dir-not-writable",
             Error::Io { .. } => "io",
             Error::CaFile { .. } => "ca-file",

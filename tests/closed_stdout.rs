@@ -42,6 +42,13 @@ fn every_command_ends_quietly_on_a_closed_stdout() {
     };
     ok(&["init-ca"]);
     ok(&["mint", "-n", "ubuntu", "-f", "first"]);
+    // A KRL whose listing is streamed (a few thousand lines, past any pipe buffer).
+    let serials: Vec<String> = (1..=4000).map(|n| (2 * n).to_string()).collect();
+    let mut revoke = vec!["revoke", "--krl", "r.krl", "--ca", "sk-user-ca.pub"];
+    for s in &serials {
+        revoke.extend(["--serial", s.as_str()]);
+    }
+    ok(&revoke);
     let cases: &[(&[&str], i32)] = &[
         (&["--help"], 0),
         (&["mint", "--help"], 0),
@@ -55,6 +62,8 @@ fn every_command_ends_quietly_on_a_closed_stdout() {
         (&["sim", "status"], 0),
         (&["mint", "-n", "ubuntu", "-f", "second"], 0),
         (&["--json", "mint", "-n", "ubuntu", "-f", "third"], 0),
+        (&["revoke", "--list", "r.krl"], 0),
+        (&["--json", "revoke", "--list", "r.krl"], 0),
         // A failing command keeps its exit code; its error still reaches stderr.
         (&["inspect", "nope-cert.pub"], 1),
         (&["--json", "inspect", "nope-cert.pub"], 1),

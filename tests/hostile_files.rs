@@ -162,6 +162,21 @@ fn revoke_refuses_a_fifo_as_the_krl_to_list_or_change_at_once() {
     }
 }
 
+#[test]
+fn request_refuses_a_fifo_as_the_public_key_at_once() {
+    let w = World::new();
+    mkfifo(&w.path("id.pub"));
+    // A hang is the failure (run_bounded kills it after 20 s, and the code is then not 1).
+    let (o, _) = run_bounded(&w, &["request", "--pubkey", "id.pub", "-n", "alice"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(out(&o), "");
+    assert_eq!(
+        err(&o),
+        "breakglass: id.pub: is a FIFO, not a public key file.\nCheck that the file is the one you meant.\n"
+    );
+    assert!(!w.path("id-cert.pub").exists());
+}
+
 fn mkfifo(path: &std::path::Path) {
     let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
     // SAFETY: mkfifo on a path in our temporary directory.

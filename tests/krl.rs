@@ -1037,6 +1037,9 @@ fn bad_inputs_fail_with_the_exact_error_and_write_nothing() {
     )
     .unwrap();
     std::fs::write(w.path("garbage.pub"), "hello\n").unwrap();
+    // A directory where revoke --sign would write the signature.
+    std::fs::create_dir(w.path("dir.krl.sig")).unwrap();
+    std::fs::write(w.path("dir.krl.sig/keep"), "").unwrap();
     std::fs::write(w.path("spec"), "serial: 1\n# fine\nserial: 12abc\n").unwrap();
     std::fs::write(w.path("spec-no-ca"), "\nid: x\n").unwrap();
     std::fs::write(w.path("signed.krl"), {
@@ -1091,6 +1094,8 @@ fn bad_inputs_fail_with_the_exact_error_and_write_nothing() {
         ),
         bad(&["revoke", "--krl", "/proc/breakglass-test.krl", "--ca", "ca.pub", "--serial", "5"], 1,
             ""),
+        bad(&["revoke", "--krl", "dir.krl", "--ca", "ca.pub", "--serial", "1", "--sign"], 1,
+            "breakglass: dir.krl.sig is a directory, and revoke --sign writes the KRL's signature there.\nMove that directory out of the way (the signature is always the KRL's path with .sig added), then run the command again; nothing was signed.\n"),
         bad(&["revoke", "--list", "not-a-krl"], 1,
             "breakglass: not-a-krl is not an OpenSSH KRL (it does not start with the KRL magic \"SSHKRL\").\nPoint --krl at a KRL file (ssh-keygen -k or breakglass revoke writes them), or at a path where none exists yet to create one.\n"),
     ];

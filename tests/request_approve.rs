@@ -437,6 +437,12 @@ fn policy_refusals_reach_the_requester() {
     assert_eq!(reply.1.status.code(), Some(1), "{}", err(&reply.1));
     let why = "characters as sshd logs it (a byte above 0x7f counts 4, a backslash 2), more than the 160 allowed so that sshd's log line keeps the certificate's serial and CA";
     assert!(err(&reply.1).contains(why), "{}", err(&reply.1));
+    // The approver's hint names who can fix it (not "your login name", which is mint's).
+    assert!(
+        err(&reply.1).contains("It is made from the requester's name and reason: ask them to send a shorter --reason, or approve with a key id of your own (-I)."),
+        "{}",
+        err(&reply.1)
+    );
     assert!(
         matches!(&reply.0, Some(Message::Refusal(r)) if r.starts_with("the default key id is ") && r.ends_with(why)),
         "{:?}",
@@ -1098,4 +1104,167 @@ fn a_refusal_with_terminal_escapes_is_shown_sanitised() {
     );
     assert!(!e.contains('\x1b') && !e.contains('\u{202e}'));
     assert!(snapshot(&requester.work).is_empty());
+}
+
+/// sshd's escaping of its log message (`strnvis`, VIS_CSTYLE|VIS_OCTAL) for printable text.
+fn sshd_escaped(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'\\' => "\\\\".to_string(),
+            0x80.. => format!("\\{b:03o}"),
+            b => (b as char).to_string(),
+        })
+        .collect()
+}
+
+/// The longest key id allowed (160 characters as sshd logs it, with a backslash and non-ASCII),
+/// signed through request / approve over the loopback wormhole: the requester's certificate logs
+/// in to a real sshd that logs through a real rsyslogd with the `--alert` rule, and the page
+/// names the certificate's serial and the CA's fingerprint (#23 §1).
+#[test]
+fn the_longest_key_id_through_request_and_approve_logs_in_and_pages_with_serial_and_ca() {
+    use common::rsyslog::{start_rsyslogd, write_recording_pager};
+    if !std::path::Path::new("/usr/sbin/sshd").exists() {
+        return skip::skip(&skip::SSHD, "/usr/sbin/sshd is not installed");
+    }
+    for p in ["rsyslogd", "logger", "unshare"] {
+        if !have(p) {
+            return skip::skip(&skip::RSYSLOG, &format!("{p} is not installed"));
+        }
+    }
+    if !is_root() {
+        return skip::skip(
+            &skip::ROOT,
+            "needs root (sshd logs to a syslog socket of the test's in its own mount namespace)",
+        );
+    }
+    let _g = serial();
+    let Some(s) = Servers::start() else { return };
+    let (requester, approver) = (s.world(), s.world());
+    let ca = approver.init_ca();
+    std::fs::write(requester.path("ca.pub"), &ca).unwrap();
+    let u = user();
+    let fp = fingerprint(&approver.path("sk-user-ca.pub"));
+
+    // The host: sshd's etc with the CA trusted and the alert rule (a recording pager).
+    let etc = approver.tmp.path().join("etc");
+    let (config, port) = write_sshd_etc(
+        &etc,
+        &[
+            "AuthorizedKeysFile {etc}/authorized_keys",
+            "TrustedUserCAKeys {etc}/online_ca.pub",
+        ],
+    );
+    make_online_ca(&etc);
+    let calls = approver.tmp.path().join("calls");
+    let pager = approver.tmp.path().join("page-oncall");
+    write_recording_pager(&pager, &calls);
+    let etc_s = etc.to_str().unwrap();
+    approver.ok(&[
+        "host-config",
+        "--out",
+        etc_s,
+        "--etc",
+        etc_s,
+        "--sshd-config",
+        config.to_str().unwrap(),
+        "--alert",
+        pager.to_str().unwrap(),
+        "sk-user-ca.pub",
+    ]);
+
+    // 160 characters as sshd logs it: 8 for "INC-9 \", 8 for each "é" (two bytes, \303\251).
+    let id = format!("INC-9 \\{}", "é".repeat(19));
+    assert_eq!(sshd_escaped(&id).len(), 160);
+    // One more is a usage error, before any wormhole is opened.
+    let over = approver.run(&["approve", "7-not-used", "-I", &format!("{id}x"), "--yes"]);
+    assert_eq!(over.status.code(), Some(2), "{}", err(&over));
+    assert!(err(&over).contains("160"), "{}", err(&over));
+
+    let r = request(
+        &requester,
+        &[
+            "-n",
+            &u,
+            "-V",
+            "-5m:+30m",
+            "--reason",
+            "INC-9: db down — é",
+            "--ca",
+            "ca.pub",
+        ],
+    );
+    let a = approve(&approver, &r.code, &["-I", &id, "-z", "23", "--yes"]);
+    let (o, out) = r.finish();
+    assert!(a.status.success(), "approve: {}", err(&a));
+    assert!(o.status.success(), "request: {}", err(&o));
+    assert!(out.contains("Got a certificate"), "{out}");
+    let (c, _) =
+        breakglass::ssh::summary::read_cert_line(&requester.path("emergency-cert.pub")).unwrap();
+    assert_eq!(c.key_id(), id);
+    assert_eq!(c.serial(), 23);
+
+    let rs_dir = approver.tmp.path().join("rsyslog");
+    std::fs::create_dir(&rs_dir).unwrap();
+    let sshd_log = rs_dir.join("sshd.log");
+    let rsyslogd = start_rsyslogd(
+        &rs_dir,
+        &format!(
+            "template(name=\"sshd_line\" type=\"string\" string=\"%msg%\\n\")\n\
+             if $programname == \"sshd\" then action(type=\"omfile\" file=\"{}\" template=\"sshd_line\")\n",
+            sshd_log.display()
+        ),
+        &etc.join("rsyslog.d/30-breakglass-alert.conf"),
+    );
+    let sshd = HostSshd::start_syslog(
+        &config,
+        port,
+        &approver.tmp.path().join("dev"),
+        &rsyslogd.socket,
+        sshd_log.clone(),
+    );
+    assert!(
+        sshd.login(&requester.path("emergency"), &u),
+        "{}",
+        sshd.log()
+    );
+    sshd.wait_for("Accepted publickey for ", 1);
+    let line = sshd
+        .log()
+        .lines()
+        .map(str::trim_start)
+        .find(|l| l.starts_with("Accepted publickey for "))
+        .unwrap()
+        .to_string();
+    let escaped = sshd_escaped(&id);
+    assert!(
+        line.ends_with(&format!(" ID {escaped} (serial 23) CA ECDSA-SK {fp}")),
+        "{line}"
+    );
+    assert!(line.len() < 500, "{line}");
+    let port_seen = line
+        .split(" port ")
+        .nth(1)
+        .and_then(|p| p.split(' ').next())
+        .unwrap()
+        .to_string();
+    let want = format!("CALL [{u}] [127.0.0.1] [{port_seen}] [{escaped}] [23] [{fp}]");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::fs::read_to_string(&calls)
+        .unwrap_or_default()
+        .is_empty()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // a second page would show
+    drop(sshd);
+    drop(rsyslogd);
+    let text = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [want.as_str()],
+        "rsyslogd said: {}",
+        std::fs::read_to_string(rs_dir.join("rsyslogd.err")).unwrap_or_default()
+    );
 }

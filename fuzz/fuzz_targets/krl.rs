@@ -5,7 +5,7 @@
 //! `cargo +nightly fuzz run krl corpus/krl seeds/krl -- -max_total_time=600`.
 #![no_main]
 use breakglass::ssh::krl::spec::{self, SpecCa};
-use breakglass::ssh::krl::Krl;
+use breakglass::ssh::krl::{Krl, KrlFile};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,6 +14,18 @@ fuzz_target!(|data: &[u8]| {
     };
     if mode & 1 == 0 {
         if let Ok(k) = Krl::decode(rest) {
+            // What `revoke --list` streams from the file in place is what the decoded sets hold.
+            let f = KrlFile::parse(rest.to_vec()).expect("decodes as a Krl");
+            assert_eq!(f.cas().count(), k.certs.len());
+            for (i, rc) in k.certs.iter().enumerate() {
+                assert_eq!(
+                    f.serials(i).collect::<Vec<_>>(),
+                    rc.serials.ranges().collect::<Vec<_>>()
+                );
+                assert!(f.key_ids(i).eq(rc.key_ids.iter().map(Vec::as_slice)));
+            }
+            assert!(f.keys().eq(k.keys.iter().map(Vec::as_slice)));
+            assert!(f.sha256().eq(k.sha256.iter().map(|h| &h[..])));
             let bytes = k.encode();
             let again = Krl::decode(&bytes).expect("our own encoding decodes");
             assert_eq!(again, k);

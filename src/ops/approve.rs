@@ -212,7 +212,7 @@ pub fn approve(
                     Error::RequestInvalid(_)
                     | Error::RequestPolicy(_)
                     | Error::RequestWidened(_)
-                    | Error::DefaultKeyId(_) => Message::Refusal(e.to_string()),
+                    | Error::PeerDefaultKeyId(_) => Message::Refusal(e.to_string()),
                     e => Message::Error(format!("the approver could not sign: {e}")),
                 };
                 async_io::block_on(async {
@@ -325,15 +325,20 @@ fn sign(
     }
     let mut warnings = Vec::new();
     let serial = grant.ca.serial(&mut warnings)?;
-    let key_id = grant.key_id_or(|| {
-        format!(
-            "breakglass {} approved by {}@{} {}",
-            asked.requester.as_deref().unwrap_or("public key"),
-            paths::operator(),
-            paths::hostname(),
-            validity::format_time_utc(now)
-        )
-    })?;
+    let key_id = grant
+        .key_id_or(|| {
+            format!(
+                "breakglass {} approved by {}@{} {}",
+                asked.requester.as_deref().unwrap_or("public key"),
+                paths::operator(),
+                paths::hostname(),
+                validity::format_time_utc(now)
+            )
+        })
+        .map_err(|e| match e {
+            Error::DefaultKeyId(fault) => Error::PeerDefaultKeyId(fault),
+            e => e,
+        })?;
     let mut signer = grant.ca.token.find_ca(source, expected, ui)?;
     let ca_key = signer.public_key().key_data().clone();
     let fields = grant.cert_fields(key_id, serial, String::new());

@@ -97,16 +97,17 @@ fn read_pubkey(path: &Path) -> Result<PublicKey> {
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = match std::fs::read(path) {
+    // Bounded, and a FIFO, a device or a directory is refused at once (never waited on).
+    use crate::input::ReadError;
+    let bytes = match crate::input::read_bounded(path, messages::MAX_PUBLIC_KEY as u64) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(bad("no such file".into()))
+        Err(ReadError::NotFound) => return Err(bad("no such file".into())),
+        Err(ReadError::NotRegular(kind)) => {
+            return Err(bad(format!("is {kind}, not a public key file")))
         }
-        Err(e) => return Err(Error::io("read", path, e)),
+        Err(ReadError::TooLarge(_)) => return Err(bad("is too large to be a public key".into())),
+        Err(ReadError::Io(e)) => return Err(Error::io("read", path, e)),
     };
-    if bytes.len() > messages::MAX_PUBLIC_KEY {
-        return Err(bad("is too large to be a public key".into()));
-    }
     let text = String::from_utf8_lossy(&bytes);
     if text.contains("PRIVATE KEY") {
         return Err(bad(

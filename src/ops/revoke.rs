@@ -21,7 +21,7 @@ use crate::delivery::atomic::{self, PlannedFile};
 use crate::delivery::audit::{self, AuditEntry};
 use crate::sanitize::sanitize_bytes;
 use crate::ssh::krl::spec::{self, SpecCa, SpecKey};
-use crate::ssh::krl::{Krl, KrlError, Revocation, MAX_KRL_BYTES};
+use crate::ssh::krl::{Krl, KrlError, KrlFile, Revocation, MAX_KRL_BYTES};
 use crate::ssh::summary::display_type;
 use crate::token::BackendChoice;
 use crate::token::CaSource;
@@ -149,8 +149,17 @@ pub fn read_public_key(path: &Path) -> Result<KeyData> {
 /// Reads a KRL file; a missing file is `None`. Bounded: never reads more than the KRL limit, and
 /// a FIFO, a device or a directory is refused at once (never waited on or read without end).
 pub fn read_krl(path: &Path) -> Result<Option<Krl>> {
+    match read_krl_file(path)? {
+        Some(f) => f.to_krl().map(Some).map_err(|e| krl_err(path, e)),
+        None => Ok(None),
+    }
+}
+
+/// [`read_krl`], kept as read: the file's bytes and offsets into them (memory in proportion to
+/// the file, whatever it holds).
+pub fn read_krl_file(path: &Path) -> Result<Option<KrlFile>> {
     use crate::input::ReadError;
-    let data = match crate::input::read_bounded(path, MAX_KRL_BYTES as u64) {
+    let mut data = match crate::input::read_bounded(path, MAX_KRL_BYTES as u64) {
         Ok(d) => d,
         Err(ReadError::NotFound) => return Ok(None),
         Err(ReadError::NotRegular(kind)) => return Err(krl_err(path, KrlError::NotAFile(kind))),
@@ -160,7 +169,10 @@ pub fn read_krl(path: &Path) -> Result<Option<Krl>> {
         }
         Err(ReadError::Io(e)) => return Err(Error::io("read", path, e)),
     };
-    Krl::decode(&data).map(Some).map_err(|e| krl_err(path, e))
+    // A KRL holds no secret: the bytes leave the zeroizing buffer rather than being copied.
+    KrlFile::parse(std::mem::take(&mut *data))
+        .map(Some)
+        .map_err(|e| krl_err(path, e))
 }
 
 fn ca_label(ca: Option<&[u8]>) -> String {
@@ -318,6 +330,14 @@ pub fn revoke(req: &RevokeRequest, ui: &mut dyn Ui) -> Result<RevokeOutcome> {
     // Read first: a FIFO, a device or a directory at --krl is named as what it is.
     let existing = read_krl(&req.krl)?;
     atomic::preflight(&[&req.krl], true)?;
+    // FILE.sig is checked before the touch: a directory there would fail only after signing.
+    if req.sign {
+        let sig = sig_path(&req.krl);
+        atomic::preflight(&[&sig], true).map_err(|e| match e {
+            atomic::AtomicError::IsDirectory(p) => Error::SignatureIsDirectory(p),
+            e => e.into(),
+        })?;
+    }
     let created = existing.is_none();
     let mut krl = existing.unwrap_or_default();
     let mut tally = Tally::default();
@@ -507,88 +527,146 @@ fn audit_detail(path: &Path, krl: &Krl, tally: &Tally, signed: bool) -> String {
     )
 }
 
-/// What a KRL revokes, for `revoke --list`.
-#[derive(Debug, Clone, Serialize)]
+/// What a KRL revokes, for `revoke --list`: the file as read, listed while it is printed (a
+/// hostile KRL lists in memory proportional to its size, #23 §5). As JSON: `file`,
+/// `krl_version`, `generated_date` (strings), `generated`, `comment`, `cas` (each `ca`,
+/// `serials` as `{from, to}`, `key_ids`), `keys`, `sha256`, `sha1`; text from the KRL sanitised.
+#[derive(Debug)]
 pub struct KrlListing {
     /// The file.
     pub file: PathBuf,
-    /// `krl_version`.
-    #[serde(serialize_with = "as_string")]
-    pub krl_version: u64,
-    /// `generated_date`, seconds since the epoch.
-    #[serde(serialize_with = "as_string")]
-    pub generated_date: u64,
-    /// The same, as UTC text.
-    pub generated: String,
-    /// The comment (sanitised).
-    pub comment: String,
-    /// Per CA, in file order.
-    pub cas: Vec<CaListing>,
-    /// Explicitly revoked keys (`TYPE SHA256:…`).
-    pub keys: Vec<String>,
-    /// Revoked SHA-256 fingerprints (`SHA256:…`).
-    pub sha256: Vec<String>,
-    /// Revoked SHA-1 fingerprints (`SHA1:…`).
-    pub sha1: Vec<String>,
+    /// What it holds.
+    pub krl: KrlFile,
 }
 
-/// Certificates revoked under one CA.
-#[derive(Debug, Clone, Serialize)]
-pub struct CaListing {
-    /// `TYPE SHA256:…`, or `any` for the any-CA section.
-    pub ca: String,
-    /// Serial ranges (inclusive), ascending.
-    pub serials: Vec<SerialRange>,
-    /// Key ids (sanitised), in byte order.
-    pub key_ids: Vec<String>,
+/// One line of a listing, as [`KrlListing::lines`] yields them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListedItem {
+    /// A CA's section starts: `TYPE SHA256:…` or `any`.
+    Ca(String),
+    /// Serials `from..=to` under the last CA.
+    Serials(u64, u64),
+    /// A key id under the last CA (sanitised).
+    KeyId(String),
+    /// An explicitly revoked key (`TYPE SHA256:…`).
+    Key(String),
+    /// A fingerprint, `SHA256:…` or `SHA1:…`.
+    Fingerprint(String),
 }
 
-/// An inclusive serial range (strings: JSON readers round u64).
-#[derive(Debug, Clone, Serialize)]
-pub struct SerialRange {
-    /// First serial.
-    #[serde(serialize_with = "as_string")]
-    pub from: u64,
-    /// Last serial.
-    #[serde(serialize_with = "as_string")]
-    pub to: u64,
+impl KrlListing {
+    /// The generation date as UTC text.
+    pub fn generated(&self) -> String {
+        crate::ssh::validity::format_time_utc(self.krl.generated_date)
+    }
+
+    /// The comment, sanitised.
+    pub fn comment(&self) -> String {
+        sanitize_bytes(self.krl.comment())
+    }
+
+    /// Everything it revokes, in listing order, one item at a time.
+    pub fn items(&self) -> impl Iterator<Item = ListedItem> + '_ {
+        let k = &self.krl;
+        let certs = k.cas().enumerate().flat_map(move |(i, ca)| {
+            std::iter::once(ListedItem::Ca(ca_label(ca)))
+                .chain(k.serials(i).map(|(lo, hi)| ListedItem::Serials(lo, hi)))
+                .chain(k.key_ids(i).map(|id| ListedItem::KeyId(sanitize_bytes(id))))
+        });
+        certs
+            .chain(k.keys().map(|b| ListedItem::Key(describe_key(b))))
+            .chain(k.sha256().map(|h| ListedItem::Fingerprint(sha256_text(h))))
+            .chain(k.sha1().map(|h| ListedItem::Fingerprint(sha1_text(h))))
+    }
 }
 
-/// Reads a KRL and lists what it revokes.
+fn sha256_text(h: &[u8]) -> String {
+    format!("SHA256:{}", crate::ssh::krl::base64_unpadded(h))
+}
+
+fn sha1_text(h: &[u8]) -> String {
+    format!("SHA1:{}", crate::ssh::krl::base64_unpadded(h))
+}
+
+/// A sequence serialised as it is produced (never collected).
+struct Streamed<F>(F);
+
+impl<I, F> Serialize for Streamed<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+#[derive(Serialize)]
+struct SerialRange {
+    #[serde(serialize_with = "as_string")]
+    from: u64,
+    #[serde(serialize_with = "as_string")]
+    to: u64,
+}
+
+impl Serialize for KrlListing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let k = &self.krl;
+        let mut st = s.serialize_struct("KrlListing", 9)?;
+        st.serialize_field("file", &self.file)?;
+        st.serialize_field("krl_version", &k.krl_version.to_string())?;
+        st.serialize_field("generated_date", &k.generated_date.to_string())?;
+        st.serialize_field("generated", &self.generated())?;
+        st.serialize_field("comment", &self.comment())?;
+        st.serialize_field(
+            "cas",
+            &Streamed(|| {
+                k.cas().enumerate().map(move |(i, ca)| CaListing {
+                    ca: ca_label(ca),
+                    krl: k,
+                    index: i,
+                })
+            }),
+        )?;
+        st.serialize_field("keys", &Streamed(|| k.keys().map(describe_key)))?;
+        st.serialize_field("sha256", &Streamed(|| k.sha256().map(sha256_text)))?;
+        st.serialize_field("sha1", &Streamed(|| k.sha1().map(sha1_text)))?;
+        st.end()
+    }
+}
+
+/// Certificates revoked under one CA, serialised as `{ca, serials, key_ids}`.
+struct CaListing<'a> {
+    ca: String,
+    krl: &'a KrlFile,
+    index: usize,
+}
+
+impl Serialize for CaListing<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (k, i) = (self.krl, self.index);
+        let mut st = s.serialize_struct("CaListing", 3)?;
+        st.serialize_field("ca", &self.ca)?;
+        st.serialize_field(
+            "serials",
+            &Streamed(|| k.serials(i).map(|(from, to)| SerialRange { from, to })),
+        )?;
+        st.serialize_field("key_ids", &Streamed(|| k.key_ids(i).map(sanitize_bytes)))?;
+        st.end()
+    }
+}
+
+/// Reads a KRL to list what it revokes.
 pub fn list(path: &Path) -> Result<KrlListing> {
-    let krl = read_krl(path)?.ok_or_else(|| Error::BadFile {
+    let krl = read_krl_file(path)?.ok_or_else(|| Error::BadFile {
         path: path.to_path_buf(),
         reason: "no such file".into(),
     })?;
     Ok(KrlListing {
         file: path.to_path_buf(),
-        krl_version: krl.krl_version,
-        generated_date: krl.generated_date,
-        generated: crate::ssh::validity::format_time_utc(krl.generated_date),
-        comment: sanitize_bytes(&krl.comment),
-        cas: krl
-            .certs
-            .iter()
-            .map(|rc| CaListing {
-                ca: ca_label(rc.ca.as_deref()),
-                serials: rc
-                    .serials
-                    .ranges()
-                    .map(|(from, to)| SerialRange { from, to })
-                    .collect(),
-                key_ids: rc.key_ids.iter().map(|id| sanitize_bytes(id)).collect(),
-            })
-            .collect(),
-        keys: krl.keys.iter().map(|k| describe_key(k)).collect(),
-        sha256: krl
-            .sha256
-            .iter()
-            .map(|h| format!("SHA256:{}", crate::ssh::krl::base64_unpadded(h)))
-            .collect(),
-        sha1: krl
-            .sha1
-            .iter()
-            .map(|h| format!("SHA1:{}", crate::ssh::krl::base64_unpadded(h)))
-            .collect(),
+        krl,
     })
 }

@@ -126,6 +126,75 @@ pub fn json<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
     Ok(())
 }
 
+/// Prints lines to stdout as they are produced, each sanitised as [`out`] does, through one
+/// buffer: a listing of millions of lines is never held whole.
+pub fn out_stream(lines: impl Iterator<Item = String>) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in lines {
+        if writeln!(o, "{}", sanitize_lines(&line)).is_err() {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+    if o.flush().is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// [`json`] written as it is serialised (the same bytes), for documents too large to hold.
+pub fn json_stream<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
+    JSON_PRINTED.store(true, Ordering::Relaxed);
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut w = EscapeJson {
+        inner: std::io::BufWriter::new(std::io::stdout().lock()),
+        carry: Vec::new(),
+    };
+    let written = match serde_json::to_writer_pretty(&mut w, v) {
+        Ok(()) => writeln!(w).and_then(|()| w.inner.flush()),
+        Err(e) if e.is_io() => Err(std::io::Error::other(e)),
+        Err(e) => return Err(e.into()),
+    };
+    if written.is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// A writer applying [`escape_json`] to what passes through (a character split across two
+/// writes is held until it is whole).
+struct EscapeJson<W: Write> {
+    inner: W,
+    carry: Vec<u8>,
+}
+
+impl<W: Write> Write for EscapeJson<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Most of a document is printable ASCII, which passes as it is.
+        if self.carry.is_empty() && buf.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\n') {
+            return self.inner.write_all(buf).map(|()| buf.len());
+        }
+        self.carry.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.carry) {
+            Ok(s) => s.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => return Err(std::io::Error::other("JSON output is not UTF-8")),
+        };
+        let text = std::str::from_utf8(&self.carry[..valid]).unwrap_or("");
+        self.inner.write_all(escape_json(text).as_bytes())?;
+        self.carry.drain(..valid);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Prints a value as one compact JSON line on stdout.
 pub fn json_line<T: serde::Serialize>(v: &T) -> Result<(), crate::error::Error> {
     JSON_PRINTED.store(true, Ordering::Relaxed);
@@ -192,6 +261,27 @@ mod tests {
             marked("    key id \"[PASS]\u{1b}\"", Tone::Note, "", "", true),
             "    key id \"[PASS]\\u{1b}\""
         );
+    }
+
+    #[test]
+    fn streamed_json_is_escaped_as_the_whole_document_is_even_split_mid_character() {
+        use std::io::Write;
+        let doc = "{\"id\": \"a\u{202e}b\u{9b}c\u{e0041} é\u{7f}\", \"n\": [1, 2]}\n";
+        for chunk in [1, 2, 3, 64] {
+            let mut w = super::EscapeJson {
+                inner: Vec::new(),
+                carry: Vec::new(),
+            };
+            for piece in doc.as_bytes().chunks(chunk) {
+                w.write_all(piece).unwrap();
+            }
+            assert!(w.carry.is_empty());
+            assert_eq!(
+                String::from_utf8(w.inner).unwrap(),
+                escape_json(doc),
+                "{chunk}"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod error;
 mod serial_set;
 mod sha1;
 pub mod spec;
+mod view;
 mod wire;
 
 use std::collections::{BTreeSet, HashMap};
@@ -36,6 +37,7 @@ pub use error::KrlError;
 use serial_set::covers;
 pub use serial_set::SerialSet;
 pub use sha1::sha1;
+pub use view::KrlFile;
 pub use wire::{FORMAT_VERSION, MAGIC, MAX_ENTRIES, MAX_KRL_BYTES};
 
 /// Certificates revoked under one CA (`struct revoked_certs`).
@@ -151,7 +153,12 @@ impl Krl {
         let key = ca.map(<[u8]>::to_vec);
         let i = match self.ca_index.get(&key) {
             Some(&i) if self.certs.get(i).is_some_and(|c| c.ca == key) => i,
-            _ => match self.certs.iter().position(|c| c.ca == key) {
+            // Scanned only when `certs` holds CAs the index never saw (filled in by hand): a
+            // KRL of 285,000 CA sections took over 300 s when every new CA was a scan.
+            _ => match (self.ca_index.len() < self.certs.len())
+                .then(|| self.certs.iter().position(|c| c.ca == key))
+                .flatten()
+            {
                 Some(i) => i,
                 None => {
                     self.certs.push(CaRevocations {

@@ -86,12 +86,3 @@ impl<'a> Reader<'a> {
         self.0.is_empty()
     }
 }
-
-/// `sshbuf_get_cstring`: no NUL inside; one trailing NUL is dropped.
-pub(super) fn cstring(s: &[u8], what: &'static str) -> Result<Vec<u8>, KrlError> {
-    match s.iter().position(|&b| b == 0) {
-        None => Ok(s.to_vec()),
-        Some(i) if i + 1 == s.len() => Ok(s[..i].to_vec()),
-        Some(_) => Err(KrlError::Malformed(format!("{what} contains a NUL byte"))),
-    }
-}

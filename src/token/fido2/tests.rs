@@ -472,3 +472,61 @@ fn assertion_answers_are_checked() {
     empty.auth_data.clear();
     assert!(assertion_from(empty, std::slice::from_ref(&id)).is_err());
 }
+
+/// Answers of a device as ctap-hid-fido2 reassembles them (its `read_response`, patched out of
+/// `ctaphid_cbormsg` for fuzz/fuzz_targets/ctaphid_client.rs): 64-byte reports in, no panic.
+fn reassemble(command: u8, reports: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    let mut it = reports.iter().cloned();
+    let mut read = || it.next().ok_or_else(|| anyhow::anyhow!("no more reports"));
+    ctap_hid_fido2::ctaphid_read_response(command, false, &mut read, &mut |_| {})
+        .map_err(|e| e.to_string())
+}
+
+fn report(cid: u32, cmd: u8, bcnt: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = cid.to_be_bytes().to_vec();
+    r.push(cmd);
+    r.extend_from_slice(&bcnt.to_be_bytes());
+    r.extend_from_slice(data);
+    r.resize(64, 0);
+    r
+}
+
+#[test]
+fn ctaphid_answers_reassemble_and_odd_ones_are_errors_not_panics() {
+    const CBOR: u8 = 0x90;
+    let c = 0x0100_0000;
+    // One packet; a keep-alive first; two packets.
+    assert_eq!(
+        reassemble(CBOR, &[report(c, CBOR, 3, &[0, 0xa1, 1])]),
+        Ok(vec![0xa1, 1])
+    );
+    assert_eq!(
+        reassemble(
+            CBOR,
+            &[report(c, 0xbb, 1, &[2]), report(c, CBOR, 2, &[0, 7])]
+        ),
+        Ok(vec![7])
+    );
+    let body: Vec<u8> = (0..100).collect();
+    let mut cont = c.to_be_bytes().to_vec();
+    cont.push(0);
+    cont.extend_from_slice(&body[56..]);
+    cont.resize(64, 0);
+    let mut first = vec![0u8];
+    first.extend_from_slice(&body);
+    assert_eq!(
+        reassemble(CBOR, &[report(c, CBOR, 101, &first[..57]), cont]),
+        Ok(body.clone())
+    );
+    // A byte count larger than what follows.
+    assert!(reassemble(CBOR, &[report(c, CBOR, 0xffff, &[0])]).is_err());
+    // Found while writing the fuzz target: an answer that is neither CBOR nor a keep-alive,
+    // with a zero status byte (an unknown command, CTAPHID_ERROR 0, a keep-alive that never
+    // ends), indexed an empty first packet and panicked.
+    for cmd in [0xbf, 0x81, 0x00] {
+        let got = reassemble(CBOR, &[report(c, cmd, 1, &[0])]);
+        assert!(got.is_err(), "{cmd:#x}: {got:?}");
+    }
+    let keepalives = vec![report(c, 0xbb, 1, &[0]); 500];
+    assert!(reassemble(CBOR, &keepalives).is_err());
+}

@@ -374,39 +374,19 @@ fn ctaphid_cbormsg(device: &FidoKeyHid, command: u8, payload: &[u8]) -> Result<V
         }
     }
 
-    // read - 1st packet
+    // breakglass patch: the response side is `read_response` (below), fuzzed without a device.
     let mut keep_alive_msg_flag = false;
-    let mut st: (u8, u16, u8) = (0, 0, 0);
-    let mut packet_1st = vec![];
-    for _counter in 0..500 {
-        // println!("counter: {:?}", _counter);
-
-        let buf = match device.read() {
-            Ok(res) => res,
-            Err(_error) => {
-                let msg = format!("read err = {}", ctapdef::get_ctap_status_message(0xfe));
-                return Err(anyhow!(msg));
-            }
-        };
-        //println!("Read: {:?} byte", res);
-
-        if command != CTAPHID_CBOR && command != CTAPHID_MSG {
-            return Ok(buf);
-        }
-
-        st = get_responce_status(&buf)?;
-        if st.0 == CTAPHID_CBOR || st.0 == CTAPHID_MSG {
-            packet_1st = buf;
-            break;
-        } else if st.0 == CTAPHID_KEEPALIVE {
-            if device.enable_log {
-                println!(
-                    "CTAPHID_KEEPALIVE status = {}",
-                    get_keep_alive_status_message(st.2)
-                );
-            }
+    read_response(
+        command,
+        device.enable_log,
+        &mut || {
+            device
+                .read()
+                .map_err(|_| anyhow!("read err = {}", ctapdef::get_ctap_status_message(0xfe)))
+        },
+        &mut |status| {
             if !keep_alive_msg_flag
-                && should_show_keep_alive_msg(st.2)
+                && should_show_keep_alive_msg(status)
                 && device.enable_keep_alive_msg
                 && !device.keep_alive_msg.is_empty()
             {
@@ -418,13 +398,53 @@ fn ctaphid_cbormsg(device: &FidoKeyHid, command: u8, payload: &[u8]) -> Result<V
                 keep_alive_msg_flag = true;
             }
             thread::sleep(time::Duration::from_millis(100));
+        },
+    )
+}
+
+/// breakglass patch: the response half of `ctaphid_cbormsg`, unchanged but for its inputs: the
+/// 64-byte reports come from `read`, and a KEEPALIVE's status goes to `keepalive` (which shows
+/// the touch message and waits). A pure function of the reports, so the reassembly of what a
+/// device answers is fuzzed (breakglass `fuzz/fuzz_targets/ctaphid_client.rs`).
+#[doc(hidden)]
+pub fn read_response(
+    command: u8,
+    enable_log: bool,
+    read: &mut dyn FnMut() -> Result<Vec<u8>>,
+    keepalive: &mut dyn FnMut(u8),
+) -> Result<Vec<u8>> {
+    // read - 1st packet
+    let mut st: (u8, u16, u8) = (0, 0, 0);
+    let mut packet_1st = vec![];
+    for _counter in 0..500 {
+        // println!("counter: {:?}", _counter);
+
+        let buf = read()?;
+        //println!("Read: {:?} byte", res);
+
+        if command != CTAPHID_CBOR && command != CTAPHID_MSG {
+            return Ok(buf);
+        }
+
+        st = get_responce_status(&buf)?;
+        if st.0 == CTAPHID_CBOR || st.0 == CTAPHID_MSG {
+            packet_1st = buf;
+            break;
+        } else if st.0 == CTAPHID_KEEPALIVE {
+            if enable_log {
+                println!(
+                    "CTAPHID_KEEPALIVE status = {}",
+                    get_keep_alive_status_message(st.2)
+                );
+            }
+            keepalive(st.2);
         } else if st.0 == CTAPHID_ERROR {
-            if device.enable_log {
+            if enable_log {
                 println!("CTAPHID_ERROR Error code = 0x{:02x}", st.2);
             }
             break;
         } else {
-            if device.enable_log {
+            if enable_log {
                 println!("err");
             }
             break;
@@ -439,6 +459,15 @@ fn ctaphid_cbormsg(device: &FidoKeyHid, command: u8, payload: &[u8]) -> Result<V
             "response_status err = {}",
             get_status_message(st)
         )))
+    } else if packet_1st.is_empty() {
+        // breakglass patch: no CBOR/MSG answer came (another command, CTAPHID_ERROR 0, only
+        // keep-alives) with a zero status: an error, not an index into an empty packet (a panic
+        // found while writing breakglass's fuzz/fuzz_targets/ctaphid_client.rs).
+        Err(anyhow!(
+            "no response packet (CTAPHID command 0x{:02x}, status 0x{:02x})",
+            st.0,
+            st.2
+        ))
     } else {
         let mut payload = ctaphid_cbor_responce_get_payload_1(&packet_1st);
 
@@ -447,13 +476,7 @@ fn ctaphid_cbormsg(device: &FidoKeyHid, command: u8, payload: &[u8]) -> Result<V
         if (payload.len() as u16) < payload_size {
             for _ in 1..=100 {
                 // read next packet
-                let buf = match device.read() {
-                    Ok(res) => res,
-                    Err(_error) => {
-                        let msg = format!("read err = {}", ctapdef::get_ctap_status_message(0xfe));
-                        return Err(anyhow!(msg));
-                    }
-                };
+                let buf = read()?;
                 //println!("Read: {:?} byte", &buf[..res]);
 
                 let mut p2 = ctaphid_cbor_responce_get_payload_2(&buf);
@@ -471,7 +494,7 @@ fn ctaphid_cbormsg(device: &FidoKeyHid, command: u8, payload: &[u8]) -> Result<V
         // get data
         let data = get_data(st, payload)?;
 
-        if device.enable_log {
+        if enable_log {
             println!();
             println!("## response cbor({:02})", data.len());
             println!("{}", util::to_hex_str(&data));

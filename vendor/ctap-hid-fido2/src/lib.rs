@@ -9,6 +9,9 @@ pub mod auth_data;
 mod crypto;
 mod ctapdef;
 mod ctaphid;
+// breakglass patch: the response reassembly, for breakglass's fuzz target.
+#[doc(hidden)]
+pub use ctaphid::read_response as ctaphid_read_response;
 mod encrypt {
     pub mod cose;
     pub mod enc_aes256_cbc;

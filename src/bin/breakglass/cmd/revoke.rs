@@ -4,7 +4,7 @@ use crate::cli::RevokeArgs;
 use crate::error::Error;
 use crate::output::{self, say};
 use crate::terminal::TerminalUi;
-use breakglass::ops::revoke::{self, KrlListing, RevokeOutcome, RevokeRequest};
+use breakglass::ops::revoke::{self, KrlListing, ListedItem, RevokeOutcome, RevokeRequest};
 use breakglass::token::Backend;
 
 pub(super) fn run(
@@ -16,7 +16,7 @@ pub(super) fn run(
     if let Some(path) = &a.list {
         let l = revoke::list(path)?;
         return if json {
-            output::json(&l)
+            output::json_stream(&l)
         } else {
             print_listing(&l);
             Ok(())
@@ -77,41 +77,23 @@ fn print_outcome(o: &RevokeOutcome) {
 }
 
 fn print_listing(l: &KrlListing) {
-    // Key ids and comments come from the KRL: printed (sanitised) through the one printer.
-    let mut text = Vec::new();
-    let _ = write_listing(&mut text, l);
-    say!("{}", String::from_utf8_lossy(&text).trim_end_matches('\n'));
-}
-
-fn write_listing(out: &mut impl std::io::Write, l: &KrlListing) -> std::io::Result<()> {
-    writeln!(
-        out,
+    // Key ids and comments come from the KRL: printed (sanitised) through the one printer, line
+    // by line as they are listed (a hostile KRL may list millions).
+    let head = format!(
         "# KRL {}: version {}, generated {}",
         l.file.display(),
-        l.krl_version,
-        l.generated
-    )?;
-    if !l.comment.is_empty() {
-        writeln!(out, "# comment: {}", l.comment)?;
-    }
-    for ca in &l.cas {
-        writeln!(out, "CA {}", ca.ca)?;
-        for r in &ca.serials {
-            if r.from == r.to {
-                writeln!(out, "  serial {}", r.from)?;
-            } else {
-                writeln!(out, "  serials {}-{}", r.from, r.to)?;
-            }
-        }
-        for id in &ca.key_ids {
-            writeln!(out, "  key id \"{}\"", id.replace('"', "\\\""))?;
-        }
-    }
-    for k in &l.keys {
-        writeln!(out, "key {k}")?;
-    }
-    for h in l.sha256.iter().chain(&l.sha1) {
-        writeln!(out, "fingerprint {h}")?;
-    }
-    Ok(())
+        l.krl.krl_version,
+        l.generated()
+    );
+    let comment = l.comment();
+    let comment = (!comment.is_empty()).then(|| format!("# comment: {comment}"));
+    let items = l.items().map(|item| match item {
+        ListedItem::Ca(ca) => format!("CA {ca}"),
+        ListedItem::Serials(from, to) if from == to => format!("  serial {from}"),
+        ListedItem::Serials(from, to) => format!("  serials {from}-{to}"),
+        ListedItem::KeyId(id) => format!("  key id \"{}\"", id.replace('"', "\\\"")),
+        ListedItem::Key(k) => format!("key {k}"),
+        ListedItem::Fingerprint(h) => format!("fingerprint {h}"),
+    });
+    output::out_stream(std::iter::once(head).chain(comment).chain(items));
 }
