@@ -288,7 +288,7 @@ fn request_approve_narrowed_then_sshd_logs_in() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["sk-user-ca", "sk-user-ca.pub"]);
+    assert_eq!(names, ["sk-user-ca", "sk-user-ca.attest", "sk-user-ca.pub"]);
     // Both audit logs: what was asked, what was signed, never a key.
     let alog = std::fs::read_to_string(&approver.audit).unwrap();
     assert!(alog.contains("\"action\":\"approve-request\""), "{alog}");
@@ -1162,6 +1162,9 @@ fn the_longest_key_id_through_request_and_approve_logs_in_and_pages_with_serial_
     let etc_s = etc.to_str().unwrap();
     approver.ok(&[
         "host-config",
+        // A simulated CA: nothing proves it lives in a hardware key (this test is about the
+        // key id on the host's log line, tests/host_config.rs about the attestation gate).
+        "--allow-unattested",
         "--out",
         etc_s,
         "--etc",

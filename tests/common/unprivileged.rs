@@ -34,7 +34,20 @@ impl Unprivileged {
             .expect("create a directory for the binary");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let exe = dir.path().join("breakglass");
-        std::fs::copy(bin(), &exe).expect("copy the binary");
+        // Copied by `cp`, not std::fs::copy: a file this process held open for writing would be
+        // inherited by any child another test thread forks meanwhile, and exec'ing the copy
+        // while such a child lives fails with ETXTBSY ("Text file busy").
+        let st = Command::new("cp")
+            .arg(bin())
+            .arg(&exe)
+            .status()
+            .expect("run cp");
+        assert!(
+            st.success(),
+            "cp {} {} failed",
+            bin().display(),
+            exe.display()
+        );
         std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
         reachable(&exe);
         let st = Command::new("chown")
