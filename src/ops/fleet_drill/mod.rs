@@ -213,9 +213,20 @@ pub fn mint_drill(
     ui: &mut dyn Ui,
 ) -> Result<Minted> {
     if let Some(name) = &c.two_person {
-        if hosts::parse(&format!("{name}@h")).is_err() || name.contains('@') {
+        // It goes into the certificate's forced command: host-config's own rule for the
+        // account, checked on the whole name (no `#` comment or newline is dropped first).
+        if crate::ops::host_config::two_person::check_user(name).is_err() {
             return Err(FleetDrillError::TwoPersonName(name.clone()).into());
         }
+    }
+    if let Some(list) = &c.from {
+        crate::ssh::cert_options::check_source_address(list).map_err(|(entry, reason)| {
+            FleetDrillError::From {
+                list: list.clone(),
+                entry: entry.to_string(),
+                reason,
+            }
+        })?;
     }
     let nonce = probe::nonce()?;
     let mut options = vec![
