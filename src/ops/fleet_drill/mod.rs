@@ -165,12 +165,12 @@ pub fn expectations(
     let krl = match krl {
         None => None,
         Some(p) => {
-            let k = crate::ops::revoke::read_krl(p)?
+            // One bounded read: the version and the digest are of the same bytes.
+            let k = crate::ops::revoke::read_krl_file(p)?
                 .ok_or_else(|| FleetDrillError::KrlMissing(p.to_path_buf()))?;
-            let bytes = std::fs::read(p).map_err(|e| crate::Error::io("read", p, e))?;
             Some(judge::KrlExpect {
                 version: k.krl_version,
-                sha256: crate::hex::encode(&sha2::Sha256::digest(&bytes)),
+                sha256: crate::hex::encode(&sha2::Sha256::digest(k.bytes())),
             })
         }
     };
