@@ -574,3 +574,44 @@ fn from_binds_the_drill_certificate_to_its_addresses_and_n_names_the_login() {
         "{log}"
     );
 }
+
+#[test]
+fn mint_only_writes_its_state_file_atomically_0600_and_never_over_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    w.init_ca();
+    let dir = w.tmp.path().join("drill-dir");
+    let mint = || {
+        w.run(&[
+            "fleet-drill",
+            "--mint-only",
+            dir.to_str().unwrap(),
+            "-n",
+            "ubuntu",
+            "--ca",
+            "sk-user-ca.pub",
+        ])
+    };
+    let o = mint();
+    assert!(o.status.success(), "{}", err(&o));
+    let state = dir.join("drill.json");
+    let mode = fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let m: serde_json::Value = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+    assert!(m["key_id"].as_str().unwrap().starts_with("drill "), "{m}");
+    // Nothing else in the directory: no temp file left behind by the writer.
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["drill", "drill-cert.pub", "drill.json", "drill.pub"]
+    );
+    // A second mint into the same directory is refused before any touch, the state kept.
+    let before = fs::read(&state).unwrap();
+    let o = mint();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(fs::read(&state).unwrap(), before);
+}

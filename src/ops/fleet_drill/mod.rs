@@ -452,8 +452,7 @@ pub fn mint_only(
     now: u64,
     ui: &mut dyn Ui,
 ) -> Result<Minted> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .mode(0o700)
@@ -466,13 +465,14 @@ pub fn mint_only(
     }
     let m = mint_drill(c, expect, dir, now, ui)?;
     let text = serde_json::to_string_pretty(&m)?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&state)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .map_err(|e| crate::Error::io("write", &state, e))?;
+    // Atomic, 0600 from the first byte: a crash leaves no half-written state file.
+    crate::delivery::atomic::write_all(
+        &[crate::delivery::atomic::PlannedFile::private(
+            state,
+            text.into_bytes(),
+        )],
+        false,
+    )?;
     Ok(m)
 }
 
