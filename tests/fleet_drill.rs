@@ -506,8 +506,13 @@ fn the_ansible_drill_runs_ssh_with_the_drill_certificate_only_and_no_controlpers
     assert_eq!(exec.len(), 1, "{text}");
     // ssh keeps the first value of each option: the restrictions come before Ansible's own.
     let args = exec[0].split_once("SSH: EXEC ssh ").unwrap().1;
+    // Exactly fleet-drill's own restrictions, in its order: a hand copy that drifts fails here.
+    let restrictions: String = breakglass::ops::fleet_drill::run::RESTRICTIONS
+        .iter()
+        .map(|r| format!(" -o {r}"))
+        .collect();
     assert!(
-        args.starts_with("-F none -o IdentitiesOnly=yes -o IdentityAgent=none -o ControlMaster=no -o ControlPath=none -o PreferredAuthentications=publickey -o GSSAPIAuthentication=no -o BatchMode=yes -o StrictHostKeyChecking=yes "),
+        args.starts_with(&format!("-F none{restrictions} ")),
         "{args}"
     );
     assert!(!args.contains("ControlPersist"), "{args}");
