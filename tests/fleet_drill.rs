@@ -19,7 +19,7 @@ use common::*;
 const READY: usize = 49;
 
 /// The broken hosts, each once.
-const BROKEN: [Breakage; 7] = [
+const BROKEN: [Breakage; 8] = [
     Breakage::Untrusted,
     Breakage::OneCa,
     Breakage::OldKrl,
@@ -27,6 +27,7 @@ const BROKEN: [Breakage; 7] = [
     Breakage::Down,
     Breakage::HostKey,
     Breakage::AgentOnly,
+    Breakage::MatchKrl,
 ];
 
 /// The login column and the start of the reason each breakage must get.
@@ -50,6 +51,12 @@ fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
             "host key",
             "the host key was not accepted: it differs from the one in the known hosts file".into(),
         ),
+        Breakage::MatchKrl => (
+            "ok",
+            "a Match block (Match Address 127.0.0.1) sets RevokedKeys: check with `sshd -T -C user="
+                .into(),
+        ),
+        Breakage::Stalls => ("timeout", "no answer within".into()),
     }
 }
 
@@ -57,7 +64,7 @@ fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
 fn breakages() -> Vec<Breakage> {
     let mut v = vec![Breakage::None; READY];
     for (i, b) in BROKEN.iter().enumerate() {
-        v.insert(3 + i * 8, *b);
+        v.insert(3 + i * 7, *b);
     }
     v
 }
@@ -180,7 +187,11 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
     let drill_time = t.elapsed();
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(
-        err(&o).contains(&format!("7 of {} hosts are not ready", READY + 7)),
+        err(&o).contains(&format!(
+            "{} of {} hosts are not ready",
+            BROKEN.len(),
+            READY + BROKEN.len()
+        )),
         "{}",
         err(&o)
     );
@@ -223,7 +234,11 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
     assert_eq!(r.status.code(), Some(1));
     let table = out(&r);
     assert!(
-        table.contains(&format!("{} of {} hosts ready", READY, READY + 7)),
+        table.contains(&format!(
+            "{} of {} hosts ready",
+            READY,
+            READY + BROKEN.len()
+        )),
         "{table}"
     );
     for h in &fleet.hosts {
@@ -267,7 +282,11 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
         "the playbook left the drill key behind"
     );
     assert!(
-        out(&o).contains(&format!("{} of {} hosts ready", READY, READY + 7)),
+        out(&o).contains(&format!(
+            "{} of {} hosts ready",
+            READY,
+            READY + BROKEN.len()
+        )),
         "{}",
         out(&o)
     );

@@ -135,6 +135,15 @@ pub fn read_hosts(path: &Path) -> Result<Vec<Destination>> {
     Ok(hosts)
 }
 
+/// `BREAKGLASS_FLEET_TEST_ROOTS=1`: the drill runs against a test fleet whose sshds point the
+/// probe at their own trees (`SetEnv BREAKGLASS_PROBE_ROOT`); without it, a host whose probe was
+/// redirected is never ready (a user's environment could point it at a fake tree).
+pub const TEST_ROOTS_ENV: &str = "BREAKGLASS_FLEET_TEST_ROOTS";
+
+fn test_roots() -> bool {
+    std::env::var_os(TEST_ROOTS_ENV).is_some_and(|v| v == "1")
+}
+
 /// The fingerprints of the `--ca` files (one key each) and the `--krl` file's version and
 /// digest.
 pub fn expectations(
@@ -179,6 +188,7 @@ pub fn expectations(
         krl,
         alert,
         two_person: two_person.map(str::to_string),
+        test_roots: test_roots(),
     })
 }
 
