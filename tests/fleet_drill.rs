@@ -423,7 +423,9 @@ fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
     }
     let w = loopback_fleet::world_with_two_cas();
     let u = user();
-    let fleet = loopback_fleet::start(&w, &[Breakage::None, Breakage::None], &u);
+    // One host lets the drill certificate in and then never answers: the drill's own deadline
+    // (--timeout plus run::STALL_GRACE) stops it, not ssh's ConnectTimeout.
+    let fleet = loopback_fleet::start(&w, &[Breakage::None, Breakage::Stalls, Breakage::None], &u);
     // A "host" whose TCP handshake completes (the kernel's backlog) and that never says a word.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_dest = format!("{u}@127.0.0.1:{}", silent.local_addr().unwrap().port());
@@ -452,12 +454,25 @@ fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = report["hosts"].as_array().unwrap();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     assert_eq!(rows[0]["destination"], silent_dest.as_str());
     assert_eq!(rows[0]["login"], "timeout", "{}", rows[0]);
     assert_eq!(rows[0]["reason"], "no answer within 2 seconds");
-    for r in &rows[1..] {
-        assert_eq!(r["ready"], true, "{r}");
+    let stalled = format!(
+        "no answer within {} seconds",
+        2 + breakglass::ops::fleet_drill::run::STALL_GRACE
+    );
+    for (r, h) in rows[1..].iter().zip(&fleet.hosts) {
+        assert_eq!(r["destination"], h.destination(&u).as_str());
+        if h.breakage == Breakage::Stalls {
+            assert_eq!(r["login"], "timeout", "{r}");
+            assert_eq!(r["reason"], stalled.as_str(), "{r}");
+            // sshd accepted the drill certificate: the login got through, the session stalled.
+            let log = h.sshd.as_ref().unwrap().log();
+            assert!(log.contains("Accepted certificate ID \"drill "), "{log}");
+        } else {
+            assert_eq!(r["ready"], true, "{r}");
+        }
     }
     drop(silent);
 }

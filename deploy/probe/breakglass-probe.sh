@@ -45,7 +45,7 @@ criteria=
 # in place (relative ones under /etc/ssh, as sshd does); a Match ends at the end of its file.
 # Inside a Match block those keywords and AuthorizedPrincipalsFile are reported, not followed.
 scan() {
-  [ -r "$1" ] && [ "$depth" -lt 8 ] || return 0
+  [ -f "$1" ] && [ -r "$1" ] && [ "$depth" -lt 8 ] || return 0
   depth=$((depth + 1))
   inmatch=
   while IFS= read -r line || [ -n "$line" ]; do
@@ -98,7 +98,7 @@ scan() {
 scan "$cfg"
 printf 'trusted_user_ca_keys %s\n' "${ca_file:-none}"
 if [ -n "$ca_file" ] && [ "$ca_file" != none ]; then
-  if [ -r "$ca_file" ]; then
+  if [ -f "$ca_file" ] && [ -r "$ca_file" ]; then
     n=0
     while read -r t b _ || [ -n "$t" ]; do
       case $t in '' | '#'*) continue ;; esac
@@ -112,7 +112,7 @@ if [ -n "$ca_file" ] && [ "$ca_file" != none ]; then
 fi
 printf 'revoked_keys %s\n' "${krl_file:-none}"
 if [ -n "$krl_file" ] && [ "$krl_file" != none ]; then
-  if [ -r "$krl_file" ]; then
+  if [ -f "$krl_file" ] && [ -r "$krl_file" ]; then
     # shellcheck disable=SC2046
     set -- $(od -An -tx1 -N20 "$krl_file")
     h=
@@ -125,7 +125,7 @@ if [ -n "$krl_file" ] && [ "$krl_file" != none ]; then
   fi
 fi
 for rule in "$R"/etc/rsyslog.d/*.conf; do
-  [ -r "$rule" ] || continue
+  [ -f "$rule" ] && [ -r "$rule" ] || continue
   script=
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
@@ -136,7 +136,7 @@ for rule in "$R"/etc/rsyslog.d/*.conf; do
     esac
   done < "$rule"
   [ -n "$script" ] || continue
-  if [ -x "$script" ] && [ -r "$script" ]; then
+  if [ -f "$script" ] && [ -x "$script" ] && [ -r "$script" ]; then
     fps=
     while IFS= read -r line || [ -n "$line" ]; do
       case $line in

@@ -269,8 +269,18 @@ mod tests {
             ),
         )
         .unwrap();
+        // A FIFO where a rule would be: skipped, never waited on (`timeout` ends a probe that
+        // would block on it).
+        let fifo = r.join("etc/rsyslog.d/40-fifo.conf");
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
         let run = |args: &[&str]| {
-            let o = Command::new("sh")
+            let o = Command::new("timeout")
+                .arg("20")
+                .arg("sh")
                 .args(args)
                 .env("BREAKGLASS_PROBE_ROOT", r)
                 .env("BG_NONCE", "n1")
