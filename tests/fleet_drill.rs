@@ -1,7 +1,7 @@
-//! The fleet drill against a loopback fleet: 56 real sshds on 127.0.0.1 (own ports, host keys,
-//! configurations written by `breakglass host-config`), seven of them broken on purpose. Both
+//! The fleet drill against a loopback fleet: 57 real sshds on 127.0.0.1 (own ports, host keys,
+//! configurations written by `breakglass host-config`), eight of them broken on purpose. Both
 //! `breakglass fleet-drill` and `ansible-playbook deploy/ansible/drill.yml` must name exactly
-//! those seven as not ready, each with its reason; the host that would let an agent key in must
+//! those eight as not ready, each with its reason; the host that would let an agent key in must
 //! not fool the drill (the agent is offered to it and is not used).
 
 mod common;
