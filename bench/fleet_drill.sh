@@ -32,7 +32,10 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+# BREAKGLASS_FLEET_TEST_ROOTS=1: a loopback test fleet, whose sshds redirect the probe (a real
+# drill never sets it; a redirected probe then makes a host not ready).
 export BREAKGLASS_BACKEND=sim BREAKGLASS_SIM_DIR="$T/sim" BREAKGLASS_AUDIT_LOG="$T/audit.jsonl" ANSIBLE_NOCOLOR=1
+export BREAKGLASS_FLEET_TEST_ROOTS=1
 [ "$(id -u)" = 0 ] && mkdir -p /run/sshd
 U="$(id -un)"
 cd "$T"

@@ -56,15 +56,9 @@ fn the_ansible_role_installs_idempotently_and_sshd_accepts_break_glass_and_onlin
         return;
     }
     let ansible = fleet_host::ansible_playbook().expect("checked by missing_tools");
-    let w = World::new();
+    let w = common::loopback_fleet::world_with_two_cas();
     let u = user();
-    w.init_ca();
     let sim2 = w.other_sim("sim2");
-    let o = w.run_env(
-        &["init-ca", "-f", "backup-ca"],
-        &[("BREAKGLASS_SIM_DIR", sim2.to_str().unwrap())],
-    );
-    assert!(o.status.success(), "{}", err(&o));
 
     // The target: a host under a temp dir with an online CA and a running sshd trusting it.
     let t = w.tmp.path();

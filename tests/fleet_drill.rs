@@ -1,7 +1,7 @@
-//! The fleet drill against a loopback fleet: 56 real sshds on 127.0.0.1 (own ports, host keys,
-//! configurations written by `breakglass host-config`), seven of them broken on purpose. Both
+//! The fleet drill against a loopback fleet: 57 real sshds on 127.0.0.1 (own ports, host keys,
+//! configurations written by `breakglass host-config`), eight of them broken on purpose. Both
 //! `breakglass fleet-drill` and `ansible-playbook deploy/ansible/drill.yml` must name exactly
-//! those seven as not ready, each with its reason; the host that would let an agent key in must
+//! those eight as not ready, each with its reason; the host that would let an agent key in must
 //! not fool the drill (the agent is offered to it and is not used).
 
 mod common;
@@ -19,7 +19,7 @@ use common::*;
 const READY: usize = 49;
 
 /// The broken hosts, each once.
-const BROKEN: [Breakage; 7] = [
+const BROKEN: [Breakage; 8] = [
     Breakage::Untrusted,
     Breakage::OneCa,
     Breakage::OldKrl,
@@ -27,6 +27,7 @@ const BROKEN: [Breakage; 7] = [
     Breakage::Down,
     Breakage::HostKey,
     Breakage::AgentOnly,
+    Breakage::MatchKrl,
 ];
 
 /// The login column and the start of the reason each breakage must get.
@@ -50,6 +51,12 @@ fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
             "host key",
             "the host key was not accepted: it differs from the one in the known hosts file".into(),
         ),
+        Breakage::MatchKrl => (
+            "ok",
+            "a Match block (Match Address 127.0.0.1) sets RevokedKeys: check with `sshd -T -C user="
+                .into(),
+        ),
+        Breakage::Stalls => ("timeout", "no answer within".into()),
     }
 }
 
@@ -57,7 +64,7 @@ fn expected(b: Breakage, backup_fp: &str) -> (&'static str, String) {
 fn breakages() -> Vec<Breakage> {
     let mut v = vec![Breakage::None; READY];
     for (i, b) in BROKEN.iter().enumerate() {
-        v.insert(3 + i * 8, *b);
+        v.insert(3 + i * 7, *b);
     }
     v
 }
@@ -180,7 +187,11 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
     let drill_time = t.elapsed();
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(
-        err(&o).contains(&format!("7 of {} hosts are not ready", READY + 7)),
+        err(&o).contains(&format!(
+            "{} of {} hosts are not ready",
+            BROKEN.len(),
+            READY + BROKEN.len()
+        )),
         "{}",
         err(&o)
     );
@@ -223,7 +234,11 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
     assert_eq!(r.status.code(), Some(1));
     let table = out(&r);
     assert!(
-        table.contains(&format!("{} of {} hosts ready", READY, READY + 7)),
+        table.contains(&format!(
+            "{} of {} hosts ready",
+            READY,
+            READY + BROKEN.len()
+        )),
         "{table}"
     );
     for h in &fleet.hosts {
@@ -267,7 +282,11 @@ fn the_drill_names_exactly_the_broken_hosts_through_fleet_drill_and_through_ansi
         "the playbook left the drill key behind"
     );
     assert!(
-        out(&o).contains(&format!("{} of {} hosts ready", READY, READY + 7)),
+        out(&o).contains(&format!(
+            "{} of {} hosts ready",
+            READY,
+            READY + BROKEN.len()
+        )),
         "{}",
         out(&o)
     );
@@ -404,7 +423,9 @@ fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
     }
     let w = loopback_fleet::world_with_two_cas();
     let u = user();
-    let fleet = loopback_fleet::start(&w, &[Breakage::None, Breakage::None], &u);
+    // One host lets the drill certificate in and then never answers: the drill's own deadline
+    // (--timeout plus run::STALL_GRACE) stops it, not ssh's ConnectTimeout.
+    let fleet = loopback_fleet::start(&w, &[Breakage::None, Breakage::Stalls, Breakage::None], &u);
     // A "host" whose TCP handshake completes (the kernel's backlog) and that never says a word.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_dest = format!("{u}@127.0.0.1:{}", silent.local_addr().unwrap().port());
@@ -433,12 +454,25 @@ fn a_host_that_never_answers_times_out_and_the_others_are_still_drilled() {
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = report["hosts"].as_array().unwrap();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     assert_eq!(rows[0]["destination"], silent_dest.as_str());
     assert_eq!(rows[0]["login"], "timeout", "{}", rows[0]);
     assert_eq!(rows[0]["reason"], "no answer within 2 seconds");
-    for r in &rows[1..] {
-        assert_eq!(r["ready"], true, "{r}");
+    let stalled = format!(
+        "no answer within {} seconds",
+        2 + breakglass::ops::fleet_drill::run::STALL_GRACE
+    );
+    for (r, h) in rows[1..].iter().zip(&fleet.hosts) {
+        assert_eq!(r["destination"], h.destination(&u).as_str());
+        if h.breakage == Breakage::Stalls {
+            assert_eq!(r["login"], "timeout", "{r}");
+            assert_eq!(r["reason"], stalled.as_str(), "{r}");
+            // sshd accepted the drill certificate: the login got through, the session stalled.
+            let log = h.sshd.as_ref().unwrap().log();
+            assert!(log.contains("Accepted certificate ID \"drill "), "{log}");
+        } else {
+            assert_eq!(r["ready"], true, "{r}");
+        }
     }
     drop(silent);
 }
@@ -506,8 +540,13 @@ fn the_ansible_drill_runs_ssh_with_the_drill_certificate_only_and_no_controlpers
     assert_eq!(exec.len(), 1, "{text}");
     // ssh keeps the first value of each option: the restrictions come before Ansible's own.
     let args = exec[0].split_once("SSH: EXEC ssh ").unwrap().1;
+    // Exactly fleet-drill's own restrictions, in its order: a hand copy that drifts fails here.
+    let restrictions: String = breakglass::ops::fleet_drill::run::RESTRICTIONS
+        .iter()
+        .map(|r| format!(" -o {r}"))
+        .collect();
     assert!(
-        args.starts_with("-F none -o IdentitiesOnly=yes -o IdentityAgent=none -o ControlMaster=no -o ControlPath=none -o PreferredAuthentications=publickey -o GSSAPIAuthentication=no -o BatchMode=yes -o StrictHostKeyChecking=yes "),
+        args.starts_with(&format!("-F none{restrictions} ")),
         "{args}"
     );
     assert!(!args.contains("ControlPersist"), "{args}");
@@ -573,4 +612,45 @@ fn from_binds_the_drill_certificate_to_its_addresses_and_n_names_the_login() {
         log.contains("not from a permitted source address (127.0.0.1)"),
         "{log}"
     );
+}
+
+#[test]
+fn mint_only_writes_its_state_file_atomically_0600_and_never_over_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    w.init_ca();
+    let dir = w.tmp.path().join("drill-dir");
+    let mint = || {
+        w.run(&[
+            "fleet-drill",
+            "--mint-only",
+            dir.to_str().unwrap(),
+            "-n",
+            "ubuntu",
+            "--ca",
+            "sk-user-ca.pub",
+        ])
+    };
+    let o = mint();
+    assert!(o.status.success(), "{}", err(&o));
+    let state = dir.join("drill.json");
+    let mode = fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let m: serde_json::Value = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+    assert!(m["key_id"].as_str().unwrap().starts_with("drill "), "{m}");
+    // Nothing else in the directory: no temp file left behind by the writer.
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["drill", "drill-cert.pub", "drill.json", "drill.pub"]
+    );
+    // A second mint into the same directory is refused before any touch, the state kept.
+    let before = fs::read(&state).unwrap();
+    let o = mint();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(fs::read(&state).unwrap(), before);
 }

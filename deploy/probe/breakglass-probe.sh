@@ -4,7 +4,11 @@
 # can read and runs `getent`, never `sshd -T`, never writes. It prints one line per fact, in
 # this order (the drill parses them strictly and judges them against what it expects):
 #   breakglass-probe 1 NONCE            the nonce in the certificate: the forced command ran
+#   probe_root ROOT                     BREAKGLASS_PROBE_ROOT redirected the probe (see below)
 #   sshd_config PATH                    the main sshd configuration read
+#   match_setting KEYWORD CRITERIA…     a Match block sets TrustedUserCAKeys, RevokedKeys or
+#                                       AuthorizedPrincipalsFile (the probe cannot tell whether
+#                                       it applies to the drill's login; the drill says so)
 #   trusted_user_ca_keys PATH|none      sshd's first TrustedUserCAKeys (Includes followed)
 #   ca TYPE BASE64                      each key line of that file (the drill fingerprints them)
 #   ca_error PATH                       that file cannot be read
@@ -17,23 +21,31 @@
 #   two_person NAME yes|no              whether `getent passwd NAME` finds the two-person account
 #   end NONCE
 # Shell builtins only, apart from od and sha256sum for the KRL and getent: a drill of hundreds of
-# hosts costs them little. Paths are the host's real ones. BREAKGLASS_PROBE_ROOT (e.g. set with sshd's SetEnv, as the
-# loopback tests do) reads ROOT/etc/ssh/sshd_config and ROOT/etc/rsyslog.d instead.
+# hosts costs them little. Only regular files are read (a FIFO or a device is skipped, never
+# waited on). Paths are the host's real ones. BREAKGLASS_PROBE_ROOT (set with sshd's SetEnv, as
+# the loopback tests do) reads ROOT/etc/ssh/sshd_config and ROOT/etc/rsyslog.d instead; it comes
+# from the session's environment, which a user may set where sshd has PermitUserEnvironment or
+# AcceptEnv, so the probe says so (`probe_root`) and the drill refuses to call such a host ready
+# unless it runs with BREAKGLASS_FLEET_TEST_ROOTS=1 (loopback test fleets only).
 LC_ALL=C
 export LC_ALL
 R=${BREAKGLASS_PROBE_ROOT:-}
 case $R in /*) ;; *) R= ;; esac
 printf 'breakglass-probe 1 %s\n' "$BG_NONCE"
+[ -z "$R" ] || printf 'probe_root %s\n' "$R"
 cfg=$R/etc/ssh/sshd_config
 printf 'sshd_config %s\n' "$cfg"
 CR=$(printf '\r')
 ca_file=
 krl_file=
 depth=0
+matches=0
+criteria=
 # scan FILE: sshd's first TrustedUserCAKeys and RevokedKeys outside Match blocks, Includes read
 # in place (relative ones under /etc/ssh, as sshd does); a Match ends at the end of its file.
+# Inside a Match block those keywords and AuthorizedPrincipalsFile are reported, not followed.
 scan() {
-  [ -r "$1" ] && [ "$depth" -lt 8 ] || return 0
+  [ -f "$1" ] && [ -r "$1" ] && [ "$depth" -lt 8 ] || return 0
   depth=$((depth + 1))
   inmatch=
   while IFS= read -r line || [ -n "$line" ]; do
@@ -49,9 +61,21 @@ scan() {
     shift
     [ "${1-}" = = ] && shift
     case $kw in
-      [Mm][Aa][Tt][Cc][Hh]) inmatch=1 ;;
+      [Mm][Aa][Tt][Cc][Hh]) inmatch=1; criteria=$*; continue ;;
     esac
-    [ -z "$inmatch" ] || continue
+    if [ -n "$inmatch" ]; then
+      case $kw in
+        [Tt][Rr][Uu][Ss][Tt][Ee][Dd][Uu][Ss][Ee][Rr][Cc][Aa][Kk][Ee][Yy][Ss]) set_kw=TrustedUserCAKeys ;;
+        [Rr][Ee][Vv][Oo][Kk][Ee][Dd][Kk][Ee][Yy][Ss]) set_kw=RevokedKeys ;;
+        [Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Ee][Dd][Pp][Rr][Ii][Nn][Cc][Ii][Pp][Aa][Ll][Ss][Ff][Ii][Ll][Ee]) set_kw=AuthorizedPrincipalsFile ;;
+        *) continue ;;
+      esac
+      if [ "$matches" -lt 16 ]; then
+        matches=$((matches + 1))
+        printf 'match_setting %s %s\n' "$set_kw" "$criteria"
+      fi
+      continue
+    fi
     val=${1-}
     case $val in \"*) val=${line#*\"}; val=${val%%\"*} ;; esac
     case $kw in
@@ -74,7 +98,7 @@ scan() {
 scan "$cfg"
 printf 'trusted_user_ca_keys %s\n' "${ca_file:-none}"
 if [ -n "$ca_file" ] && [ "$ca_file" != none ]; then
-  if [ -r "$ca_file" ]; then
+  if [ -f "$ca_file" ] && [ -r "$ca_file" ]; then
     n=0
     while read -r t b _ || [ -n "$t" ]; do
       case $t in '' | '#'*) continue ;; esac
@@ -88,7 +112,7 @@ if [ -n "$ca_file" ] && [ "$ca_file" != none ]; then
 fi
 printf 'revoked_keys %s\n' "${krl_file:-none}"
 if [ -n "$krl_file" ] && [ "$krl_file" != none ]; then
-  if [ -r "$krl_file" ]; then
+  if [ -f "$krl_file" ] && [ -r "$krl_file" ]; then
     # shellcheck disable=SC2046
     set -- $(od -An -tx1 -N20 "$krl_file")
     h=
@@ -101,7 +125,7 @@ if [ -n "$krl_file" ] && [ "$krl_file" != none ]; then
   fi
 fi
 for rule in "$R"/etc/rsyslog.d/*.conf; do
-  [ -r "$rule" ] || continue
+  [ -f "$rule" ] && [ -r "$rule" ] || continue
   script=
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
@@ -112,7 +136,7 @@ for rule in "$R"/etc/rsyslog.d/*.conf; do
     esac
   done < "$rule"
   [ -n "$script" ] || continue
-  if [ -x "$script" ] && [ -r "$script" ]; then
+  if [ -f "$script" ] && [ -x "$script" ] && [ -r "$script" ]; then
     fps=
     while IFS= read -r line || [ -n "$line" ]; do
       case $line in

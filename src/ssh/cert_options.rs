@@ -444,6 +444,12 @@ fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Checks a `source-address` list (e.g. `fleet-drill --from`) as `-O source-address=` does:
+/// on failure, the first bad entry and why.
+pub fn check_source_address(list: &str) -> Result<(), (&str, &'static str)> {
+    check_cidr_list(list)
+}
+
 /// Checks a `source-address` list like OpenSSH's
 /// `addr_match_cidr_list(NULL, list)`; on failure returns the first bad entry
 /// and why.

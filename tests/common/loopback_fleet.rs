@@ -34,6 +34,12 @@ pub enum Breakage {
     HostKey,
     /// Lets an agent key in (authorized_keys) but trusts no CA.
     AgentOnly,
+    /// Ready outside Match blocks, but `Match Address 127.0.0.1` (every drill login) sets the
+    /// older KRL as RevokedKeys.
+    MatchKrl,
+    /// Lets the drill certificate in, then the session never answers (`ForceCommand sleep`
+    /// replaces the probe): only the drill's own deadline ends it.
+    Stalls,
 }
 
 /// One host.
@@ -84,9 +90,14 @@ pub fn skip_without_sshd() -> bool {
 }
 
 /// A world with the two break-glass CAs a fleet trusts: `work/sk-user-ca.pub` (primary, the
-/// world's simulated key) and `work/backup-ca.pub` (its own simulated key, `sim2`).
+/// world's simulated key) and `work/backup-ca.pub` (its own simulated key, `sim2`); its commands
+/// run with `BREAKGLASS_FLEET_TEST_ROOTS=1`.
 pub fn world_with_two_cas() -> World {
-    let w = World::new();
+    let mut w = World::new();
+    // The fleet's sshds point the probe at their own trees (SetEnv BREAKGLASS_PROBE_ROOT): a
+    // test fleet, said so, or no host would be ready.
+    w.env
+        .push(("BREAKGLASS_FLEET_TEST_ROOTS".into(), "1".into()));
     w.init_ca();
     let sim2 = w.other_sim("sim2");
     let o = w.run_env(
@@ -277,6 +288,19 @@ fn one_host(
             "new.krl"
         };
         fs::copy(dir.join(krl), etc.join("breakglass_revoked.krl")).unwrap();
+    }
+    let mut tail = String::new();
+    if b == Breakage::MatchKrl {
+        fs::copy(dir.join("old.krl"), etc.join("old.krl")).unwrap();
+        tail = format!("Match Address 127.0.0.1\n    RevokedKeys {e}/old.krl\n");
+    }
+    if b == Breakage::Stalls {
+        tail = "ForceCommand exec sleep 600\n".into();
+    }
+    if !tail.is_empty() {
+        let mut cfg = fs::read_to_string(etc.join("sshd_config")).unwrap();
+        cfg.push_str(&tail);
+        fs::write(etc.join("sshd_config"), cfg).unwrap();
     }
     let sshd = (b != Breakage::Down)
         .then(|| HostSshd::start(&etc.join("sshd_config"), port, root.join("sshd.log")));

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::diagnostic::{Diagnostic, FAILURE};
+use crate::diagnostic::{Diagnostic, FAILURE, USAGE};
 
 /// A fleet drill that could not start, or a report that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,16 @@ pub enum FleetDrillError {
     /// `--two-person` is not an account name.
     #[error("--two-person {0:?} is not an account name")]
     TwoPersonName(String),
+    /// `--from` is not a source-address list.
+    #[error("--from {list:?} is not a list of addresses (entry {entry:?}: {reason})")]
+    From {
+        /// The list as given.
+        list: String,
+        /// The first bad entry.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// `ssh` is not installed.
     #[error("OpenSSH's ssh client is not installed")]
     SshMissing,
@@ -74,6 +84,7 @@ impl Diagnostic for FleetDrillError {
             FleetDrillError::Ca { .. } => "Pass the CA public key file init-ca wrote (e.g. --ca sk-user-ca.pub).".into(),
             FleetDrillError::KrlMissing(_) => "Pass the newest KRL you roll out (the file breakglass revoke writes).".into(),
             FleetDrillError::TwoPersonName(_) => "Give the two-person account's name as host-config --two-person-user has it (letters, digits, . _ -), e.g. --two-person breakglass.".into(),
+            FleetDrillError::From { .. } => "Give the addresses the drill runs from as CIDR, comma-separated, e.g. --from 192.0.2.10/32,2001:db8::/64.".into(),
             FleetDrillError::SshMissing => "Install it (apt install openssh-client), then run the drill again.".into(),
             FleetDrillError::Report { .. } => "Pass the JSON file written by `breakglass fleet-drill --json` or by deploy/ansible/drill.yml.".into(),
         }
@@ -87,9 +98,10 @@ impl Diagnostic for FleetDrillError {
             | FleetDrillError::NoUser { .. }
             | FleetDrillError::Ca { .. }
             | FleetDrillError::KrlMissing(_)
-            | FleetDrillError::TwoPersonName(_)
             | FleetDrillError::SshMissing
             | FleetDrillError::Report { .. } => FAILURE,
+            // A value typed on the command line.
+            FleetDrillError::TwoPersonName(_) | FleetDrillError::From { .. } => USAGE,
         }
     }
 
@@ -102,6 +114,7 @@ impl Diagnostic for FleetDrillError {
             FleetDrillError::Ca { .. } => "ca-file",
             FleetDrillError::KrlMissing(_) => "krl-missing",
             FleetDrillError::TwoPersonName(_) => "two-person",
+            FleetDrillError::From { .. } => "from",
             FleetDrillError::SshMissing => "ssh-missing",
             FleetDrillError::Report { .. } => "report",
         }

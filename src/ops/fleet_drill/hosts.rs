@@ -130,20 +130,14 @@ fn port(p: &str) -> Result<u16, String> {
     }
 }
 
-/// A login name: what ssh and sshd take, and nothing a shell or ssh option parser would read.
+/// A login name: host-config's rule for account names (what useradd and sshd take, and nothing
+/// a shell or ssh's option parser would read).
 fn check_user(u: &str) -> Result<(), String> {
     if u.is_empty() {
         return Err("the user name before @ is empty".into());
     }
-    if u.len() > 64
-        || u.starts_with('-')
-        || !u
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        return Err(format!("{u:?} is not a login name"));
-    }
-    Ok(())
+    crate::ops::host_config::two_person::check_user(u)
+        .map_err(|_| format!("{u:?} is not a login name"))
 }
 
 /// A host name or address: letters, digits, `.`, `-`, `_`, `:` (IPv6); never an option.

@@ -17,6 +17,10 @@ pub struct Expect {
     pub alert: bool,
     /// `--two-person NAME`: the two-person account must exist.
     pub two_person: Option<String>,
+    /// The drill runs against a test fleet (`BREAKGLASS_FLEET_TEST_ROOTS=1`): a probe redirected
+    /// by `BREAKGLASS_PROBE_ROOT` may still show a host ready.
+    #[serde(default)]
+    pub test_roots: bool,
 }
 
 /// The newest KRL (`--krl`): every host must have exactly it.
@@ -115,6 +119,33 @@ fn fingerprint(line: &str) -> Option<String> {
 /// Fills the probe's columns; the first failing check is the reason.
 fn checks(row: &mut HostRow, p: &ProbeReport, e: &Expect) -> Option<String> {
     let mut reasons = Vec::new();
+    // What the probe read is not what sshd uses: the probe was pointed at another tree, or a
+    // Match block may replace what it read.
+    if let Some(root) = &p.probe_root {
+        if !e.test_roots {
+            reasons.push(format!(
+                "the probe was redirected by BREAKGLASS_PROBE_ROOT to {root} (set in the session's environment)"
+            ));
+        }
+    }
+    let two_person = [
+        e.two_person.as_deref(),
+        Some(crate::ops::host_config::two_person::DEFAULT_USER),
+    ];
+    for (kw, criteria) in &p.match_settings {
+        // host-config's own two-person block gives that account its own CAs and principals.
+        let own = kw != "RevokedKeys"
+            && two_person
+                .iter()
+                .flatten()
+                .any(|u| criteria == &format!("User {u}"));
+        if !own {
+            reasons.push(format!(
+                "a Match block (Match {criteria}) sets {kw}: check with `sshd -T -C user=LOGIN,addr=ADDR,host=HOST` what applies to the drill's login"
+            ));
+            break;
+        }
+    }
     // CAs.
     let trusted: Vec<String> = p.cas.iter().filter_map(|l| fingerprint(l)).collect();
     let missing: Vec<&String> = e.cas.iter().filter(|f| !trusted.contains(f)).collect();
@@ -219,6 +250,7 @@ mod tests {
             }),
             alert: true,
             two_person: None,
+            test_roots: false,
         };
         let good = format!(
             "ca {ca}\nkrl 5353484b524c0a00000000010000000000000003 {}\nalert {}\n",
@@ -250,6 +282,61 @@ mod tests {
         assert_eq!(r.login, "no nonce");
     }
 
+    /// A probe pointed elsewhere by the session's environment, or a Match block that may
+    /// replace what the probe read, keeps the host from being ready; host-config's own
+    /// two-person block does not.
+    #[test]
+    fn a_redirected_probe_or_a_match_setting_is_not_ready() {
+        let ca = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3lb1V0VdSCdtXGz8C1JDFg7q8l52PrJvB6mU7o4v9A";
+        let mut e = Expect {
+            cas: vec![fingerprint(ca).unwrap()],
+            two_person: Some("custody".into()),
+            ..Expect::default()
+        };
+        let good = format!(
+            "ca {ca}
+two_person custody yes
+"
+        );
+        assert!(judge("h".into(), &probed(&good), N, &e, 0.0).ready);
+        let redirected = format!(
+            "probe_root /tmp/fake
+{good}"
+        );
+        let r = judge("h".into(), &probed(&redirected), N, &e, 0.0);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("the probe was redirected by BREAKGLASS_PROBE_ROOT to /tmp/fake (set in the session's environment)")
+        );
+        e.test_roots = true;
+        assert!(judge("h".into(), &probed(&redirected), N, &e, 0.0).ready);
+        let matched = format!(
+            "match_setting RevokedKeys User root
+{good}"
+        );
+        let r = judge("h".into(), &probed(&matched), N, &e, 0.0);
+        assert!(!r.ready);
+        assert!(
+            r.reason.as_deref().unwrap().starts_with(
+                "a Match block (Match User root) sets RevokedKeys: check with `sshd -T -C user="
+            ),
+            "{r:?}"
+        );
+        for own in ["custody", "breakglass"] {
+            let two = format!(
+                "match_setting TrustedUserCAKeys User {own}
+match_setting AuthorizedPrincipalsFile User {own}
+{good}"
+            );
+            assert!(judge("h".into(), &probed(&two), N, &e, 0.0).ready, "{own}");
+            let krl = format!(
+                "match_setting RevokedKeys User {own}
+{good}"
+            );
+            assert!(!judge("h".into(), &probed(&krl), N, &e, 0.0).ready, "{own}");
+        }
+    }
+
     /// Hostile host output: a valid report with bytes flipped, cut, or repeated, and random
     /// bytes, never panics the reader or the judge, and a host that sent it is never ready
     /// unless its output still carried every line the drill expects.
@@ -264,6 +351,7 @@ mod tests {
             }),
             alert: true,
             two_person: Some("breakglass".into()),
+            test_roots: false,
         };
         let good = format!(
             "breakglass-probe 1 {N}\nca {ca}\nkrl 5353484b524c0a00000000010000000000000003 {}\nalert {}\ntwo_person breakglass yes\nend {N}\n",

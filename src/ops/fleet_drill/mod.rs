@@ -135,6 +135,15 @@ pub fn read_hosts(path: &Path) -> Result<Vec<Destination>> {
     Ok(hosts)
 }
 
+/// `BREAKGLASS_FLEET_TEST_ROOTS=1`: the drill runs against a test fleet whose sshds point the
+/// probe at their own trees (`SetEnv BREAKGLASS_PROBE_ROOT`); without it, a host whose probe was
+/// redirected is never ready (a user's environment could point it at a fake tree).
+pub const TEST_ROOTS_ENV: &str = "BREAKGLASS_FLEET_TEST_ROOTS";
+
+fn test_roots() -> bool {
+    std::env::var_os(TEST_ROOTS_ENV).is_some_and(|v| v == "1")
+}
+
 /// The fingerprints of the `--ca` files (one key each) and the `--krl` file's version and
 /// digest.
 pub fn expectations(
@@ -165,12 +174,12 @@ pub fn expectations(
     let krl = match krl {
         None => None,
         Some(p) => {
-            let k = crate::ops::revoke::read_krl(p)?
+            // One bounded read: the version and the digest are of the same bytes.
+            let k = crate::ops::revoke::read_krl_file(p)?
                 .ok_or_else(|| FleetDrillError::KrlMissing(p.to_path_buf()))?;
-            let bytes = std::fs::read(p).map_err(|e| crate::Error::io("read", p, e))?;
             Some(judge::KrlExpect {
                 version: k.krl_version,
-                sha256: crate::hex::encode(&sha2::Sha256::digest(&bytes)),
+                sha256: crate::hex::encode(&sha2::Sha256::digest(k.bytes())),
             })
         }
     };
@@ -179,6 +188,7 @@ pub fn expectations(
         krl,
         alert,
         two_person: two_person.map(str::to_string),
+        test_roots: test_roots(),
     })
 }
 
@@ -213,9 +223,20 @@ pub fn mint_drill(
     ui: &mut dyn Ui,
 ) -> Result<Minted> {
     if let Some(name) = &c.two_person {
-        if hosts::parse(&format!("{name}@h")).is_err() || name.contains('@') {
+        // It goes into the certificate's forced command: host-config's own rule for the
+        // account, checked on the whole name (no `#` comment or newline is dropped first).
+        if crate::ops::host_config::two_person::check_user(name).is_err() {
             return Err(FleetDrillError::TwoPersonName(name.clone()).into());
         }
+    }
+    if let Some(list) = &c.from {
+        crate::ssh::cert_options::check_source_address(list).map_err(|(entry, reason)| {
+            FleetDrillError::From {
+                list: list.clone(),
+                entry: entry.to_string(),
+                reason,
+            }
+        })?;
     }
     let nonce = probe::nonce()?;
     let mut options = vec![
@@ -441,8 +462,7 @@ pub fn mint_only(
     now: u64,
     ui: &mut dyn Ui,
 ) -> Result<Minted> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .mode(0o700)
@@ -455,13 +475,14 @@ pub fn mint_only(
     }
     let m = mint_drill(c, expect, dir, now, ui)?;
     let text = serde_json::to_string_pretty(&m)?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&state)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .map_err(|e| crate::Error::io("write", &state, e))?;
+    // Atomic, 0600 from the first byte: a crash leaves no half-written state file.
+    crate::delivery::atomic::write_all(
+        &[crate::delivery::atomic::PlannedFile::private(
+            state,
+            text.into_bytes(),
+        )],
+        false,
+    )?;
     Ok(m)
 }
 

@@ -37,6 +37,13 @@ pub fn nonce() -> crate::Result<String> {
     Ok(crate::hex::encode(&b))
 }
 
+/// The keywords the probe reports when a Match block sets them.
+pub const MATCH_KEYWORDS: &[&str] = &[
+    "TrustedUserCAKeys",
+    "RevokedKeys",
+    "AuthorizedPrincipalsFile",
+];
+
 /// What the probe saw on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeReport {
@@ -60,6 +67,11 @@ pub struct ProbeReport {
     pub alert_errors: Vec<String>,
     /// The two-person account, and whether it exists.
     pub two_person: Option<(String, bool)>,
+    /// `BREAKGLASS_PROBE_ROOT` redirected the probe to this tree.
+    pub probe_root: Option<String>,
+    /// Settings the drill depends on made inside a Match block: the keyword
+    /// (`TrustedUserCAKeys`, `RevokedKeys`, `AuthorizedPrincipalsFile`) and the block's criteria.
+    pub match_settings: Vec<(String, String)>,
 }
 
 /// Why the output is not a probe report.
@@ -91,6 +103,16 @@ pub fn parse(out: &[u8], nonce: &str) -> Result<ProbeReport, ProbeFault> {
         let (key, rest) = l.split_once(' ').unwrap_or((l, ""));
         match key {
             "sshd_config" => r.sshd_config = rest.into(),
+            "probe_root" => r.probe_root = Some(rest.into()),
+            "match_setting" => {
+                let (kw, criteria) = rest.split_once(' ').unwrap_or((rest, ""));
+                if !MATCH_KEYWORDS.contains(&kw) {
+                    return Err(bad());
+                }
+                if r.match_settings.len() < 16 {
+                    r.match_settings.push((kw.into(), criteria.into()));
+                }
+            }
             "trusted_user_ca_keys" => r.trusted_user_ca_keys = rest.into(),
             "ca" if r.cas.len() < MAX_CAS => r.cas.push(rest.into()),
             "ca" => {}
@@ -247,8 +269,18 @@ mod tests {
             ),
         )
         .unwrap();
+        // A FIFO where a rule would be: skipped, never waited on (`timeout` ends a probe that
+        // would block on it).
+        let fifo = r.join("etc/rsyslog.d/40-fifo.conf");
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
         let run = |args: &[&str]| {
-            let o = Command::new("sh")
+            let o = Command::new("timeout")
+                .arg("20")
+                .arg("sh")
                 .args(args)
                 .env("BREAKGLASS_PROBE_ROOT", r)
                 .env("BG_NONCE", "n1")
@@ -274,5 +306,11 @@ mod tests {
             [vec!["SHA256:a".to_string(), "SHA256:b".into()]]
         );
         assert!(force_command("n1", None).len() < SCRIPT.len());
+        // What it cannot follow it reports: the Match block's setting and the redirection.
+        assert_eq!(
+            rep.match_settings,
+            [("TrustedUserCAKeys".to_string(), "User x".to_string())]
+        );
+        assert_eq!(rep.probe_root.as_deref(), Some(r.to_str().unwrap()));
     }
 }

@@ -29,7 +29,8 @@ pub struct SshSettings {
     pub default_user: String,
 }
 
-/// The restrictions every drill login runs under (also written into the Ansible playbook).
+/// The restrictions every drill login runs under (deploy/ansible/drill.yml repeats them in this
+/// order; tests/fleet_drill.rs fails when the two drift).
 pub const RESTRICTIONS: &[&str] = &[
     "IdentitiesOnly=yes",
     "IdentityAgent=none",

@@ -358,6 +358,11 @@ impl KrlFile {
         ranges + self.key_ids.len() + self.keys.len() + self.sha1.len() + self.sha256.len()
     }
 
+    /// The file's bytes, as read (e.g. to hash exactly what was parsed).
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
     /// The comment (one trailing NUL dropped).
     pub fn comment(&self) -> &[u8] {
         let (at, n) = self.comment;

@@ -17,7 +17,15 @@ pub(super) fn run(
 ) -> Result<(), Error> {
     let now = breakglass::now();
     if let Some(p) = &a.report {
-        let r = fleet_drill::read_report(p)?;
+        let mut r = fleet_drill::read_report(p)?;
+        // The file's own counts are not trusted (drill.yml's last step exits on this): a host
+        // is ready only when its row says so and gives no reason.
+        r.ready = r
+            .hosts
+            .iter()
+            .filter(|h| h.ready && h.reason.is_none())
+            .count();
+        r.total = r.hosts.len();
         return show(&r, json);
     }
     let cert = DrillCert {
@@ -109,7 +117,7 @@ pub(crate) fn table(r: &Report) -> Vec<String> {
             sanitize(&h.krl),
             sanitize(&h.alert),
             h.seconds,
-            if h.ready {
+            if h.ready && h.reason.is_none() {
                 "ready".to_string()
             } else {
                 sanitize(h.reason.as_deref().unwrap_or("not ready"))
