@@ -107,8 +107,7 @@ impl Policy {
         }
         // breakglass's own simulators (the sim backend, vfido-hid) attest with software keys:
         // their attestation is accepted only under a root the user named, and still says so.
-        let simulated = |t: &str| t.contains("SIMULATED");
-        if simulated(&report.vendor) || report.model.as_deref().is_some_and(simulated) {
+        if report.simulated() {
             warnings.push(
                 "SIMULATED: made by breakglass's simulated key (software), not by a hardware key: it proves nothing about where the CA's key lives; for practice only".into(),
             );
