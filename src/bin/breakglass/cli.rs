@@ -320,7 +320,8 @@ pub struct MintArgs {
     pub reason: Option<String>,
     /// Key id (default: operator, host, time and --reason, the reason collapsed and cut to 64
     /// characters). At most 160 characters as sshd logs it (a non-ASCII byte counts 4, a
-    /// backslash 2), no control characters.
+    /// backslash 2), no control characters, and not starting with "drill " (fleet-drill's own
+    /// certificates: the login alert pages them as DRILL).
     #[arg(short = 'I', long = "key-id", help_heading = "What to sign")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
@@ -526,7 +527,8 @@ pub struct ApproveArgs {
     pub validity: Option<String>,
     /// Key id (default: requester, approver, time and reason, the reason collapsed and cut to 64
     /// characters). At most 160 characters as sshd logs it (a non-ASCII byte counts 4, a
-    /// backslash 2), no control characters.
+    /// backslash 2), no control characters, and not starting with "drill " (fleet-drill's own
+    /// certificates: the login alert pages them as DRILL).
     #[arg(short = 'I', long = "key-id")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
