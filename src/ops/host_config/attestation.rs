@@ -262,14 +262,9 @@ impl<'a> Gate<'a> {
                 )));
             }
         }
-        let policy = match &opts.min_firmware {
-            Some(f) => Policy::with_floor(f).map_err(HostConfigError::Attestation)?,
-            None => Policy::default(),
-        };
-        let trust = match &opts.roots {
-            Some(dir) => TrustStore::load(dir).map_err(HostConfigError::Attestation)?,
-            None => TrustStore::yubico(),
-        };
+        let (trust, policy) =
+            attest::trust_and_policy(opts.roots.as_deref(), opts.min_firmware.as_deref())
+                .map_err(HostConfigError::Attestation)?;
         let result = GateResult {
             cas: Vec::new(),
             allow_unattested: opts.allow_unattested,
