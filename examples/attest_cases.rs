@@ -1,5 +1,6 @@
 //! Writes the input files of the `breakglass ca verify` case files (`tests/cmd/ca/*.toml`) into
-//! `tests/cmd/ca/files/`: `cargo run --example attest_cases --features test-support`.
+//! `tests/cmd/ca/files/`, and host-config's `ca.attest` (`tests/cmd/host-config/files/`: `ca.pub`
+//! attested as a YubiKey 5 NFC): `cargo run --example attest_cases --features test-support`.
 //!
 //! - copies of the real vectors (`tests/vectors/attest/`, byte for byte) and, for the two PIV
 //!   vectors, a `.pub` made from the slot certificate's key (the vectors come without one);
@@ -45,6 +46,8 @@ struct Enrolment {
     leaf_subject: &'static str,
     leaf_is_ca: bool,
     leaf_aaguid: [u8; 16],
+    /// The AAGUID in the authenticator data.
+    aaguid: [u8; 16],
     self_attested: bool,
 }
 
@@ -58,6 +61,7 @@ impl Enrolment {
             leaf_subject: testing::FIDO_BATCH_SUBJECT,
             leaf_is_ca: false,
             leaf_aaguid: SIM_AAGUID,
+            aaguid: SIM_AAGUID,
             self_attested: false,
         }
     }
@@ -89,7 +93,7 @@ impl Enrolment {
         let mut ad = Sha256::digest(self.application.as_bytes()).to_vec();
         ad.push(self.flags);
         ad.extend_from_slice(&1u32.to_be_bytes());
-        ad.extend_from_slice(&SIM_AAGUID);
+        ad.extend_from_slice(&self.aaguid);
         ad.extend_from_slice(&[0, 16]);
         ad.extend_from_slice(&Sha256::digest(self.key).as_slice()[..16]);
         ad.extend_from_slice(&breakglass::ssh::sk::point_to_cose(&self.point()));
@@ -233,6 +237,17 @@ fn run() -> Result<(), String> {
     w("ca.pub", en.public("simulated CA")?.as_bytes())?;
     let good = en.container()?;
     w("ca.attest", &good)?;
+    // host-config's cases (tests/cmd/host-config/files/): the same CA attested as a YubiKey 5
+    // NFC would attest it, under the test root; host-config refuses the simulator's AAGUID.
+    let yubikey = Enrolment {
+        aaguid: testing::YUBIKEY_5_NFC_57_AAGUID,
+        leaf_aaguid: testing::YUBIKEY_5_NFC_57_AAGUID,
+        ..Enrolment::new()
+    };
+    write(
+        &root.join("tests/cmd/host-config/files/ca.attest"),
+        &yubikey.container()?,
+    )?;
     w("ca.challenge", CHALLENGE)?;
     let ssh = en.evidence()?.ssh_sk_attestation();
     w("ca.ssh-attest", &ssh)?;

@@ -14,9 +14,6 @@ use std::time::{Duration, Instant};
 use common::rsyslog::{start_rsyslogd, write_recording_pager};
 use common::*;
 
-/// The verifier's warning for the test PKI's attestations, which attest as the simulated key.
-const SIM: &str = "SIMULATED: made by breakglass's simulated key (software), not by a hardware key: it proves nothing about where the CA's key lives; for practice only";
-
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
 /// breakglass), an authorized_keys file and a Debian-shaped `sshd_config` that Includes
 /// `etc/sshd_config.d/*.conf` first and trusts the online CA.
@@ -423,8 +420,8 @@ Trusted CAs:
   kept         ssh-ed25519 {fpo} online-ca
 
 Attestation (trusted roots: {TEST_ROOTS}; firmware floor 5.7.0):
-  break-glass  {fp1} VERIFIED: FIDO2, breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (sk-user-ca.attest)
-  break-glass  {fp2} VERIFIED: FIDO2, breakglass test, breakglass simulated key (SIMULATED), firmware 5.7.4 (backup-ca.attest)
+  break-glass  {fp1} VERIFIED: FIDO2, breakglass test, YubiKey 5 NFC or 5C NFC, firmware 5.7.4 (sk-user-ca.attest)
+  break-glass  {fp2} VERIFIED: FIDO2, breakglass test, YubiKey 5 NFC or 5C NFC, firmware 5.7.4 (backup-ca.attest)
   kept         {fpo} exempt: merged from the host's TrustedUserCAKeys: a CA the host already trusted, which cannot be attested
 
 Files:
@@ -447,10 +444,6 @@ Files:
       the attestation it was verified with ({n1} bytes)
   breakglass_attestation/break-glass-2.attest -> {e}/breakglass_attestation/break-glass-2.attest (0644)
       the attestation it was verified with ({n2} bytes)
-
-Warnings:
-  ! sk-user-ca.pub: the break-glass CA {fp1} is attested, but: {SIM}
-  ! backup-ca.pub: the break-glass CA {fp2} is attested, but: {SIM}
 
 On the host: install the files, then `sshd -t` and reload sshd (deploy/ansible does both).
 ",
@@ -545,13 +538,7 @@ fn json_plan_is_one_document_with_the_cas_what_was_merged_and_the_files() {
     assert_eq!(doc["revoked_keys"], format!("{e}/revoked.krl"));
     assert_eq!(doc["krl_kept"], true);
     assert_eq!(doc["merged"].as_array().unwrap().len(), 3, "{doc:#}");
-    // The test PKI attests as the simulated key: verified under --roots, and said to be SIMULATED.
-    let warnings = doc["warnings"].as_array().unwrap();
-    assert_eq!(warnings.len(), 2, "{doc:#}");
-    assert!(
-        warnings.iter().all(|w| w.as_str().unwrap().ends_with(SIM)),
-        "{doc:#}"
-    );
+    assert_eq!(doc["warnings"], serde_json::json!([]));
     assert_eq!(
         doc["principals"],
         serde_json::json!([{
@@ -1778,9 +1765,7 @@ fn cloud_init_is_gated_the_same_way() {
     verified.extend(["--roots", TEST_ROOTS]);
     let o = w.run(&verified);
     assert!(o.status.success(), "{}", err(&o));
-    // The one warning: the test PKI attests as the simulated key.
-    assert_eq!(err(&o).lines().count(), 1, "{}", err(&o));
-    assert!(err(&o).contains(SIM), "{}", err(&o));
+    assert_eq!(err(&o), "");
     assert!(
         out(&o).contains(&format!("\n# break-glass CA {fp}: attestation verified\n")),
         "{}",

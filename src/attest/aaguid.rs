@@ -399,6 +399,11 @@ mod tests {
         );
         let nfc57 = lookup(&parse("a25342c0-3cdc-4414-8e46-f4807fca511c")).unwrap();
         assert_eq!(nfc57.firmware.unwrap().0, FirmwareVersion::new(5, 7, 0));
+        // The host-side tests' YubiKey is this one.
+        assert_eq!(
+            lookup(&crate::attest::testing::YUBIKEY_5_NFC_57_AAGUID),
+            Some(nfc57)
+        );
         let nfc54 = lookup(&parse("2fc0579f-8113-47ea-b116-bb5a8db9202a")).unwrap();
         assert_eq!(nfc54.firmware.unwrap().1, FirmwareVersion::new(5, 5, 0));
         let fips = lookup(&parse("73bb0cd4-e502-49b8-9c6f-b59445bf720b")).unwrap();

@@ -20,12 +20,15 @@ use x509_cert::{Certificate, TbsCertificate};
 
 use super::policy::FirmwareVersion;
 
-const OID_FIDO_AAGUID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.45724.1.1.4");
-const OID_FIDO_FIRMWARE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.41482.13.1");
-const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const CURVE_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const CURVE_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+use super::x509::{
+    BASIC_CONSTRAINTS as OID_BASIC_CONSTRAINTS, CURVE_P256, CURVE_P384, EC_PUBLIC_KEY,
+};
+
+/// The verifier's FIDO extension OIDs ([`super::packed`]), as the builder takes them.
+const OID_FIDO_AAGUID: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap(super::packed::OID_FIDO_AAGUID);
+const OID_FIDO_FIRMWARE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap(super::packed::OID_YUBICO_FIDO_FIRMWARE);
 
 /// The validity of the test PKI and of the simulated key's attestation: 2025-01-01 to
 /// 9999-12-31 (as Yubico's 2024 PKI).

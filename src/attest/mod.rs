@@ -47,5 +47,23 @@ pub use ssh_sk::SshSkAttestation;
 pub use verdict::{AttestedKey, FidoDetails, Format, Kind, PivDetails, Report};
 pub use verify::{examine, verify, Attestation, Expect, MAX_ATTESTATION_LEN};
 
+/// The trust store and the policy of `--roots DIR` and `--min-firmware X.Y.Z|none` as given
+/// (the floor first): Yubico's built-in roots and the EUCLEAK floor where not given. `ca verify`
+/// and host-config's gate set up the verifier this one way.
+pub fn trust_and_policy(
+    roots: Option<&std::path::Path>,
+    min_firmware: Option<&str>,
+) -> Result<(TrustStore, Policy), AttestError> {
+    let policy = match min_firmware {
+        Some(f) => Policy::with_floor(f)?,
+        None => Policy::default(),
+    };
+    let trust = match roots {
+        Some(dir) => TrustStore::load(dir)?,
+        None => TrustStore::yubico(),
+    };
+    Ok((trust, policy))
+}
+
 #[cfg(test)]
 mod tests;

@@ -107,8 +107,7 @@ impl Policy {
         }
         // breakglass's own simulators (the sim backend, vfido-hid) attest with software keys:
         // their attestation is accepted only under a root the user named, and still says so.
-        let simulated = |t: &str| t.contains("SIMULATED");
-        if simulated(&report.vendor) || report.model.as_deref().is_some_and(simulated) {
+        if report.simulated() {
             warnings.push(
                 "SIMULATED: made by breakglass's simulated key (software), not by a hardware key: it proves nothing about where the CA's key lives; for practice only".into(),
             );
@@ -121,6 +120,7 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
+    use super::super::TrustStore;
     use super::*;
 
     #[test]
@@ -138,6 +138,29 @@ mod tests {
             matches!(Policy::with_floor("latest"), Err(AttestError::BadFloor(s)) if s == "latest")
         );
         assert_eq!(Policy::default().floor_text(), "5.7.0");
+    }
+
+    #[test]
+    fn the_command_lines_verifier_is_set_up_one_way() {
+        use crate::attest::trust_and_policy;
+        use std::path::Path;
+        let (trust, policy) = trust_and_policy(None, None).unwrap();
+        assert_eq!(trust.origin(), TrustStore::yubico().origin());
+        assert_eq!(policy, Policy::default());
+        let roots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attest/roots");
+        let (trust, policy) = trust_and_policy(Some(&roots), Some("none")).unwrap();
+        assert_eq!(trust.origin(), TrustStore::load(&roots).unwrap().origin());
+        assert_eq!(policy.min_firmware, None);
+        // The floor as typed is checked before any root is read.
+        let missing = Path::new("/nonexistent/roots");
+        assert!(matches!(
+            trust_and_policy(Some(missing), Some("latest")),
+            Err(AttestError::BadFloor(_))
+        ));
+        assert!(matches!(
+            trust_and_policy(Some(missing), None),
+            Err(AttestError::Roots { .. } | AttestError::NoRoots { .. })
+        ));
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub const TEST_ROOT_SUBJECT: &str =
 /// The test FIDO attestation CA's subject.
 pub const TEST_FIDO_CA_SUBJECT: &str =
     "CN=breakglass TEST FIDO attestation CA - NOT A VENDOR,O=breakglass test";
+/// The AAGUID of a YubiKey 5 NFC or 5C NFC with firmware 5.7 (a25342c0-3cdc-4414-8e46-f4807fca511c,
+/// in Yubico's list): what the host-side tests attest their CAs as, under the test root, to model
+/// a YubiKey's CA under a root the user named (the simulator's own AAGUID says SIMULATED, and
+/// host-config refuses that).
+pub const YUBIKEY_5_NFC_57_AAGUID: [u8; 16] = [
+    0xa2, 0x53, 0x42, 0xc0, 0x3c, 0xdc, 0x44, 0x14, 0x8e, 0x46, 0xf4, 0x80, 0x7f, 0xca, 0x51, 0x1c,
+];
 /// The FIDO batch attestation certificates' subject (WebAuthn §8.2.1: C, O, OU, CN).
 pub const FIDO_BATCH_SUBJECT: &str = "CN=breakglass TEST batch attestation - NOT A VENDOR,OU=Authenticator Attestation,O=breakglass test,C=ZZ";
 /// The PIV f9 certificate's subject (a real old-PKI f9 is "CN=Yubico PIV Attestation").

@@ -133,7 +133,18 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// What breakglass's own simulators (the sim backend, vfido-hid) put in the names they attest
+/// with: their roots' organisation (the report's vendor) and their AAGUID's model.
+pub const SIMULATED_MARKER: &str = "SIMULATED";
+
 impl Report {
+    /// Whether breakglass's own simulators made this attestation (with a software key): under a
+    /// root the user named it is genuine, yet it proves nothing about hardware.
+    pub fn simulated(&self) -> bool {
+        let marked = |t: &str| t.contains(SIMULATED_MARKER);
+        marked(&self.vendor) || self.model.as_deref().is_some_and(marked)
+    }
+
     /// The report as label/value lines, in the order a person reads them.
     pub fn lines(&self) -> Vec<(&'static str, String)> {
         let mut l = vec![

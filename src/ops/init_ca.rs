@@ -174,19 +174,10 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
     if let Some(bytes) = attest_bytes {
         files.push(PlannedFile::public(&attest_file, bytes));
     }
-    atomic::write_all(&files, req.force)?;
-    if no_attestation.is_some() {
-        // --force replaced a CA: its attestation must not stay beside the new CA.
-        match std::fs::remove_file(&attest_file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::BadFile {
-                    path: attest_file,
-                    reason: format!("is the old CA's attestation and cannot be removed ({e})"),
-                })
-            }
-            _ => {}
-        }
-    }
+    // An unattested birth under --force: the replaced CA's attestation must not stay beside the
+    // new CA.
+    let stale = no_attestation.is_some().then_some(attest_file.as_path());
+    write_ca_files(&files, stale, req.force, |p| std::fs::remove_file(p))?;
     let counter = new.counter;
     Ok(InitCaOutcome {
         key_file: req.file.clone(),
@@ -213,6 +204,32 @@ fn create(req: &InitCaRequest, pub_file: &Path, ui: &mut dyn Ui) -> Result<InitC
     })
 }
 
+/// Writes the CA's files as one atomic set, after removing `stale` (the replaced CA's
+/// attestation, when the new CA has none) with `remove`: staged first, then the stale file
+/// removed, then the set moved into place. So a failed removal fails the command with nothing
+/// written, and a success leaves no attestation of another key beside the new CA.
+fn write_ca_files(
+    files: &[PlannedFile],
+    stale: Option<&Path>,
+    force: bool,
+    remove: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<()> {
+    let staged = atomic::stage(files, force)?;
+    if let Some(path) = stale {
+        match remove(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                // Dropping `staged` removes the temporary files.
+                return Err(Error::BadFile {
+                    path: path.to_path_buf(),
+                    reason: format!("is the old CA's attestation and cannot be removed ({e})"),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(staged.commit()?)
+}
+
 /// `breakglass ca verify CA.pub`, with the simulated key's root for a simulated CA.
 fn verify_command(pub_file: &Path, simulated: bool) -> String {
     let word = |p: &Path| crate::shell::word(&p.display().to_string());
@@ -222,4 +239,63 @@ fn verify_command(pub_file: &Path, simulated: bool) -> String {
         c.push_str(&format!(" --roots {} --min-firmware none", word(&root)));
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(dir: &Path) -> Vec<PlannedFile> {
+        vec![
+            PlannedFile::private(dir.join("ca"), b"new handle".to_vec()),
+            PlannedFile::public(dir.join("ca.pub"), b"new public key".to_vec()),
+        ]
+    }
+
+    #[test]
+    fn the_replaced_cas_attestation_goes_before_the_new_files_come() {
+        let d = tempfile::tempdir().unwrap();
+        let stale = d.path().join("ca.attest");
+        for (name, old) in [
+            ("ca", "old handle"),
+            ("ca.pub", "old public key"),
+            ("ca.attest", "old attestation"),
+        ] {
+            std::fs::write(d.path().join(name), old).unwrap();
+        }
+        // The removal fails: the command fails, and the old CA's files are as they were (no new
+        // CA beside a failure, no temporary file left).
+        let e = write_ca_files(&set(d.path()), Some(&stale), true, |_| {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("is the old CA's attestation and cannot be removed"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("ca.pub")).unwrap(),
+            "old public key"
+        );
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 3);
+        // It is removed before the new files are in place: they are not there yet when it goes.
+        let seen = std::cell::Cell::new(String::new());
+        write_ca_files(&set(d.path()), Some(&stale), true, |p| {
+            seen.set(std::fs::read_to_string(d.path().join("ca.pub")).unwrap());
+            std::fs::remove_file(p)
+        })
+        .unwrap();
+        assert_eq!(seen.take(), "old public key");
+        assert!(!stale.exists());
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("ca.pub")).unwrap(),
+            "new public key"
+        );
+        // None to remove is fine.
+        write_ca_files(&set(d.path()), Some(&stale), true, |p| {
+            std::fs::remove_file(p)
+        })
+        .unwrap();
+    }
 }

@@ -161,7 +161,7 @@ impl SignSpec {
         validity.confirm_bare_seconds(now, ui)?;
         let options = options(&f.options, f.host)?;
         let reason = reason(f.reason)?;
-        let key_id = typed_key_id(f.key_id)?;
+        let key_id = typed_key_id(f.key_id, Typist::Person)?;
         Ok(SignSpec {
             ask: Ask {
                 principals,
@@ -180,6 +180,21 @@ impl SignSpec {
             },
             now,
         })
+    }
+
+    /// [`SignSpec::for_mint`] for `fleet-drill`'s own certificate: its key id (which it builds,
+    /// `drill YYYY-MM-DD …`) may start with [`crate::ssh::key_id::DRILL_PREFIX`], which the
+    /// login alert pages as DRILL and a person's `-I` may not.
+    pub fn for_fleet_drill(
+        mut f: SignFlags,
+        policy: &LifetimePolicy,
+        now: u64,
+        ui: &mut dyn Ui,
+    ) -> Result<SignSpec> {
+        let key_id = f.key_id.take();
+        let mut spec = Self::for_mint(f, policy, now, ui)?;
+        spec.ca.key_id = typed_key_id(key_id, Typist::FleetDrill)?;
+        Ok(spec)
     }
 
     /// The key id to sign: `-I`, else the default, `fixed` (who, where, when, made by
@@ -231,14 +246,29 @@ fn options(typed: &[String], host: bool) -> Result<CertOptions> {
     Ok(CertOptions::from_ssh_keygen_options(typed)?)
 }
 
+/// Who gave a key id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Typist {
+    /// A person (`mint -I`, `approve -I`): not a drill's id ([`KeyId::typed`]).
+    Person,
+    /// `fleet-drill`, for its own certificate.
+    FleetDrill,
+}
+
 /// `-I` through the one key-id rule.
-fn typed_key_id(typed: Option<String>) -> Result<Option<KeyId>> {
+fn typed_key_id(typed: Option<String>, by: Typist) -> Result<Option<KeyId>> {
     typed
         .map(|id| {
-            KeyId::new(id).map_err(|f| match f {
+            match by {
+                Typist::Person => KeyId::typed(id),
+                Typist::FleetDrill => KeyId::new(id),
+            }
+            .map_err(|f| match f {
                 KeyIdFault::Empty => Error::EmptyKeyId,
                 KeyIdFault::ControlCharacters => Error::ControlCharacters { what: "-I" },
-                fault @ KeyIdFault::TooLong(_) => Error::KeyIdRule { what: "-I", fault },
+                fault @ (KeyIdFault::TooLong(_) | KeyIdFault::DrillPrefix) => {
+                    Error::KeyIdRule { what: "-I", fault }
+                }
             })
         })
         .transpose()
@@ -478,7 +508,7 @@ impl ApproverSpec {
             Window::parse(v, now)?;
         }
         let options = options(&f.options, false)?;
-        let key_id = typed_key_id(f.key_id)?;
+        let key_id = typed_key_id(f.key_id, Typist::Person)?;
         Ok(ApproverSpec {
             principals,
             validity: f.validity,
@@ -662,6 +692,53 @@ mod tests {
                 .as_str(),
             "incident 1"
         );
+    }
+
+    #[test]
+    fn only_fleet_drill_may_sign_a_key_id_the_alert_pages_as_drill() {
+        let drill = || {
+            let mut f = flags("u");
+            f.key_id = Some("drill 2026-12-08 real incident".into());
+            f
+        };
+        // mint -I and approve -I: a usage error (exit 2), naming the reserved prefix.
+        let e = mint_spec(drill()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::KeyIdRule {
+                    what: "-I",
+                    fault: KeyIdFault::DrillPrefix
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("-I: the key id starts with \"drill \""),
+            "{e}"
+        );
+        assert!(matches!(
+            ApproverSpec::parse(drill(), false, 1_800_000_000),
+            Err(Error::KeyIdRule {
+                fault: KeyIdFault::DrillPrefix,
+                ..
+            })
+        ));
+        // fleet-drill's own certificate keeps its id.
+        let mut ui = crate::ui::ScriptedUi::default();
+        let s = SignSpec::for_fleet_drill(drill(), &policy(false), 1_800_000_000, &mut ui).unwrap();
+        assert_eq!(
+            s.ca.key_id.unwrap().as_str(),
+            "drill 2026-12-08 real incident"
+        );
+        // ... through the rest of the rule all the same.
+        let mut f = flags("u");
+        f.key_id = Some("drill \x07".into());
+        assert!(matches!(
+            SignSpec::for_fleet_drill(f, &policy(false), 1_800_000_000, &mut ui),
+            Err(Error::ControlCharacters { what: "-I" })
+        ));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The key id of a certificate (`ssh-keygen -I`): the text sshd writes into its log for every
 //! login with the certificate, and the handle a KRL can revoke it by. Every key id breakglass
 //! signs passes [`KeyId::new`], the one rule, wherever it came from: `mint -I`, `approve -I`, or
-//! a default built from the operator, host, time and reason ([`KeyId::with_reason`]).
+//! a default built from the operator, host, time and reason ([`KeyId::with_reason`]). An id a
+//! person gives (`mint -I`, `approve -I`: [`KeyId::typed`]) also may not start with
+//! [`DRILL_PREFIX`]: the login alert pages a login with such a certificate as DRILL, so only
+//! `fleet-drill`'s own certificates carry it (a real login must never page as a drill).
 //!
 //! The rule: not empty (sshd logs `ID ""`, and a KRL cannot name it), no control character (it
 //! would reach sshd's log line and every terminal that shows the certificate), and at most
@@ -17,6 +20,10 @@ use crate::sanitize::is_dangerous;
 
 /// The most characters a key id may take in sshd's log line ([`sshd_len`]).
 pub const MAX_KEY_ID: usize = 160;
+
+/// The start of a fleet drill's key id, which the login alert pages as DRILL
+/// (`host_config::alert`): reserved for `fleet-drill`'s own certificates.
+pub const DRILL_PREFIX: &str = "drill ";
 
 /// The most characters ([`sshd_len`]) of the reason in a default key id.
 pub const MAX_REASON_SHARE: usize = 64;
@@ -52,6 +59,9 @@ pub enum KeyIdFault {
     /// Longer than [`MAX_KEY_ID`] as sshd logs it (how long it is).
     #[error("is {0} characters as sshd logs it (a byte above 0x7f counts 4, a backslash 2), more than the {MAX_KEY_ID} allowed so that sshd's log line keeps the certificate's serial and CA")]
     TooLong(usize),
+    /// Starts with [`DRILL_PREFIX`], given by a person ([`KeyId::typed`]).
+    #[error("starts with \"drill \", which only fleet-drill's own certificates may: the login alert pages a login with it as DRILL, not as a real login")]
+    DrillPrefix,
 }
 
 impl KeyIdFault {
@@ -62,6 +72,7 @@ impl KeyIdFault {
                 "Leave out -I to get the default key id, or give it a value."
             }
             KeyIdFault::TooLong(_) => "Give a shorter key id (at most 160 ASCII characters; a non-ASCII character counts 8 to 16); the reason belongs in --reason and the audit log.",
+            KeyIdFault::DrillPrefix => "Give a key id that does not start with \"drill \" (for a drill, put the word elsewhere or in --reason); drill certificates come from breakglass fleet-drill.",
         }
     }
 }
@@ -81,6 +92,15 @@ impl KeyId {
             return Err(KeyIdFault::TooLong(len));
         }
         Ok(KeyId(text))
+    }
+
+    /// A key id a person gave (`mint -I`, `approve -I`): the rule, and not [`DRILL_PREFIX`].
+    pub fn typed(text: impl Into<String>) -> Result<Self, KeyIdFault> {
+        let id = Self::new(text)?;
+        if id.0.starts_with(DRILL_PREFIX) {
+            return Err(KeyIdFault::DrillPrefix);
+        }
+        Ok(id)
     }
 
     /// A default key id: `fixed` (who, where, when, made by breakglass), then `: reason` when
@@ -179,6 +199,32 @@ mod tests {
             "INC-1: db down é"
         );
         assert_eq!(KeyId::new(" ").unwrap().as_str(), " ");
+    }
+
+    #[test]
+    fn a_person_may_not_give_a_drill_id() {
+        // What the login alert pages as DRILL (case "drill "*): fleet-drill's alone.
+        assert_eq!(
+            KeyId::typed("drill 2026-12-08 real incident"),
+            Err(KeyIdFault::DrillPrefix)
+        );
+        assert_eq!(KeyId::typed("drill "), Err(KeyIdFault::DrillPrefix));
+        assert!(KeyId::new("drill 2026-12-08 op@host 1a2b3c4d").is_ok());
+        for fine in [
+            "drill",
+            "drill-2026",
+            "Drill 2026",
+            "INC-1 drill 2026",
+            " drill x",
+        ] {
+            assert_eq!(KeyId::typed(fine).unwrap().as_str(), fine);
+        }
+        // The other faults come first, as for any id.
+        assert_eq!(KeyId::typed(""), Err(KeyIdFault::Empty));
+        assert_eq!(
+            KeyId::typed("drill \x1b"),
+            Err(KeyIdFault::ControlCharacters)
+        );
     }
 
     #[test]

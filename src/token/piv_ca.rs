@@ -143,16 +143,19 @@ pub fn attest(
         });
     }
     let (serial, slot) = find(expected, reference.as_ref())?;
-    let (slot_certificate, f9_certificate) = piv::attest(Some(serial), slot).map_err(piv_err)?;
-    Ok((
-        serial,
+    let evidence = slot_attestation(serial, slot).map_err(piv_err)?;
+    Ok((serial, slot, evidence))
+}
+
+/// The attestation of `slot` on YubiKey `serial` (INS F9 and the f9 certificate), as
+/// `CA.attest` holds it: for `ca attest` and at the CA's birth.
+fn slot_attestation(serial: u32, slot: u8) -> std::result::Result<Container, PivError> {
+    let (slot_certificate, f9_certificate) = piv::attest(Some(serial), slot)?;
+    Ok(Container::Piv(PivEvidence {
         slot,
-        Container::Piv(PivEvidence {
-            slot,
-            slot_certificate,
-            f9_certificate,
-        }),
-    ))
+        slot_certificate,
+        f9_certificate,
+    }))
 }
 
 /// A CA signer over a YubiKey PIV slot.
@@ -243,14 +246,8 @@ impl Token for PivToken {
             return Err(Error::FidoOnlyOptions);
         }
         let ca = generate(self.serial, req.slot, req.force, ui)?;
-        let attestation = match piv::attest(Some(ca.serial), ca.slot) {
-            Ok((slot_certificate, f9_certificate)) => {
-                Birth::Attested(Container::Piv(PivEvidence {
-                    slot: ca.slot,
-                    slot_certificate,
-                    f9_certificate,
-                }))
-            }
+        let attestation = match slot_attestation(ca.serial, ca.slot) {
+            Ok(evidence) => Birth::Attested(evidence),
             Err(e) => Birth::Unattested(e.to_string()),
         };
         Ok(NewCa {

@@ -320,7 +320,8 @@ pub struct MintArgs {
     pub reason: Option<String>,
     /// Key id (default: operator, host, time and --reason, the reason collapsed and cut to 64
     /// characters). At most 160 characters as sshd logs it (a non-ASCII byte counts 4, a
-    /// backslash 2), no control characters.
+    /// backslash 2), no control characters, and not starting with "drill " (fleet-drill's own
+    /// certificates: the login alert pages them as DRILL).
     #[arg(short = 'I', long = "key-id", help_heading = "What to sign")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
@@ -526,7 +527,8 @@ pub struct ApproveArgs {
     pub validity: Option<String>,
     /// Key id (default: requester, approver, time and reason, the reason collapsed and cut to 64
     /// characters). At most 160 characters as sshd logs it (a non-ASCII byte counts 4, a
-    /// backslash 2), no control characters.
+    /// backslash 2), no control characters, and not starting with "drill " (fleet-drill's own
+    /// certificates: the login alert pages them as DRILL).
     #[arg(short = 'I', long = "key-id")]
     pub key_id: Option<String>,
     /// Serial number (default: random, non-zero).
@@ -784,14 +786,14 @@ pub struct HostConfigArgs {
     #[arg(long, value_name = "SOCKET", hide = true, requires = "two_person")]
     pub two_person_log_socket: Option<PathBuf>,
     /// The attestation of one CA file, CA.pub exactly as given (an argument or to --two-person), '=', the file (repeatable; default: CA.attest beside CA.pub).
-    #[arg(long, value_name = "CA.pub=FILE", value_parser = parse_attestation, conflicts_with = "known_hosts", help_heading = "Attestation: every CA must prove it lives in a hardware key")]
+    #[arg(long, value_name = "CA.pub=FILE", value_parser = parse_attestation, conflicts_with = "known_hosts", help_heading = ATTESTATION_HEADING)]
     pub attestation: Vec<breakglass::ops::host_config::attestation::AttestationArg>,
     /// Trust the certificates in DIR (vendor roots and intermediates) instead of Yubico's built-in roots.
     #[arg(
         long,
         value_name = "DIR",
         conflicts_with = "known_hosts",
-        help_heading = "Attestation: every CA must prove it lives in a hardware key"
+        help_heading = ATTESTATION_HEADING
     )]
     pub roots: Option<PathBuf>,
     /// Lowest firmware accepted, or none [default: 5.7.0: YubiKeys before it are open to EUCLEAK, YSA-2024-03].
@@ -799,17 +801,20 @@ pub struct HostConfigArgs {
         long,
         value_name = "X.Y.Z|none",
         conflicts_with = "known_hosts",
-        help_heading = "Attestation: every CA must prove it lives in a hardware key"
+        help_heading = ATTESTATION_HEADING
     )]
     pub min_firmware: Option<String>,
     /// Trust CAs without a valid attestation (simulated CAs, practice), with a warning in the plan and the verdict.
     #[arg(
         long,
         conflicts_with = "known_hosts",
-        help_heading = "Attestation: every CA must prove it lives in a hardware key"
+        help_heading = ATTESTATION_HEADING
     )]
     pub allow_unattested: bool,
 }
+
+/// host-config's help heading of the attestation gate's options.
+const ATTESTATION_HEADING: &str = "Attestation: every CA must prove it lives in a hardware key";
 
 // clap prints this error itself, so the value is sanitised here.
 fn parse_attestation(

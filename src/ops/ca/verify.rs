@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::attest::{self, AttestError, Expect, Policy, Report, TrustStore, MAX_ATTESTATION_LEN};
+use crate::attest::{self, AttestError, Expect, Report, MAX_ATTESTATION_LEN};
 use crate::ssh::keyfile::{self, PivReference};
 use crate::{Error, Result};
 
@@ -63,10 +63,9 @@ fn read(path: &Path, max: u64) -> Result<zeroize::Zeroizing<Vec<u8>>> {
 /// command line, unreadable files); a refused attestation is `Ok` with `refusal` set.
 pub fn verify(req: &VerifyRequest) -> Result<Verification> {
     let usage = |error: AttestError| Error::Attestation { file: None, error };
-    let policy = match &req.min_firmware {
-        Some(f) => Policy::with_floor(f).map_err(usage)?,
-        None => Policy::default(),
-    };
+    let (trust, policy) =
+        attest::trust_and_policy(req.roots.as_deref(), req.min_firmware.as_deref())
+            .map_err(usage)?;
     // The CA is an argument here, not --ca: the generic file hint, not CaFile's.
     let ca = req
         .ca
@@ -104,10 +103,6 @@ pub fn verify(req: &VerifyRequest) -> Result<Verification> {
         .as_deref()
         .map(|p| read(p, MAX_CHALLENGE_LEN))
         .transpose()?;
-    let trust = match &req.roots {
-        Some(dir) => TrustStore::load(dir).map_err(usage)?,
-        None => TrustStore::yubico(),
-    };
     let expect = Expect {
         ca: ca.as_ref(),
         challenge: challenge.as_deref().map(|c| c.as_slice()),

@@ -265,7 +265,7 @@ pub fn mint_drill(
         .chars()
         .take(crate::ssh::key_id::MAX_KEY_ID)
         .collect();
-    let spec = SignSpec::for_mint(
+    let spec = SignSpec::for_fleet_drill(
         SignFlags {
             principals: (!c.principals.is_empty()).then(|| c.principals.join(",")),
             validity: Some(VALIDITY.into()),

@@ -6,7 +6,9 @@
 //! exactly as given on the command line), else `CA.attest` beside `CA.pub` (init-ca's name).
 //! `--roots DIR` and `--min-firmware` go to the verifier as they are. A CA without a valid one
 //! is refused, naming the CA and the verifier's reason, unless `--allow-unattested`: then it is
-//! let through with a warning in the plan. CAs merged from the host's own `TrustedUserCAKeys`
+//! let through with a warning in the plan. An attestation by breakglass's own simulated key
+//! ([`Report::simulated`]) is genuine under its own root, but proves nothing about hardware: it
+//! is refused the same way (`ca verify` accepts it, with a SIMULATED warning). CAs merged from the host's own `TrustedUserCAKeys`
 //! cannot be attested (only their public key is on the host): they are exempt, and listed so.
 //!
 //! The verdict ([`Verdict`]) goes into the plan (text and `--json`) and, with `--out`, into
@@ -260,14 +262,9 @@ impl<'a> Gate<'a> {
                 )));
             }
         }
-        let policy = match &opts.min_firmware {
-            Some(f) => Policy::with_floor(f).map_err(HostConfigError::Attestation)?,
-            None => Policy::default(),
-        };
-        let trust = match &opts.roots {
-            Some(dir) => TrustStore::load(dir).map_err(HostConfigError::Attestation)?,
-            None => TrustStore::yubico(),
-        };
+        let (trust, policy) =
+            attest::trust_and_policy(opts.roots.as_deref(), opts.min_firmware.as_deref())
+                .map_err(HostConfigError::Attestation)?;
         let result = GateResult {
             cas: Vec::new(),
             allow_unattested: opts.allow_unattested,
@@ -362,6 +359,16 @@ impl<'a> Gate<'a> {
             hint: Some(e.hint()),
         };
         let report = attest::verify(&expect, &bytes, &self.trust, &self.policy).map_err(about)?;
+        // Genuine under a root the user named, but made by a software key: no better than none.
+        if report.simulated() {
+            return Err(Refusal {
+                reason: format!(
+                    "{} is attested only by breakglass's simulated key, which proves nothing about hardware",
+                    file.display()
+                ),
+                hint: Some("Make the CA on a hardware key (a YubiKey 5 with firmware 5.7.0 or later) for a real host.".into()),
+            });
+        }
         v.report = Some(report);
         v.bytes = bytes.to_vec();
         Ok(())
@@ -381,6 +388,9 @@ mod tests {
     use super::*;
 
     const FILES: &str = "tests/cmd/ca/files";
+    /// host-config's cases: `ca.pub` attested as a YubiKey 5 NFC under the test root (in
+    /// [`FILES`], the same CA is attested as the simulated key).
+    const HOST_FILES: &str = "tests/cmd/host-config/files";
 
     fn ca(name: &str) -> Vec<CaKey> {
         super::super::read_ca_file(&Path::new(FILES).join(name)).unwrap()
@@ -396,7 +406,8 @@ mod tests {
 
     #[test]
     fn a_ca_is_verified_refused_or_let_through_with_a_warning() {
-        let (good, other) = (ca("ca.pub"), ca("other-ca.pub"));
+        let good = super::super::read_ca_file(&Path::new(HOST_FILES).join("ca.pub")).unwrap();
+        let other = ca("other-ca.pub");
         let o = opts(false);
         let mut gate = Gate::new(&o, &[]).unwrap();
         gate.check(Role::BreakGlass, &good).unwrap();
@@ -409,10 +420,7 @@ mod tests {
             )
         );
         let v = Verdict::new(gate.finish(), &[]);
-        // Verified, and said to be SIMULATED (the test PKI attests as the simulated key).
-        assert!(v.verified);
-        assert_eq!(v.warnings().len(), 1);
-        assert!(v.warnings()[0].contains("SIMULATED: made by breakglass's simulated key"));
+        assert!(v.verified && v.warnings().is_empty());
         assert_eq!(v.cas[0].status, Status::Verified);
         assert_eq!(
             v.cas[0].copy.as_deref(),
@@ -420,7 +428,7 @@ mod tests {
         );
         assert_eq!(
             v.cas[0].bytes,
-            std::fs::read(Path::new(FILES).join("ca.attest")).unwrap()
+            std::fs::read(Path::new(HOST_FILES).join("ca.attest")).unwrap()
         );
         // --allow-unattested: through, recorded, and warned about.
         let o = opts(true);
@@ -440,6 +448,50 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert!(
             w[0].contains(" is NOT attested (there is no attestation beside it: "),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[test]
+    fn a_simulated_attestation_is_refused_like_none_even_under_its_own_root() {
+        // Genuine under the root named (ca verify says VALID, SIMULATED), but made by the
+        // simulated key: refused, and only --allow-unattested lets it through, as unattested.
+        let sim = ca("ca.pub");
+        let o = AttestationOptions {
+            min_firmware: Some("none".into()),
+            ..opts(false)
+        };
+        let mut gate = Gate::new(&o, &[]).unwrap();
+        let e = gate.check(Role::BreakGlass, &sim).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{FILES}/ca.pub: the break-glass CA {} is not attested: {FILES}/ca.attest is attested only by breakglass's simulated key, which proves nothing about hardware",
+                sim[0].fingerprint()
+            )
+        );
+        let o = AttestationOptions {
+            min_firmware: Some("none".into()),
+            ..opts(true)
+        };
+        let mut gate = Gate::new(&o, &[]).unwrap();
+        gate.check(Role::BreakGlass, &sim).unwrap();
+        let v = Verdict::new(gate.finish(), &[]);
+        assert!(!v.verified);
+        assert_eq!(
+            (
+                v.cas[0].status,
+                v.cas[0].copy.as_ref(),
+                v.cas[0].report.as_ref()
+            ),
+            (Status::Unattested, None, None)
+        );
+        let w = v.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains(" is NOT attested ("), "{}", w[0]);
+        assert!(
+            w[0].contains("simulated key, which proves nothing about hardware"),
             "{}",
             w[0]
         );
