@@ -2,7 +2,7 @@
 //! crate of this workspace) that `ops::sim::hid` finds beside breakglass, keeping the pid: a
 //! script that started `breakglass sim hid` unplugs the key by sending that pid SIGTERM.
 
-use crate::cli::SimHidArgs;
+use crate::cli::sim::SimHidArgs;
 use crate::error::Error;
 use breakglass::ops::sim;
 
