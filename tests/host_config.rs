@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::rsyslog::{start_rsyslogd, write_recording_pager};
+use common::rsyslog::{
+    accepted_line, port_of, start_rsyslogd, wait_for_pages, write_recording_pager,
+};
 use common::*;
 
 /// A host under a temp dir: `etc/` holds a host key, an online CA (the CA the host trusts before
@@ -1112,16 +1114,6 @@ fn alert_fires_once_for_the_break_glass_login_only_and_never_runs_log_text() {
     assert!(!pwned.exists(), "the key id was executed");
 }
 
-fn port_of(line: &str) -> String {
-    line.split(" port ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// Runs the generated alert script on `lines` (as omprog would feed them) and returns the calls.
 fn run_alert_script(w: &World, h: &Host, lines: &[String], expect: usize) -> String {
     let calls = w.tmp.path().join("script-calls");
@@ -1482,13 +1474,7 @@ fn the_longest_key_id_mint_allows_keeps_the_serial_and_ca_in_sshds_line_and_the_
     );
     assert!(sshd.login(&w.path("emergency"), &u), "{}", sshd.log());
     sshd.wait_for("Accepted publickey for ", 1);
-    let line = sshd
-        .log()
-        .lines()
-        .map(str::trim_start)
-        .find(|l| l.starts_with("Accepted publickey for "))
-        .unwrap()
-        .to_string();
+    let line = accepted_line(&sshd.log());
     let escaped = sshd_escaped(&id);
     assert!(
         line.ends_with(&format!(" ID {escaped} (serial 21) CA ECDSA-SK {fp}")),
@@ -1499,11 +1485,7 @@ fn the_longest_key_id_mint_allows_keeps_the_serial_and_ca_in_sshds_line_and_the_
         "CALL [{u}] [127.0.0.1] [{}] [{escaped}] [21] [{fp}]",
         port_of(&line)
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while fs::read_to_string(&calls).unwrap_or_default().is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500)); // a second page would show
+    wait_for_pages(&calls);
     drop(sshd);
     drop(rsyslogd);
     let text = fs::read_to_string(&calls).unwrap_or_default();

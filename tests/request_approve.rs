@@ -1123,7 +1123,9 @@ fn sshd_escaped(text: &str) -> String {
 /// names the certificate's serial and the CA's fingerprint (#23 §1).
 #[test]
 fn the_longest_key_id_through_request_and_approve_logs_in_and_pages_with_serial_and_ca() {
-    use common::rsyslog::{start_rsyslogd, write_recording_pager};
+    use common::rsyslog::{
+        accepted_line, port_of, start_rsyslogd, wait_for_pages, write_recording_pager,
+    };
     if !std::path::Path::new("/usr/sbin/sshd").exists() {
         return skip::skip(&skip::SSHD, "/usr/sbin/sshd is not installed");
     }
@@ -1232,35 +1234,18 @@ fn the_longest_key_id_through_request_and_approve_logs_in_and_pages_with_serial_
         sshd.log()
     );
     sshd.wait_for("Accepted publickey for ", 1);
-    let line = sshd
-        .log()
-        .lines()
-        .map(str::trim_start)
-        .find(|l| l.starts_with("Accepted publickey for "))
-        .unwrap()
-        .to_string();
+    let line = accepted_line(&sshd.log());
     let escaped = sshd_escaped(&id);
     assert!(
         line.ends_with(&format!(" ID {escaped} (serial 23) CA ECDSA-SK {fp}")),
         "{line}"
     );
     assert!(line.len() < 500, "{line}");
-    let port_seen = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|p| p.split(' ').next())
-        .unwrap()
-        .to_string();
-    let want = format!("CALL [{u}] [127.0.0.1] [{port_seen}] [{escaped}] [23] [{fp}]");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::fs::read_to_string(&calls)
-        .unwrap_or_default()
-        .is_empty()
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500)); // a second page would show
+    let want = format!(
+        "CALL [{u}] [127.0.0.1] [{}] [{escaped}] [23] [{fp}]",
+        port_of(&line)
+    );
+    wait_for_pages(&calls);
     drop(sshd);
     drop(rsyslogd);
     let text = std::fs::read_to_string(&calls).unwrap_or_default();

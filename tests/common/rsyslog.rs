@@ -84,3 +84,33 @@ pub fn write_recording_pager(pager: &Path, calls: &Path) {
         ),
     );
 }
+
+/// sshd's first `Accepted publickey for …` line in `log` (its syslog indentation trimmed).
+pub fn accepted_line(log: &str) -> String {
+    log.lines()
+        .map(str::trim_start)
+        .find(|l| l.starts_with("Accepted publickey for "))
+        .expect("sshd logged an Accepted publickey line")
+        .to_string()
+}
+
+/// The client port an sshd `… from ADDR port P …` line names.
+pub fn port_of(line: &str) -> String {
+    line.split(" port ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Waits until the recording pager wrote `calls` (at most 15 s), then half a second more, in
+/// which a second page would show.
+pub fn wait_for_pages(calls: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fs::read_to_string(calls).unwrap_or_default().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
